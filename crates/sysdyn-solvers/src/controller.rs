@@ -1,0 +1,73 @@
+//! Step-size control: how the next step is chosen from the error of the last ones.
+
+/// A PID step-size controller (Söderlind; the form diffrax uses).
+///
+/// With error norms `r_n` (at most one for an accepted step) and `k = error_order + 1`, the next
+/// step is `h * safety * r_n^(-β1) * r_{n-1}^(-β2) * r_{n-2}^(-β3)` with
+/// `β1 = (p + i + d)/k`, `β2 = -(p + 2d)/k`, `β3 = d/k`, clipped to
+/// `[factor_min, factor_max]`. The default `p = d = 0, i = 1` is the classical controller of
+/// Hairer's DOPRI5 and scipy; `PidController::pi(0.4, 0.3)` is a smoother PI controller.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PidController {
+    /// Proportional coefficient.
+    pub pcoeff: f64,
+    /// Integral coefficient.
+    pub icoeff: f64,
+    /// Derivative coefficient.
+    pub dcoeff: f64,
+    /// Safety factor below one.
+    pub safety: f64,
+    /// Smallest factor a step may shrink by.
+    pub factor_min: f64,
+    /// Largest factor a step may grow by.
+    pub factor_max: f64,
+}
+
+impl Default for PidController {
+    fn default() -> Self {
+        PidController {
+            pcoeff: 0.0,
+            icoeff: 1.0,
+            dcoeff: 0.0,
+            safety: 0.9,
+            factor_min: 0.2,
+            factor_max: 10.0,
+        }
+    }
+}
+
+impl PidController {
+    /// A PI controller with the given integral and proportional coefficients.
+    pub fn pi(icoeff: f64, pcoeff: f64) -> Self {
+        PidController {
+            pcoeff,
+            icoeff,
+            ..Default::default()
+        }
+    }
+
+    /// Factor for the next step after an accepted step with error `norm`, given the two previous
+    /// accepted norms. `k` is the error order plus one.
+    pub fn accept_factor(&self, k: f64, norm: f64, prev: f64, prev_prev: f64) -> f64 {
+        let beta1 = (self.pcoeff + self.icoeff + self.dcoeff) / k;
+        let beta2 = -(self.pcoeff + 2.0 * self.dcoeff) / k;
+        let beta3 = self.dcoeff / k;
+        // A zero error (exact step) would give an infinite factor: clip it.
+        let inv = |r: f64| 1.0 / r.max(1e-10);
+        let factor = self.safety
+            * inv(norm).powf(beta1)
+            * inv(prev).powf(beta2)
+            * inv(prev_prev).powf(beta3);
+        factor.clamp(self.factor_min, self.factor_max)
+    }
+
+    /// Factor after a rejected step with error `norm` (> 1, or NaN for an overflowed state).
+    pub fn reject_factor(&self, k: f64, norm: f64) -> f64 {
+        if norm.is_finite() {
+            (self.safety * norm.powf(-1.0 / k)).clamp(self.factor_min, 0.9)
+        } else {
+            // The state overflowed: back off hard.
+            self.factor_min.min(0.25)
+        }
+    }
+}

@@ -1,0 +1,574 @@
+//! The integration loop: time, step size, output and failures.
+//!
+//! What varies is kept apart, as in diffrax: the problem is a [`VectorField`], the method an
+//! [`OdeMethod`] (e.g. a [`ButcherTableau`](crate::tableau::ButcherTableau)), the step-size
+//! policy a [`StepSize`] (fixed, or adaptive with a [`PidController`] and tolerances), and the
+//! output a [`SaveAt`].
+
+use sysdyn_core::{ShapeMismatch, State, Tolerance};
+
+use crate::controller::PidController;
+use crate::error::SolveError;
+use crate::method::OdeMethod;
+use crate::term::VectorField;
+
+/// Which states a solve returns.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SaveAt {
+    /// Only the state at the end of the span.
+    Final,
+    /// The states at these times, interpolated with the method's continuous extension (dense
+    /// output), not by landing steps on them. Times must be ordered in the direction of
+    /// integration and lie inside the span (ends included).
+    Times(Vec<f64>),
+    /// The initial state and the state after every accepted step.
+    Steps,
+}
+
+/// How step sizes are chosen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StepSize<S> {
+    /// Steps of this size (the last one is shortened to end on the final time).
+    Fixed(f64),
+    /// Steps chosen by error control.
+    Adaptive(Adaptive<S>),
+}
+
+/// Adaptive step-size options.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Adaptive<S> {
+    /// Tolerances of the error control.
+    pub tol: Tolerance<S>,
+    /// The controller.
+    pub controller: PidController,
+    /// First step size; `None` selects it automatically (Hairer's algorithm).
+    pub first_step: Option<f64>,
+    /// Smallest step size allowed (0 means: what f64 time can resolve).
+    pub min_step: f64,
+    /// Largest step size allowed.
+    pub max_step: f64,
+}
+
+/// Everything about a solve except the problem and the method.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SolveConfig<S> {
+    /// Step-size policy.
+    pub step: StepSize<S>,
+    /// Output.
+    pub save_at: SaveAt,
+    /// Maximum number of attempted steps.
+    pub max_steps: usize,
+}
+
+/// Default step limit: ample for non-stiff problems, small enough to fail fast on stiff ones.
+pub const DEFAULT_MAX_STEPS: usize = 100_000;
+
+impl<S> SolveConfig<S> {
+    /// Fixed steps of size `dt` (> 0; the direction comes from the time span).
+    pub fn fixed(dt: f64) -> Self {
+        SolveConfig {
+            step: StepSize::Fixed(dt),
+            save_at: SaveAt::Final,
+            max_steps: DEFAULT_MAX_STEPS,
+        }
+    }
+
+    /// Adaptive steps with scalar tolerances.
+    pub fn adaptive(rtol: f64, atol: f64) -> Self {
+        Self::adaptive_with(Tolerance::new(rtol, atol))
+    }
+
+    /// Adaptive steps with the given (possibly per-component) tolerances.
+    pub fn adaptive_with(tol: Tolerance<S>) -> Self {
+        SolveConfig {
+            step: StepSize::Adaptive(Adaptive {
+                tol,
+                controller: PidController::default(),
+                first_step: None,
+                min_step: 0.0,
+                max_step: f64::INFINITY,
+            }),
+            save_at: SaveAt::Final,
+            max_steps: DEFAULT_MAX_STEPS,
+        }
+    }
+
+    /// Sets the output.
+    pub fn save_at(mut self, save_at: SaveAt) -> Self {
+        self.save_at = save_at;
+        self
+    }
+
+    /// Sets the maximum number of attempted steps.
+    pub fn max_steps(mut self, max_steps: usize) -> Self {
+        self.max_steps = max_steps;
+        self
+    }
+
+    /// Sets the first step (adaptive only).
+    pub fn first_step(mut self, h: f64) -> Self {
+        if let StepSize::Adaptive(a) = &mut self.step {
+            a.first_step = Some(h);
+        }
+        self
+    }
+
+    /// Sets the smallest and largest step size (adaptive only).
+    pub fn step_bounds(mut self, min_step: f64, max_step: f64) -> Self {
+        if let StepSize::Adaptive(a) = &mut self.step {
+            a.min_step = min_step;
+            a.max_step = max_step;
+        }
+        self
+    }
+
+    /// Sets the controller (adaptive only).
+    pub fn controller(mut self, controller: PidController) -> Self {
+        if let StepSize::Adaptive(a) = &mut self.step {
+            a.controller = controller;
+        }
+        self
+    }
+}
+
+/// Counters of a solve.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Stats {
+    /// Accepted steps.
+    pub accepted: usize,
+    /// Rejected steps.
+    pub rejected: usize,
+    /// Vector-field evaluations.
+    pub nfe: usize,
+}
+
+impl Stats {
+    /// Attempted steps (accepted + rejected).
+    pub fn steps(&self) -> usize {
+        self.accepted + self.rejected
+    }
+}
+
+/// The result of a solve.
+#[derive(Debug, Clone)]
+pub struct Solution<S> {
+    /// Output times.
+    pub ts: Vec<f64>,
+    /// States at the output times.
+    pub ys: Vec<S>,
+    /// Counters.
+    pub stats: Stats,
+}
+
+impl<S> Solution<S> {
+    /// The last output state (the final state for [`SaveAt::Final`] and [`SaveAt::Steps`]).
+    pub fn last(&self) -> &S {
+        self.ys.last().expect("a solution holds at least one state")
+    }
+}
+
+fn validate_times(save_at: &SaveAt, t0: f64, t1: f64) -> Result<(), SolveError> {
+    let SaveAt::Times(ts) = save_at else {
+        return Ok(());
+    };
+    let dir = if t1 >= t0 { 1.0 } else { -1.0 };
+    let (lo, hi) = if dir > 0.0 { (t0, t1) } else { (t1, t0) };
+    for (index, &value) in ts.iter().enumerate() {
+        let bad = |reason| SolveError::InvalidOutputTimes {
+            index,
+            value,
+            reason,
+        };
+        if !value.is_finite() {
+            return Err(bad("not a finite number"));
+        }
+        if value < lo || value > hi {
+            return Err(bad("outside the time span"));
+        }
+        if index > 0 && (value - ts[index - 1]) * dir < 0.0 {
+            return Err(bad("out of order"));
+        }
+    }
+    Ok(())
+}
+
+/// Output bookkeeping shared by the fixed and adaptive loops.
+struct Output<'a, S> {
+    save_at: &'a SaveAt,
+    next: usize,
+    ts: Vec<f64>,
+    ys: Vec<S>,
+}
+
+impl<'a, S: State> Output<'a, S> {
+    fn new(save_at: &'a SaveAt, t0: f64, y0: &S) -> Self {
+        let mut out = Output {
+            save_at,
+            next: 0,
+            ts: Vec::new(),
+            ys: Vec::new(),
+        };
+        match save_at {
+            SaveAt::Steps => out.push(t0, y0.clone()),
+            SaveAt::Times(ts) => {
+                while out.next < ts.len() && ts[out.next] == t0 {
+                    out.push(t0, y0.clone());
+                    out.next += 1;
+                }
+            }
+            SaveAt::Final => {}
+        }
+        out
+    }
+
+    fn push(&mut self, t: f64, y: S) {
+        self.ts.push(t);
+        self.ys.push(y);
+    }
+
+    /// Records the outputs of an accepted step from `(t, y)` to `(t + h, y1)`.
+    #[allow(clippy::too_many_arguments)]
+    fn record<M: OdeMethod<S>, F: VectorField<S>>(
+        &mut self,
+        method: &M,
+        f: &mut F,
+        t: f64,
+        y: &S,
+        y1: &S,
+        h: f64,
+        t_new: f64,
+        ws: &mut M::Workspace,
+        nfe: &mut usize,
+    ) {
+        match self.save_at {
+            SaveAt::Steps => self.push(t_new, y1.clone()),
+            SaveAt::Times(ts) => {
+                while self.next < ts.len() && (ts[self.next] - t_new) * h <= 0.0 {
+                    let tau = ts[self.next];
+                    let y_tau = if tau == t_new {
+                        y1.clone()
+                    } else {
+                        let theta = ((tau - t) / h).clamp(0.0, 1.0);
+                        method.interpolate(f, t, y, y1, h, theta, ws, nfe)
+                    };
+                    self.push(tau, y_tau);
+                    self.next += 1;
+                }
+            }
+            SaveAt::Final => {}
+        }
+    }
+
+    fn finish(mut self, t1: f64, y1: S, stats: Stats) -> Solution<S> {
+        if let SaveAt::Final = self.save_at {
+            self.push(t1, y1);
+        }
+        Solution {
+            ts: self.ts,
+            ys: self.ys,
+            stats,
+        }
+    }
+}
+
+/// Solves `dy/dt = f(t, y)`, `y(t0) = y0` over `t_span = (t0, t1)` (`t1 < t0` integrates
+/// backwards in time) with `method` and `config`.
+///
+/// ```
+/// use sysdyn_solvers::{SaveAt, SolveConfig, methods::DOPRI5, solve};
+///
+/// // y' = -y, y(0) = 1: y(1) = e^-1.
+/// let mut f = |_t: f64, y: &[f64; 1]| [-y[0]];
+/// let config = SolveConfig::adaptive(1e-8, 1e-10).save_at(SaveAt::Times(vec![0.5, 1.0]));
+/// let sol = solve(&mut f, &DOPRI5, (0.0, 1.0), [1.0], &config)?;
+/// assert!((sol.ys[1][0] - (-1.0f64).exp()).abs() < 1e-8);
+/// # Ok::<(), sysdyn_solvers::SolveError>(())
+/// ```
+pub fn solve<S, F, M>(
+    f: &mut F,
+    method: &M,
+    t_span: (f64, f64),
+    y0: S,
+    config: &SolveConfig<S>,
+) -> Result<Solution<S>, SolveError>
+where
+    S: State,
+    F: VectorField<S>,
+    M: OdeMethod<S>,
+{
+    let (t0, t1) = t_span;
+    if !t0.is_finite() || !t1.is_finite() {
+        return Err(SolveError::InvalidTimeSpan { t0, t1 });
+    }
+    validate_times(&config.save_at, t0, t1)?;
+    if let Some(component) = y0.first_non_finite() {
+        return Err(SolveError::NonFiniteState {
+            t: t0,
+            component,
+            step: None,
+        });
+    }
+    if config.max_steps == 0 {
+        return Err(SolveError::InvalidStepOption(
+            "max_steps must be at least 1".into(),
+        ));
+    }
+    match &config.step {
+        StepSize::Fixed(dt) => {
+            if !(dt.is_finite() && *dt > 0.0) {
+                return Err(SolveError::InvalidStepOption(format!(
+                    "the fixed step must be positive and finite, got {dt}"
+                )));
+            }
+        }
+        StepSize::Adaptive(a) => {
+            a.tol.validate(&y0)?;
+            if method.error_order().is_none() {
+                return Err(SolveError::NotAdaptive {
+                    method: method.name(),
+                });
+            }
+            if !(a.min_step >= 0.0 && a.max_step > 0.0 && a.min_step <= a.max_step) {
+                return Err(SolveError::InvalidStepOption(format!(
+                    "step bounds need 0 <= min_step <= max_step and max_step > 0, got [{}, {}]",
+                    a.min_step, a.max_step
+                )));
+            }
+            if let Some(h) = a.first_step
+                && !(h.is_finite() && h != 0.0)
+            {
+                return Err(SolveError::InvalidStepOption(format!(
+                    "the first step must be finite and non-zero, got {h}"
+                )));
+            }
+        }
+    }
+
+    let mut stats = Stats::default();
+    let mut out = Output::new(&config.save_at, t0, &y0);
+    if t0 == t1 {
+        return Ok(out.finish(t1, y0, stats));
+    }
+
+    let mut ws = method.workspace();
+    stats.nfe += 1;
+    let f0 = f.eval(t0, &y0);
+    if f0.shape() != y0.shape() {
+        return Err(ShapeMismatch {
+            context: "vector field output".into(),
+            expected: y0.shape(),
+            got: f0.shape(),
+        }
+        .into());
+    }
+    if let Some(component) = f0.first_non_finite() {
+        return Err(SolveError::NonFiniteState {
+            t: t0,
+            component,
+            step: None,
+        });
+    }
+
+    let y_end = match &config.step {
+        StepSize::Fixed(dt) => {
+            method.seed_derivative(&mut ws, f0);
+            fixed_loop(
+                f, method, t0, t1, y0, *dt, config, &mut ws, &mut stats, &mut out,
+            )?
+        }
+        StepSize::Adaptive(a) => {
+            let k = method.error_order().unwrap_or(1) as f64 + 1.0;
+            let dir = (t1 - t0).signum();
+            let h0 = match a.first_step {
+                Some(h) => h.abs(),
+                None => initial_step(f, t0, &y0, &f0, dir, k, &a.tol, &mut stats.nfe),
+            };
+            method.seed_derivative(&mut ws, f0);
+            adaptive_loop(
+                f,
+                method,
+                (t0, t1),
+                y0,
+                h0.clamp(a.min_step, a.max_step).min((t1 - t0).abs()),
+                a,
+                config,
+                &mut ws,
+                &mut stats,
+                &mut out,
+            )?
+        }
+    };
+    Ok(out.finish(t1, y_end, stats))
+}
+
+/// Number of fixed steps of size `dt` covering `span`: the last step may be shorter, but a
+/// remainder within rounding of a whole number of steps does not add a sliver step.
+fn fixed_step_count(span: f64, dt: f64) -> usize {
+    let ratio = span / dt;
+    let rounded = ratio.round();
+    if (ratio - rounded).abs() <= 1e-9 * rounded.max(1.0) {
+        rounded.max(1.0) as usize
+    } else {
+        ratio.ceil() as usize
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn fixed_loop<S: State, F: VectorField<S>, M: OdeMethod<S>>(
+    f: &mut F,
+    method: &M,
+    t0: f64,
+    t1: f64,
+    mut y: S,
+    dt: f64,
+    config: &SolveConfig<S>,
+    ws: &mut M::Workspace,
+    stats: &mut Stats,
+    out: &mut Output<'_, S>,
+) -> Result<S, SolveError> {
+    let span = t1 - t0;
+    let n = fixed_step_count(span.abs(), dt);
+    if n > config.max_steps {
+        return Err(SolveError::MaxStepsExceeded {
+            t: t0,
+            max_steps: config.max_steps,
+            h: dt,
+            stiff: false,
+        });
+    }
+    let h_nominal = dt * span.signum();
+    let mut t = t0;
+    for i in 0..n {
+        let t_new = if i + 1 == n {
+            t1
+        } else {
+            t0 + (i + 1) as f64 * h_nominal
+        };
+        let h = t_new - t;
+        let attempt = method.attempt(f, t, &y, h, None, ws, &mut stats.nfe);
+        if let Some(component) = attempt.y1.first_non_finite() {
+            return Err(SolveError::NonFiniteState {
+                t: t_new,
+                component,
+                step: Some(h),
+            });
+        }
+        stats.accepted += 1;
+        out.record(method, f, t, &y, &attempt.y1, h, t_new, ws, &mut stats.nfe);
+        method.accept(ws);
+        t = t_new;
+        y = attempt.y1;
+    }
+    Ok(y)
+}
+
+/// Hairer's initial step (Solving ODEs I, II.4): a step whose explicit-Euler error estimate is
+/// about 0.01 in the weighted norm, limited by the growth of the derivative.
+#[allow(clippy::too_many_arguments)]
+fn initial_step<S: State, F: VectorField<S>>(
+    f: &mut F,
+    t0: f64,
+    y0: &S,
+    f0: &S,
+    dir: f64,
+    k: f64,
+    tol: &Tolerance<S>,
+    nfe: &mut usize,
+) -> f64 {
+    let d0 = S::weighted_rms_norm(y0, y0, y0, tol);
+    let d1 = S::weighted_rms_norm(f0, y0, y0, tol);
+    let h0 = if d0 < 1e-5 || d1 < 1e-5 || !d0.is_finite() || !d1.is_finite() {
+        1e-6
+    } else {
+        0.01 * d0 / d1
+    };
+    let y1 = y0.add_stages(h0 * dir, &[1.0], std::slice::from_ref(f0));
+    *nfe += 1;
+    let f1 = f.eval(t0 + h0 * dir, &y1);
+    let diff = S::linear_combination(&[(1.0 / h0, &f1), (-1.0 / h0, f0)]);
+    let d2 = S::weighted_rms_norm(&diff, y0, y0, tol);
+    let dmax = d1.max(d2);
+    let h1 = if !dmax.is_finite() {
+        h0 * 1e-3
+    } else if dmax <= 1e-15 {
+        (h0 * 1e-3).max(1e-6)
+    } else {
+        (0.01 / dmax).powf(1.0 / k)
+    };
+    (100.0 * h0).min(h1)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn adaptive_loop<S: State, F: VectorField<S>, M: OdeMethod<S>>(
+    f: &mut F,
+    method: &M,
+    (t0, t1): (f64, f64),
+    mut y: S,
+    h_abs: f64,
+    opts: &Adaptive<S>,
+    config: &SolveConfig<S>,
+    ws: &mut M::Workspace,
+    stats: &mut Stats,
+    out: &mut Output<'_, S>,
+) -> Result<S, SolveError> {
+    let dir = (t1 - t0).signum();
+    let k = method.error_order().unwrap_or(1) as f64 + 1.0;
+    let ctrl = &opts.controller;
+    let mut t = t0;
+    let mut h_abs = h_abs;
+    let (mut prev, mut prev_prev) = (1.0, 1.0);
+    let mut last_rejected = false;
+    loop {
+        if stats.steps() >= config.max_steps {
+            // Steps far smaller than what remains, by orders of magnitude, are the signature of
+            // stability-limited (stiff) stepping rather than accuracy-limited stepping.
+            let stiff = (t1 - t).abs() > 100.0 * config.max_steps as f64 * h_abs;
+            return Err(SolveError::MaxStepsExceeded {
+                t,
+                max_steps: config.max_steps,
+                h: h_abs * dir,
+                stiff,
+            });
+        }
+        // What f64 time can resolve near t: a smaller step would not change t.
+        let h_min = opts.min_step.max(16.0 * f64::EPSILON * t.abs().max(t1.abs()));
+        let remaining = (t1 - t).abs();
+        let last = h_abs >= remaining * (1.0 - 4.0 * f64::EPSILON);
+        let h = if last { t1 - t } else { h_abs * dir };
+        let attempt = method.attempt(f, t, &y, h, Some(&opts.tol), ws, &mut stats.nfe);
+        let norm = attempt.error_norm.unwrap_or(0.0);
+        if norm <= 1.0 {
+            stats.accepted += 1;
+            let t_new = if last { t1 } else { t + h };
+            out.record(method, f, t, &y, &attempt.y1, h, t_new, ws, &mut stats.nfe);
+            method.accept(ws);
+            t = t_new;
+            y = attempt.y1;
+            if last {
+                return Ok(y);
+            }
+            let mut factor = ctrl.accept_factor(k, norm, prev, prev_prev);
+            if last_rejected {
+                factor = factor.min(1.0);
+            }
+            prev_prev = prev;
+            prev = norm;
+            last_rejected = false;
+            h_abs = (h.abs() * factor).clamp(opts.min_step, opts.max_step);
+        } else {
+            // Also reached when the norm is NaN: the state overflowed, and a smaller step is the
+            // only way forward.
+            stats.rejected += 1;
+            last_rejected = true;
+            h_abs = h.abs() * ctrl.reject_factor(k, norm);
+            if h_abs < h_min {
+                return Err(SolveError::StepSizeUnderflow {
+                    t,
+                    h: h_abs * dir,
+                    h_min,
+                    error_norm: norm,
+                });
+            }
+        }
+    }
+}
