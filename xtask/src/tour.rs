@@ -1,6 +1,661 @@
-//! `cargo xtask tour`.
+//! `cargo xtask tour`: builds and runs every example under `examples/`, then writes a report.
+//!
+//! # Which examples run
+//!
+//! Every folder of `examples/` is listed, so a new example joins the tour by existing. It runs if
+//! it is a workspace member with a binary target (`cargo metadata` says so); other folders are
+//! reported as skipped with the reason.
+//!
+//! # The example contract
+//!
+//! Each example is run from the repository root as
+//! `cargo run -p <name> --profile <profile> -- --out <out>/<name> [--quick] [--backend NAME]`
+//! and writes into its folder. Its `summary.json` is read for two conventional fields:
+//! `figures` (file names relative to the folder; `.png` files are embedded in the report, with
+//! the `.svg` of the same name linked) and `key_numbers` (a list of `{"name": …, "value": …}`).
+//! Without a `summary.json`, the PNG files in the folder are shown.
+//!
+//! # Output
+//!
+//! `<out>/report.md` (status, wall time, key numbers and figures of each example) and
+//! `<out>/report.json`. A failing example does not stop the tour; the tour exits non-zero at the
+//! end, naming the examples that failed.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::bench::format_value;
+
+const USAGE: &str = "\
+usage: cargo xtask tour [options]
+
+Builds and runs every example under examples/ (each writes figures and summary.json into
+<out>/<name>/), then writes <out>/report.md and <out>/report.json.
+
+options:
+  --quick               each example's reduced run (CI smoke run)
+  --profile NAME        cargo profile to build the examples with: release (default) or dev
+  --backend NAME        passed to every example (ndarray, flex, wgpu)
+  --only NAME[,NAME]    run only these examples
+  --out DIR             output folder (default: <repo>/out)
+  -h, --help            this text";
+
+#[derive(Debug, Clone, PartialEq)]
+struct Options {
+    quick: bool,
+    profile: String,
+    backend: Option<String>,
+    only: Vec<String>,
+    out: PathBuf,
+}
+
+fn repo_root() -> PathBuf {
+    // xtask/ sits at the repository root.
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+fn parse_options(args: &[String], root: &Path) -> Result<Option<Options>, String> {
+    let mut opts = Options {
+        quick: false,
+        profile: "release".into(),
+        backend: None,
+        only: Vec::new(),
+        out: root.join("out"),
+    };
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) => (f, Some(v.to_string())),
+            None => (arg.as_str(), None),
+        };
+        let mut value = |name: &str| {
+            inline
+                .clone()
+                .or_else(|| iter.next().cloned())
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| format!("{name} needs a value\n\n{USAGE}"))
+        };
+        match flag {
+            "-h" | "--help" => return Ok(None),
+            "--quick" => opts.quick = true,
+            "--profile" => opts.profile = value("--profile")?,
+            "--backend" => opts.backend = Some(value("--backend")?),
+            "--only" => opts.only.extend(
+                value("--only")?
+                    .split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty()),
+            ),
+            "--out" => {
+                let dir = PathBuf::from(value("--out")?);
+                opts.out = if dir.is_absolute() {
+                    dir
+                } else {
+                    root.join(dir)
+                };
+            }
+            _ => return Err(format!("unknown option `{arg}`\n\n{USAGE}")),
+        }
+    }
+    Ok(Some(opts))
+}
+
+/// A folder of `examples/` and whether it can run.
+#[derive(Debug, Clone, PartialEq)]
+struct Candidate {
+    /// Folder name.
+    folder: String,
+    /// Package name, when the folder is a workspace member with a binary.
+    package: Result<String, String>,
+}
+
+/// The folders of `examples/`, sorted.
+fn example_folders(root: &Path) -> Result<Vec<PathBuf>, String> {
+    let dir = root.join("examples");
+    let entries =
+        std::fs::read_dir(&dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+    let mut folders: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    folders.sort();
+    Ok(folders)
+}
+
+/// Workspace members with a binary target: (manifest folder, package name).
+fn runnable_members(root: &Path) -> Result<Vec<(PathBuf, String)>, String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = Command::new(cargo)
+        .args(["metadata", "--no-deps", "--format-version", "1"])
+        .current_dir(root)
+        .output()
+        .map_err(|e| format!("cannot run cargo metadata: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "cargo metadata failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let meta: Value = serde_json::from_slice(&output.stdout)
+        .map_err(|e| format!("cannot parse cargo metadata: {e}"))?;
+    let members: Vec<&str> = meta["workspace_members"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    for package in meta["packages"].as_array().into_iter().flatten() {
+        let id = package["id"].as_str().unwrap_or_default();
+        let has_bin = package["targets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|t| {
+                t["kind"]
+                    .as_array()
+                    .is_some_and(|k| k.iter().any(|k| k == "bin"))
+            });
+        let (Some(name), Some(manifest)) =
+            (package["name"].as_str(), package["manifest_path"].as_str())
+        else {
+            continue;
+        };
+        if members.contains(&id) && has_bin {
+            let folder = Path::new(manifest)
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            out.push((folder, name.to_string()));
+        }
+    }
+    Ok(out)
+}
+
+fn candidates(folders: &[PathBuf], members: &[(PathBuf, String)]) -> Vec<Candidate> {
+    folders
+        .iter()
+        .map(|folder| {
+            let name = folder
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let package = members
+                .iter()
+                .find(|(dir, _)| same_dir(dir, folder))
+                .map(|(_, package)| package.clone())
+                .ok_or_else(|| {
+                    if folder.join("Cargo.toml").is_file() {
+                        "not a workspace member with a binary target".to_string()
+                    } else {
+                        "no Cargo.toml".to_string()
+                    }
+                });
+            Candidate {
+                folder: name,
+                package,
+            }
+        })
+        .collect()
+}
+
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// What happened to one example.
+#[derive(Debug, Clone, Serialize)]
+struct Outcome {
+    name: String,
+    /// "ok", "failed" or "skipped".
+    status: &'static str,
+    /// Why it failed or was skipped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+    /// Wall-clock time of `cargo run` (build included), seconds.
+    wall_s: f64,
+    /// Output folder relative to the tour's folder.
+    out_dir: String,
+    /// Figure files relative to the tour's folder.
+    figures: Vec<String>,
+    /// Highlights from the example's summary.
+    key_numbers: Vec<KeyNumber>,
+    /// The example's own wall time from its summary, seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    example_wall_s: Option<f64>,
+}
+
+/// A highlighted number of an example, as its `summary.json` gives it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+struct KeyNumber {
+    name: String,
+    value: f64,
+}
+
+/// Figures and key numbers from `<dir>/summary.json`, or the PNG files of `dir` without one.
+fn collect_results(dir: &Path, rel: &str) -> (Vec<String>, Vec<KeyNumber>, Option<f64>) {
+    let summary: Option<Value> = std::fs::read_to_string(dir.join("summary.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok());
+    let Some(summary) = summary else {
+        let mut pngs: Vec<String> = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".png"))
+            .map(|n| format!("{rel}/{n}"))
+            .collect();
+        pngs.sort();
+        return (pngs, Vec::new(), None);
+    };
+    let figures = summary["figures"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(|f| format!("{rel}/{f}"))
+        .collect();
+    let key_numbers = summary["key_numbers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|k| {
+            Some(KeyNumber {
+                name: k["name"].as_str()?.to_string(),
+                value: k["value"].as_f64()?,
+            })
+        })
+        .collect();
+    (figures, key_numbers, summary["wall_s"].as_f64())
+}
+
+fn run_example(root: &Path, opts: &Options, package: &str, index: usize, total: usize) -> Outcome {
+    let out_dir = opts.out.join(package);
+    // A summary left by an earlier run must not pass for this run's.
+    let _ = std::fs::remove_file(out_dir.join("summary.json"));
+    let mut args: Vec<String> = vec![
+        "run".into(),
+        "-p".into(),
+        package.into(),
+        "--profile".into(),
+        opts.profile.clone(),
+        "--".into(),
+        "--out".into(),
+        out_dir.display().to_string(),
+    ];
+    if opts.quick {
+        args.push("--quick".into());
+    }
+    if let Some(backend) = &opts.backend {
+        args.push("--backend".into());
+        args.push(backend.clone());
+    }
+    eprintln!(
+        "[tour] ({index}/{total}) {package}: cargo {}",
+        args.join(" ")
+    );
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let start = Instant::now();
+    let status = Command::new(cargo).args(&args).current_dir(root).status();
+    let wall_s = start.elapsed().as_secs_f64();
+    let (status, reason) = match status {
+        Ok(s) if s.success() => ("ok", None),
+        Ok(s) => ("failed", Some(format!("exited with {s}"))),
+        Err(e) => ("failed", Some(format!("could not start cargo: {e}"))),
+    };
+    let (figures, key_numbers, example_wall_s) = if status == "ok" {
+        collect_results(&out_dir, package)
+    } else {
+        (Vec::new(), Vec::new(), None)
+    };
+    eprintln!("[tour] ({index}/{total}) {package}: {status} in {wall_s:.1} s");
+    Outcome {
+        name: package.to_string(),
+        status,
+        reason,
+        wall_s,
+        out_dir: package.to_string(),
+        figures,
+        key_numbers,
+        example_wall_s,
+    }
+}
+
+fn render_markdown(opts: &Options, outcomes: &[Outcome], total_s: f64) -> String {
+    let mut md = String::from("# sysdyn tour\n\n");
+    let _ = writeln!(
+        md,
+        "Every example under `examples/`, run with `--profile {}`{}{}. Total {:.1} s.\n",
+        opts.profile,
+        if opts.quick { " in `--quick` mode" } else { "" },
+        opts.backend
+            .as_ref()
+            .map(|b| format!(" on `--backend {b}`"))
+            .unwrap_or_default(),
+        total_s
+    );
+    md.push_str("| example | status | wall time (build + run) |\n|---|---|---|\n");
+    for o in outcomes {
+        let _ = writeln!(
+            md,
+            "| [{name}](#{name}) | {status}{reason} | {wall:.1} s |",
+            name = o.name,
+            status = o.status,
+            reason = o
+                .reason
+                .as_ref()
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default(),
+            wall = o.wall_s
+        );
+    }
+    for o in outcomes.iter().filter(|o| o.status != "skipped") {
+        let _ = writeln!(md, "\n## {}\n", o.name);
+        let _ = write!(md, "Status: **{}**", o.status);
+        if let Some(r) = &o.reason {
+            let _ = write!(md, " ({r})");
+        }
+        let _ = write!(md, ", {:.1} s with the build", o.wall_s);
+        if let Some(s) = o.example_wall_s {
+            let _ = write!(md, ", {s:.1} s in the example");
+        }
+        let _ = writeln!(md, ". Output: [`{0}/`]({0}/).\n", o.out_dir);
+        if !o.key_numbers.is_empty() {
+            md.push_str("| quantity | value |\n|---|---|\n");
+            for k in &o.key_numbers {
+                let _ = writeln!(md, "| {} | {} |", k.name, format_value(k.value));
+            }
+            md.push('\n');
+        }
+        for png in o.figures.iter().filter(|f| f.ends_with(".png")) {
+            let stem = &png[..png.len() - 4];
+            let title = Path::new(stem)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let svg = format!("{stem}.svg");
+            if o.figures.contains(&svg) {
+                let _ = writeln!(md, "[![{title}]({png})]({svg})\n");
+            } else {
+                let _ = writeln!(md, "![{title}]({png})\n");
+            }
+        }
+    }
+    md
+}
 
 /// Runs the tour of the examples.
-pub fn run(_args: &[String]) -> Result<(), String> {
-    Err("tour: not built yet".into())
+pub fn run(args: &[String]) -> Result<(), String> {
+    let root = repo_root();
+    let Some(opts) = parse_options(args, &root)? else {
+        println!("{USAGE}");
+        return Ok(());
+    };
+    let start = Instant::now();
+    let folders = example_folders(&root)?;
+    let members = runnable_members(&root)?;
+    let mut found = candidates(&folders, &members);
+    if !opts.only.is_empty() {
+        let known: Vec<String> = found
+            .iter()
+            .flat_map(|c| [Some(c.folder.clone()), c.package.clone().ok()])
+            .flatten()
+            .collect();
+        if let Some(missing) = opts.only.iter().find(|n| !known.contains(n)) {
+            return Err(format!(
+                "--only {missing}: no such example; examples: {}",
+                found
+                    .iter()
+                    .map(|c| c.folder.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        found.retain(|c| {
+            opts.only.contains(&c.folder) || c.package.as_ref().is_ok_and(|p| opts.only.contains(p))
+        });
+    }
+    if found.is_empty() {
+        return Err(format!(
+            "no examples under {}",
+            root.join("examples").display()
+        ));
+    }
+    std::fs::create_dir_all(&opts.out)
+        .map_err(|e| format!("cannot create {}: {e}", opts.out.display()))?;
+    let runnable = found.iter().filter(|c| c.package.is_ok()).count();
+    eprintln!(
+        "[tour] {runnable} example(s), profile {}{}, output in {}",
+        opts.profile,
+        if opts.quick { ", quick" } else { "" },
+        opts.out.display()
+    );
+    let mut outcomes = Vec::new();
+    let mut index = 0;
+    for c in &found {
+        match &c.package {
+            Ok(package) => {
+                index += 1;
+                outcomes.push(run_example(&root, &opts, package, index, runnable));
+            }
+            Err(reason) => {
+                eprintln!("[tour] skipping examples/{}: {reason}", c.folder);
+                outcomes.push(Outcome {
+                    name: c.folder.clone(),
+                    status: "skipped",
+                    reason: Some(reason.clone()),
+                    wall_s: 0.0,
+                    out_dir: c.folder.clone(),
+                    figures: Vec::new(),
+                    key_numbers: Vec::new(),
+                    example_wall_s: None,
+                });
+            }
+        }
+    }
+    let total_s = start.elapsed().as_secs_f64();
+    let failed: Vec<&str> = outcomes
+        .iter()
+        .filter(|o| o.status == "failed")
+        .map(|o| o.name.as_str())
+        .collect();
+    let passed = outcomes.iter().filter(|o| o.status == "ok").count();
+
+    let md = render_markdown(&opts, &outcomes, total_s);
+    let json = serde_json::json!({
+        "profile": opts.profile,
+        "quick": opts.quick,
+        "backend": opts.backend,
+        "wall_s": total_s,
+        "passed": passed,
+        "failed": failed.len(),
+        "examples": outcomes,
+    });
+    let write = |name: &str, text: String| {
+        let path = opts.out.join(name);
+        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    };
+    write("report.md", md)?;
+    write(
+        "report.json",
+        serde_json::to_string_pretty(&json).map_err(|e| e.to_string())? + "\n",
+    )?;
+    eprintln!(
+        "[tour] {passed} ok, {} failed, {} skipped in {total_s:.1} s; report: {}",
+        failed.len(),
+        outcomes.len() - passed - failed.len(),
+        opts.out.join("report.md").display()
+    );
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} of {} examples failed: {} (see the output above and {})",
+            failed.len(),
+            runnable,
+            failed.join(", "),
+            opts.out.join("report.md").display()
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn options_parse_defaults_and_flags() {
+        let root = Path::new("/repo");
+        let o = parse_options(&[], root).unwrap().unwrap();
+        assert_eq!(o.profile, "release");
+        assert_eq!(o.out, Path::new("/repo/out"));
+        assert!(!o.quick && o.backend.is_none() && o.only.is_empty());
+        let o = parse_options(
+            &args(&[
+                "--quick",
+                "--profile",
+                "dev",
+                "--backend=wgpu",
+                "--only",
+                "a,b",
+                "--out",
+                "tmp/x",
+            ]),
+            root,
+        )
+        .unwrap()
+        .unwrap();
+        assert!(o.quick);
+        assert_eq!(o.profile, "dev");
+        assert_eq!(o.backend.as_deref(), Some("wgpu"));
+        assert_eq!(o.only, ["a", "b"]);
+        assert_eq!(o.out, Path::new("/repo/tmp/x"));
+        assert!(parse_options(&args(&["--help"]), root).unwrap().is_none());
+        assert!(parse_options(&args(&["--frobnicate"]), root).is_err());
+        assert!(parse_options(&args(&["--profile"]), root).is_err());
+    }
+
+    #[test]
+    fn folders_without_a_runnable_member_are_skipped_with_a_reason() {
+        let dir = tempfile_dir("folders");
+        let a = dir.join("examples/alpha");
+        let b = dir.join("examples/beta");
+        let c = dir.join("examples/gamma");
+        for d in [&a, &b, &c] {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        std::fs::write(b.join("Cargo.toml"), "").unwrap();
+        let folders = example_folders(&dir).unwrap();
+        assert_eq!(folders, vec![a.clone(), b.clone(), c.clone()]);
+        let members = vec![(a.clone(), "alpha-example".to_string())];
+        let found = candidates(&folders, &members);
+        assert_eq!(found[0].package, Ok("alpha-example".to_string()));
+        assert!(
+            found[1]
+                .package
+                .as_ref()
+                .unwrap_err()
+                .contains("workspace member")
+        );
+        assert!(
+            found[2]
+                .package
+                .as_ref()
+                .unwrap_err()
+                .contains("Cargo.toml")
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn tempfile_dir(test: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("sysdyn-tour-{test}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn results_come_from_the_summary_conventions() {
+        let dir = tempfile_dir("results").join("lv");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("summary.json"),
+            r#"{"figures": ["phase.svg", "phase.png"], "wall_s": 2.5,
+                "key_numbers": [{"name": "dopri5 error", "value": 3.3e-7}, {"name": "bad"}]}"#,
+        )
+        .unwrap();
+        let (figures, numbers, wall) = collect_results(&dir, "lv");
+        assert_eq!(figures, ["lv/phase.svg", "lv/phase.png"]);
+        assert_eq!(
+            numbers,
+            [KeyNumber {
+                name: "dopri5 error".into(),
+                value: 3.3e-7
+            }]
+        );
+        assert_eq!(wall, Some(2.5));
+        // Without a summary: the PNG files.
+        std::fs::remove_file(dir.join("summary.json")).unwrap();
+        std::fs::write(dir.join("b.png"), b"").unwrap();
+        std::fs::write(dir.join("a.png"), b"").unwrap();
+        std::fs::write(dir.join("a.svg"), b"").unwrap();
+        let (figures, numbers, _) = collect_results(&dir, "lv");
+        assert_eq!(figures, ["lv/a.png", "lv/b.png"]);
+        assert!(numbers.is_empty());
+        std::fs::remove_dir_all(dir.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn the_report_embeds_figures_and_names_failures() {
+        let opts = parse_options(&args(&["--quick", "--profile", "dev"]), Path::new("/r"))
+            .unwrap()
+            .unwrap();
+        let outcomes = vec![
+            Outcome {
+                name: "lotka-volterra".into(),
+                status: "ok",
+                reason: None,
+                wall_s: 12.0,
+                out_dir: "lotka-volterra".into(),
+                figures: vec![
+                    "lotka-volterra/phase.svg".into(),
+                    "lotka-volterra/phase.png".into(),
+                ],
+                key_numbers: vec![KeyNumber {
+                    name: "dopri5 final error".into(),
+                    value: 3.3e-7,
+                }],
+                example_wall_s: Some(1.5),
+            },
+            Outcome {
+                name: "broken".into(),
+                status: "failed",
+                reason: Some("exited with exit status: 1".into()),
+                wall_s: 1.0,
+                out_dir: "broken".into(),
+                figures: vec![],
+                key_numbers: vec![],
+                example_wall_s: None,
+            },
+        ];
+        let md = render_markdown(&opts, &outcomes, 13.0);
+        assert!(md.contains("[![phase](lotka-volterra/phase.png)](lotka-volterra/phase.svg)"));
+        assert!(md.contains("| dopri5 final error | 3.300e-7 |"));
+        assert!(md.contains("| [broken](#broken) | failed: exited with exit status: 1 |"));
+        assert!(md.contains("`--quick`") && md.contains("--profile dev"));
+    }
 }

@@ -243,15 +243,17 @@ impl DeviceSpec {
             };
             match flag.as_str() {
                 "--backend" | "--precision" => {
-                    let value = inline.or_else(|| iter.next()).ok_or(CoreError::UnknownName {
-                        what: if flag == "--backend" {
-                            "backend"
-                        } else {
-                            "precision"
-                        },
-                        given: String::new(),
-                        expected: "a value after the flag",
-                    })?;
+                    let value = inline
+                        .or_else(|| iter.next())
+                        .ok_or(CoreError::UnknownName {
+                            what: if flag == "--backend" {
+                                "backend"
+                            } else {
+                                "precision"
+                            },
+                            given: String::new(),
+                            expected: "a value after the flag",
+                        })?;
                     if flag == "--backend" {
                         self.backend = value.parse()?;
                     } else {
@@ -417,6 +419,20 @@ impl SysDevice {
     }
 }
 
+impl SysDevice {
+    /// A tensor of standard normal draws, made on the host from `rng` so that the same seed gives
+    /// the same tensor on every backend.
+    pub fn randn<const D: usize>(
+        &self,
+        rng: &mut crate::rng::SeededRng,
+        shape: [usize; D],
+    ) -> Tensor<D> {
+        let n = shape.iter().product();
+        let data = TensorData::new(rng.normals(n), shape).convert_dtype(self.dtype());
+        Tensor::from_data(data, (&self.device, self.dtype()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -479,7 +495,9 @@ mod tests {
 
     #[test]
     fn tensor_state_matches_the_plain_path_in_f64() {
-        let dev = DeviceSpec::new(Backend::Flex, Precision::F64).init().unwrap();
+        let dev = DeviceSpec::new(Backend::Flex, Precision::F64)
+            .init()
+            .unwrap();
         let y = dev.tensor(vec![1.0, -2.0, 3.0, 0.5], [2, 2]).unwrap();
         let k1 = dev.tensor(vec![0.1, 0.2, 0.3, 0.4], [2, 2]).unwrap();
         let k2 = dev.tensor(vec![-1.0, 1.0, 2.0, -3.0], [2, 2]).unwrap();
@@ -492,25 +510,15 @@ mod tests {
         for (a, b) in out.to_f64_vec().iter().zip(&plain) {
             assert!((a - b).abs() < 1e-15);
         }
-        let tol = Tolerance::new(1e-3, 1e-6);
-        let n_t = Tensor::weighted_rms_norm(&k1, &y, &out, &tol);
-        let n_p = Vec::weighted_rms_norm(&k1.to_f64_vec(), &y.to_f64_vec(), &plain, &tol);
+        let n_t = Tensor::weighted_rms_norm(&k1, &y, &out, &Tolerance::new(1e-3, 1e-6));
+        let n_p = Vec::weighted_rms_norm(
+            &k1.to_f64_vec(),
+            &y.to_f64_vec(),
+            &plain,
+            &Tolerance::new(1e-3, 1e-6),
+        );
         assert!((n_t - n_p).abs() < 1e-12 * n_p);
         let bad = dev.tensor(vec![1.0, f64::NAN, 0.0, 0.0], [2, 2]).unwrap();
         assert_eq!(bad.first_non_finite(), Some(1));
-    }
-}
-
-impl SysDevice {
-    /// A tensor of standard normal draws, made on the host from `rng` so that the same seed gives
-    /// the same tensor on every backend.
-    pub fn randn<const D: usize>(
-        &self,
-        rng: &mut crate::rng::SeededRng,
-        shape: [usize; D],
-    ) -> Tensor<D> {
-        let n = shape.iter().product();
-        let data = TensorData::new(rng.normals(n), shape).convert_dtype(self.dtype());
-        Tensor::from_data(data, (&self.device, self.dtype()))
     }
 }

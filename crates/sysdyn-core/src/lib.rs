@@ -10,6 +10,9 @@
 //! - [`device`]: the typed device and precision policy (`ndarray`, `flex`, `wgpu`; f64 allowed on
 //!   CPU backends only), chosen by cargo feature and at run time.
 //! - [`rng`]: counter-based seeded randomness that gives the same numbers on every backend.
+//! - [`jet`]: forward-mode derivatives of networks with respect to their input (Jacobians,
+//!   exact divergences, Laplacians), as tensor ops that burn differentiates with respect to
+//!   the parameters; with an [`Mlp`](jet::Mlp) module that uses them.
 //! - [`Tolerance`]: relative and absolute tolerances, scalar or per component, and the weighted
 //!   RMS error norm that adaptive solvers control.
 //!
@@ -18,6 +21,8 @@
 #[cfg(feature = "burn")]
 pub mod device;
 pub mod error;
+#[cfg(feature = "burn")]
+pub mod jet;
 pub mod rng;
 pub mod state;
 pub mod tolerance;

@@ -143,7 +143,10 @@ mod tests {
         let mean = xs.iter().sum::<f64>() / n as f64;
         let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
         assert!(mean.abs() < 5.0 / (n as f64).sqrt(), "mean {mean}");
-        assert!((var - 1.0).abs() < 5.0 * (2.0 / n as f64).sqrt(), "var {var}");
+        assert!(
+            (var - 1.0).abs() < 5.0 * (2.0 / n as f64).sqrt(),
+            "var {var}"
+        );
         let fourth = xs.iter().map(|x| x.powi(4)).sum::<f64>() / n as f64;
         assert!((fourth - 3.0).abs() < 0.1, "kurtosis {fourth}");
     }
@@ -158,7 +161,10 @@ mod tests {
             bins[(u * 10.0) as usize] += 1;
         }
         // Each bin expects 10_000 with standard deviation ~95.
-        assert!(bins.iter().all(|&b| (b as f64 - 10_000.0).abs() < 500.0), "{bins:?}");
+        assert!(
+            bins.iter().all(|&b| (b as f64 - 10_000.0).abs() < 500.0),
+            "{bins:?}"
+        );
     }
 
     #[test]

@@ -78,8 +78,9 @@ pub enum SolveError {
     #[error(
         "maximum number of steps ({max_steps}) exceeded at t = {t} with step size {h:e}; \
          raise `max_steps`{}",
-        if *stiff { ". The step size is tiny compared with the time span, which suggests a stiff \
-                     problem: use an implicit (stiff) solver" } else { "" }
+        if *stiff { ". The steps are limited by stability, not accuracy: the problem is stiff \
+                     for this explicit method; use an implicit solver such as \
+                     `sysdyn_solvers::implicit::ESDIRK4` (or `TRBDF2`)" } else { "" }
     )]
     MaxStepsExceeded {
         /// Time reached.
@@ -88,8 +89,8 @@ pub enum SolveError {
         max_steps: usize,
         /// The last step size.
         h: f64,
-        /// Whether the step-size history looks like stiffness (steps limited by stability rather
-        /// than accuracy).
+        /// Whether the failure looks like stiffness: steps limited by stability rather than
+        /// accuracy (see [`crate::stiffness`]).
         stiff: bool,
     },
     /// The vector field returned a state of a different shape than it was given.

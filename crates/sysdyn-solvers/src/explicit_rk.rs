@@ -20,6 +20,8 @@ pub struct RkWorkspace<S> {
     extra_ready: bool,
     /// Interpolation weights, reused.
     weights: Vec<f64>,
+    /// Whether the tableau is first-same-as-last, decided once per solve rather than per step.
+    fsal: bool,
 }
 
 impl ButcherTableau {
@@ -54,6 +56,7 @@ impl<S: State> OdeMethod<S> for ButcherTableau {
             f1: None,
             extra_ready: false,
             weights: Vec::with_capacity(self.stages() + extra),
+            fsal: self.is_fsal(),
         }
     }
 
@@ -85,7 +88,7 @@ impl<S: State> OdeMethod<S> for ButcherTableau {
         ws.f1 = None;
         ws.extra_ready = false;
         let s = self.stages();
-        let fsal = self.is_fsal();
+        let fsal = ws.fsal;
         let mut last_input = None;
         for i in 1..s {
             let yi = self.stage_input(y, h, self.a[i], &ws.stages);

@@ -8,13 +8,29 @@
 //! - [`solve()`]: the integration loop; the step-size policy ([`StepSize`], [`PidController`]) and
 //!   the output ([`SaveAt`]) are separate, typed options in a [`SolveConfig`].
 //! - Failures come back as a typed [`SolveError`] with the time, step and component involved.
+//! - [`implicit`]: stiff solvers (backward Euler, trapezoid, TR-BDF2, ESDIRK4) as tableau data,
+//!   with Newton iterations on the host ([`linalg`], [`jacobian`]); [`stiffness`] diagnoses
+//!   explicit solves that run out of steps on stiff problems.
+//! - [`events`]: zero crossings located on the dense output, terminating or with callbacks.
+//! - [`symplectic`]: Verlet and Yoshida splitting methods for separable Hamiltonian systems.
+//! - [`sde`]: Itô and Stratonovich SDEs (Euler–Maruyama, Milstein, stochastic and reversible
+//!   Heun) driven by a reproducible [`brownian`] motion.
 
+pub mod brownian;
 pub mod controller;
 pub mod error;
+pub mod events;
 pub mod explicit_rk;
+mod grid;
+pub mod implicit;
+pub mod jacobian;
+pub mod linalg;
 pub mod method;
 pub mod methods;
+pub mod sde;
 pub mod solve;
+pub mod stiffness;
+pub mod symplectic;
 pub mod tableau;
 pub mod term;
 pub mod trees;

@@ -43,6 +43,7 @@ pub trait OdeMethod<S: State> {
 
     /// Attempts a step from `(t, y)` of size `h` (negative when integrating backwards). With a
     /// tolerance, also returns the error norm.
+    #[allow(clippy::too_many_arguments)]
     fn attempt<F: VectorField<S>>(
         &self,
         f: &mut F,
@@ -71,4 +72,10 @@ pub trait OdeMethod<S: State> {
 
     /// The attempted step was accepted: prepare to step from its end.
     fn accept(&self, ws: &mut Self::Workspace);
+
+    /// Whether the method is implicit (stable on stiff problems). A solve with an explicit
+    /// method that runs out of steps is diagnosed for stiffness; an implicit one is not.
+    fn is_implicit(&self) -> bool {
+        false
+    }
 }

@@ -167,7 +167,7 @@ impl<S> Solution<S> {
     }
 }
 
-fn validate_times(save_at: &SaveAt, t0: f64, t1: f64) -> Result<(), SolveError> {
+pub(crate) fn validate_times(save_at: &SaveAt, t0: f64, t1: f64) -> Result<(), SolveError> {
     let SaveAt::Times(ts) = save_at else {
         return Ok(());
     };
@@ -226,7 +226,8 @@ impl<'a, S: State> Output<'a, S> {
         self.ys.push(y);
     }
 
-    /// Records the outputs of an accepted step from `(t, y)` to `(t + h, y1)`.
+    /// Records the outputs of an accepted step from `(t, y)` to `(t + h, y1)` up to `t_end`
+    /// (the step's end, or an event inside it), where the state is `y_end`.
     #[allow(clippy::too_many_arguments)]
     fn record<M: OdeMethod<S>, F: VectorField<S>>(
         &mut self,
@@ -236,17 +237,18 @@ impl<'a, S: State> Output<'a, S> {
         y: &S,
         y1: &S,
         h: f64,
-        t_new: f64,
+        t_end: f64,
+        y_end: &S,
         ws: &mut M::Workspace,
         nfe: &mut usize,
     ) {
         match self.save_at {
-            SaveAt::Steps => self.push(t_new, y1.clone()),
+            SaveAt::Steps => self.push(t_end, y_end.clone()),
             SaveAt::Times(ts) => {
-                while self.next < ts.len() && (ts[self.next] - t_new) * h <= 0.0 {
+                while self.next < ts.len() && (ts[self.next] - t_end) * h <= 0.0 {
                     let tau = ts[self.next];
-                    let y_tau = if tau == t_new {
-                        y1.clone()
+                    let y_tau = if tau == t_end {
+                        y_end.clone()
                     } else {
                         let theta = ((tau - t) / h).clamp(0.0, 1.0);
                         method.interpolate(f, t, y, y1, h, theta, ws, nfe)
@@ -295,6 +297,65 @@ where
     S: State,
     F: VectorField<S>,
     M: OdeMethod<S>,
+{
+    solve_observed(f, method, t_span, y0, config, &mut NoObserver)
+}
+
+/// An accepted step cut short by an event at `t`.
+pub(crate) struct StepCut<S> {
+    /// Where the step ends.
+    pub t: f64,
+    /// The state there (what the output records).
+    pub y: S,
+    /// The state to continue from (a callback may have changed it), or `None` to end the solve.
+    pub resume: Option<S>,
+}
+
+/// Watches accepted steps and may cut them short (events, in [`crate::events`]).
+pub(crate) trait StepObserver<S> {
+    /// Called after each accepted step from `(t, y)` to `(t_new, y1)`; `dense(τ)` is the step's
+    /// continuous extension at time `τ` between them. A returned cut must lie in `(t, t_new]`.
+    fn after_step(
+        &mut self,
+        t: f64,
+        y: &S,
+        t_new: f64,
+        y1: &S,
+        dense: &mut dyn FnMut(f64) -> S,
+    ) -> Option<StepCut<S>>;
+}
+
+/// The observer of a plain solve: never cuts.
+struct NoObserver;
+
+impl<S> StepObserver<S> for NoObserver {
+    #[inline]
+    fn after_step(
+        &mut self,
+        _t: f64,
+        _y: &S,
+        _t_new: f64,
+        _y1: &S,
+        _dense: &mut dyn FnMut(f64) -> S,
+    ) -> Option<StepCut<S>> {
+        None
+    }
+}
+
+/// [`solve()`] with an observer of the accepted steps.
+pub(crate) fn solve_observed<S, F, M, O>(
+    f: &mut F,
+    method: &M,
+    t_span: (f64, f64),
+    y0: S,
+    config: &SolveConfig<S>,
+    observer: &mut O,
+) -> Result<Solution<S>, SolveError>
+where
+    S: State,
+    F: VectorField<S>,
+    M: OdeMethod<S>,
+    O: StepObserver<S>,
 {
     let (t0, t1) = t_span;
     if !t0.is_finite() || !t1.is_finite() {
@@ -369,11 +430,11 @@ where
         });
     }
 
-    let y_end = match &config.step {
+    let (t_end, y_end) = match &config.step {
         StepSize::Fixed(dt) => {
             method.seed_derivative(&mut ws, f0);
             fixed_loop(
-                f, method, t0, t1, y0, *dt, config, &mut ws, &mut stats, &mut out,
+                f, method, t0, t1, y0, *dt, config, &mut ws, &mut stats, &mut out, observer,
             )?
         }
         StepSize::Adaptive(a) => {
@@ -395,15 +456,16 @@ where
                 &mut ws,
                 &mut stats,
                 &mut out,
+                observer,
             )?
         }
     };
-    Ok(out.finish(t1, y_end, stats))
+    Ok(out.finish(t_end, y_end, stats))
 }
 
 /// Number of fixed steps of size `dt` covering `span`: the last step may be shorter, but a
 /// remainder within rounding of a whole number of steps does not add a sliver step.
-fn fixed_step_count(span: f64, dt: f64) -> usize {
+pub(crate) fn fixed_step_count(span: f64, dt: f64) -> usize {
     let ratio = span / dt;
     let rounded = ratio.round();
     if (ratio - rounded).abs() <= 1e-9 * rounded.max(1.0) {
@@ -413,8 +475,38 @@ fn fixed_step_count(span: f64, dt: f64) -> usize {
     }
 }
 
+/// Continues after an event cut a step: checks the new state and gives the method `f` there.
+fn resume_after_cut<S: State, F: VectorField<S>, M: OdeMethod<S>>(
+    f: &mut F,
+    method: &M,
+    t: f64,
+    y: &S,
+    shape: &[usize],
+    ws: &mut M::Workspace,
+    nfe: &mut usize,
+) -> Result<(), SolveError> {
+    if y.shape() != shape {
+        return Err(ShapeMismatch {
+            context: "state returned by an event callback".into(),
+            expected: shape.to_vec(),
+            got: y.shape(),
+        }
+        .into());
+    }
+    if let Some(component) = y.first_non_finite() {
+        return Err(SolveError::NonFiniteState {
+            t,
+            component,
+            step: None,
+        });
+    }
+    *nfe += 1;
+    method.seed_derivative(ws, f.eval(t, y));
+    Ok(())
+}
+
 #[allow(clippy::too_many_arguments)]
-fn fixed_loop<S: State, F: VectorField<S>, M: OdeMethod<S>>(
+fn fixed_loop<S: State, F: VectorField<S>, M: OdeMethod<S>, O: StepObserver<S>>(
     f: &mut F,
     method: &M,
     t0: f64,
@@ -425,7 +517,8 @@ fn fixed_loop<S: State, F: VectorField<S>, M: OdeMethod<S>>(
     ws: &mut M::Workspace,
     stats: &mut Stats,
     out: &mut Output<'_, S>,
-) -> Result<S, SolveError> {
+    observer: &mut O,
+) -> Result<(f64, S), SolveError> {
     let span = t1 - t0;
     let n = fixed_step_count(span.abs(), dt);
     if n > config.max_steps {
@@ -437,8 +530,12 @@ fn fixed_loop<S: State, F: VectorField<S>, M: OdeMethod<S>>(
         });
     }
     let h_nominal = dt * span.signum();
+    let shape = y.shape();
     let mut t = t0;
-    for i in 0..n {
+    // Steps end on the grid t0 + i h; an event cut ends one early, and the next step goes from
+    // the event to the same grid point.
+    let mut i = 0;
+    while i < n {
         let t_new = if i + 1 == n {
             t1
         } else {
@@ -454,12 +551,55 @@ fn fixed_loop<S: State, F: VectorField<S>, M: OdeMethod<S>>(
             });
         }
         stats.accepted += 1;
-        out.record(method, f, t, &y, &attempt.y1, h, t_new, ws, &mut stats.nfe);
+        let cut = {
+            let mut dense = |tau: f64| {
+                let theta = ((tau - t) / h).clamp(0.0, 1.0);
+                method.interpolate(f, t, &y, &attempt.y1, h, theta, ws, &mut stats.nfe)
+            };
+            observer.after_step(t, &y, t_new, &attempt.y1, &mut dense)
+        };
+        if let Some(cut) = cut {
+            out.record(
+                method,
+                f,
+                t,
+                &y,
+                &attempt.y1,
+                h,
+                cut.t,
+                &cut.y,
+                ws,
+                &mut stats.nfe,
+            );
+            let Some(resumed) = cut.resume else {
+                return Ok((cut.t, cut.y));
+            };
+            resume_after_cut(f, method, cut.t, &resumed, &shape, ws, &mut stats.nfe)?;
+            if cut.t == t_new {
+                i += 1;
+            }
+            t = cut.t;
+            y = resumed;
+            continue;
+        }
+        out.record(
+            method,
+            f,
+            t,
+            &y,
+            &attempt.y1,
+            h,
+            t_new,
+            &attempt.y1,
+            ws,
+            &mut stats.nfe,
+        );
         method.accept(ws);
         t = t_new;
         y = attempt.y1;
+        i += 1;
     }
-    Ok(y)
+    Ok((t1, y))
 }
 
 /// Hairer's initial step (Solving ODEs I, II.4): a step whose explicit-Euler error estimate is
@@ -499,7 +639,7 @@ fn initial_step<S: State, F: VectorField<S>>(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn adaptive_loop<S: State, F: VectorField<S>, M: OdeMethod<S>>(
+fn adaptive_loop<S: State, F: VectorField<S>, M: OdeMethod<S>, O: StepObserver<S>>(
     f: &mut F,
     method: &M,
     (t0, t1): (f64, f64),
@@ -510,7 +650,8 @@ fn adaptive_loop<S: State, F: VectorField<S>, M: OdeMethod<S>>(
     ws: &mut M::Workspace,
     stats: &mut Stats,
     out: &mut Output<'_, S>,
-) -> Result<S, SolveError> {
+    observer: &mut O,
+) -> Result<(f64, S), SolveError> {
     let dir = (t1 - t0).signum();
     let k = method.error_order().unwrap_or(1) as f64 + 1.0;
     let ctrl = &opts.controller;
@@ -518,11 +659,22 @@ fn adaptive_loop<S: State, F: VectorField<S>, M: OdeMethod<S>>(
     let mut h_abs = h_abs;
     let (mut prev, mut prev_prev) = (1.0, 1.0);
     let mut last_rejected = false;
+    let shape = y.shape();
     loop {
         if stats.steps() >= config.max_steps {
-            // Steps far smaller than what remains, by orders of magnitude, are the signature of
-            // stability-limited (stiff) stepping rather than accuracy-limited stepping.
-            let stiff = (t1 - t).abs() > 100.0 * config.max_steps as f64 * h_abs;
+            // Stability-limited steps (see `crate::stiffness`) mean the problem is stiff for this
+            // method; implicit methods are the remedy, so they are never told to use one.
+            let stiff = !method.is_implicit()
+                && crate::stiffness::looks_stiff(
+                    f,
+                    t,
+                    &y,
+                    h_abs,
+                    (t1 - t).abs(),
+                    config.max_steps,
+                    &opts.tol,
+                    &mut stats.nfe,
+                );
             return Err(SolveError::MaxStepsExceeded {
                 t,
                 max_steps: config.max_steps,
@@ -531,21 +683,76 @@ fn adaptive_loop<S: State, F: VectorField<S>, M: OdeMethod<S>>(
             });
         }
         // What f64 time can resolve near t: a smaller step would not change t.
-        let h_min = opts.min_step.max(16.0 * f64::EPSILON * t.abs().max(t1.abs()));
+        let h_min = opts
+            .min_step
+            .max(16.0 * f64::EPSILON * t.abs().max(t1.abs()));
         let remaining = (t1 - t).abs();
         let last = h_abs >= remaining * (1.0 - 4.0 * f64::EPSILON);
+        // Accepted steps shrink too (by up to the controller's factor each): below what t can
+        // resolve they would no longer move t, so stop here as for a rejected step.
+        if !last && h_abs < h_min {
+            return Err(SolveError::StepSizeUnderflow {
+                t,
+                h: h_abs * dir,
+                h_min,
+                error_norm: prev,
+            });
+        }
         let h = if last { t1 - t } else { h_abs * dir };
         let attempt = method.attempt(f, t, &y, h, Some(&opts.tol), ws, &mut stats.nfe);
         let norm = attempt.error_norm.unwrap_or(0.0);
         if norm <= 1.0 {
             stats.accepted += 1;
             let t_new = if last { t1 } else { t + h };
-            out.record(method, f, t, &y, &attempt.y1, h, t_new, ws, &mut stats.nfe);
+            let cut = {
+                let mut dense = |tau: f64| {
+                    let theta = ((tau - t) / h).clamp(0.0, 1.0);
+                    method.interpolate(f, t, &y, &attempt.y1, h, theta, ws, &mut stats.nfe)
+                };
+                observer.after_step(t, &y, t_new, &attempt.y1, &mut dense)
+            };
+            if let Some(cut) = cut {
+                out.record(
+                    method,
+                    f,
+                    t,
+                    &y,
+                    &attempt.y1,
+                    h,
+                    cut.t,
+                    &cut.y,
+                    ws,
+                    &mut stats.nfe,
+                );
+                let Some(resumed) = cut.resume else {
+                    return Ok((cut.t, cut.y));
+                };
+                resume_after_cut(f, method, cut.t, &resumed, &shape, ws, &mut stats.nfe)?;
+                t = cut.t;
+                y = resumed;
+                if t == t1 {
+                    return Ok((t, y));
+                }
+                // Continue with the step size the error control had reached.
+                continue;
+            }
+            out.record(
+                method,
+                f,
+                t,
+                &y,
+                &attempt.y1,
+                h,
+                t_new,
+                &attempt.y1,
+                ws,
+                &mut stats.nfe,
+            );
             method.accept(ws);
             t = t_new;
             y = attempt.y1;
             if last {
-                return Ok(y);
+                return Ok((t, y));
             }
             let mut factor = ctrl.accept_factor(k, norm, prev, prev_prev);
             if last_rejected {

@@ -101,7 +101,9 @@ pub enum TableauError {
         expected: f64,
     },
     /// An order condition fails.
-    #[error("{method}: order condition for tree {tree} fails: Σ b Φ = {value}, expected {expected}")]
+    #[error(
+        "{method}: order condition for tree {tree} fails: Σ b Φ = {value}, expected {expected}"
+    )]
     OrderCondition {
         /// The method.
         method: &'static str,
@@ -178,7 +180,10 @@ impl ButcherTableau {
         let sum_to = |what: &'static str, w: &[f64], expected: f64| {
             let sum: f64 = w.iter().sum();
             if w.len() != s {
-                Err(shape(format!("{what} has {} entries, expected {s}", w.len())))
+                Err(shape(format!(
+                    "{what} has {} entries, expected {s}",
+                    w.len()
+                )))
             } else if (sum - expected).abs() > tol {
                 Err(TableauError::WeightSum {
                     method: self.name,

@@ -21,7 +21,12 @@ impl RootedTree {
 
     /// Density γ(τ) = |τ| · Π γ(children).
     pub fn density(&self) -> u64 {
-        self.order() as u64 * self.children.iter().map(RootedTree::density).product::<u64>()
+        self.order() as u64
+            * self
+                .children
+                .iter()
+                .map(RootedTree::density)
+                .product::<u64>()
     }
 
     /// Elementary weights Φ_i(τ) for every stage i: the product over children of

@@ -5,7 +5,7 @@
 //! as `f64`: one device-to-host transfer per step, the same synchronisation every adaptive GPU
 //! solver pays.
 
-use burn::tensor::Tensor;
+use burn::tensor::{Tensor, TensorData};
 
 use super::State;
 use crate::tolerance::{Tol, Tolerance};
@@ -75,6 +75,11 @@ impl<const D: usize> State for Tensor<D> {
 
     fn first_non_finite(&self) -> Option<usize> {
         self.to_f64_vec().iter().position(|v| !v.is_finite())
+    }
+
+    fn with_components(&self, values: &[f64]) -> Self {
+        let data = TensorData::new(values.to_vec(), self.dims()).convert_dtype(self.dtype());
+        Tensor::from_data(data, (&self.device(), self.dtype()))
     }
 
     fn to_f64_vec(&self) -> Vec<f64> {

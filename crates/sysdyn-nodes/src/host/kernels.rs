@@ -1,0 +1,488 @@
+//! The numerical kernels of the host MLP: matrix products and elementwise loops, for `f32` and
+//! `f64`.
+//!
+//! The elementwise loops are written branch-free so the compiler vectorises them; on x86-64
+//! they are compiled a second time with AVX2 and FMA enabled and that copy is used when the CPU
+//! has them (checked once, at run time).
+
+/// A float type the host kernels run on.
+pub trait HostFloat:
+    Copy
+    + Default
+    + Send
+    + Sync
+    + PartialOrd
+    + std::ops::Add<Output = Self>
+    + std::ops::Sub<Output = Self>
+    + std::ops::Mul<Output = Self>
+    + std::ops::AddAssign
+    + std::fmt::Debug
+    + 'static
+{
+    /// Zero.
+    const ZERO: Self;
+    /// One.
+    const ONE: Self;
+
+    /// `c ← α a b + β c` for row-major `a: m×k` (or its transpose when `a_transposed`, stored
+    /// `k×m`), `b: k×n` (or stored `n×k` when `b_transposed`), `c: m×n`.
+    #[allow(clippy::too_many_arguments)]
+    fn gemm(
+        m: usize,
+        k: usize,
+        n: usize,
+        a: &[Self],
+        a_transposed: bool,
+        b: &[Self],
+        b_transposed: bool,
+        beta: Self,
+        c: &mut [Self],
+    );
+
+    /// `x ← tanh x` elementwise.
+    fn tanh_in_place(xs: &mut [Self]);
+
+    /// Conversion from f64.
+    fn from_f64(v: f64) -> Self;
+
+    /// `a · b + c`, fused when `FUSED` (only used where the CPU has FMA; the library call is
+    /// slow without it).
+    fn multiply_add<const FUSED: bool>(a: Self, b: Self, c: Self) -> Self;
+}
+
+/// Strides `(row, column)` of a row-major `rows × cols` matrix, or of the transpose of a stored
+/// `cols × rows` one.
+fn strides(cols: usize, rows_stored: usize, transposed: bool) -> (isize, isize) {
+    if transposed {
+        (1, rows_stored as isize)
+    } else {
+        (cols as isize, 1)
+    }
+}
+
+/// Up to this inner or outer dimension a product is "thin" (a layer from or to a 2-D state):
+/// packing operands for a blocked kernel would cost more than the arithmetic.
+const THIN: usize = 4;
+
+/// `c ← a b + β c` by direct loops, for thin products. The loop order puts a long, contiguous
+/// dimension innermost so it vectorises:
+///
+/// - `b` row-major and `n` not tiny: rows of `c` are updated along `j` (`c_i += a_ip b_p`);
+/// - `a` stored transposed and `m` not tiny: columns are accumulated along `i` into a transposed
+///   buffer (`cᵀ_j += b_pj aᵀ_p`);
+/// - otherwise dot products along `p`, with `b`'s columns packed contiguous, summed in eight
+///   independent lanes.
+#[allow(clippy::too_many_arguments)]
+fn thin_gemm<E: HostFloat>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[E],
+    (rsa, csa): (isize, isize),
+    b: &[E],
+    (rsb, csb): (isize, isize),
+    beta: E,
+    c: &mut [E],
+) {
+    let (rsa, csa, rsb, csb) = (rsa as usize, csa as usize, rsb as usize, csb as usize);
+    let scale_row = |row: &mut [E]| {
+        if beta == E::ZERO {
+            row.fill(E::ZERO);
+        } else if beta != E::ONE {
+            for v in row.iter_mut() {
+                *v = *v * beta;
+            }
+        }
+    };
+    if csb == 1 && n >= 8 {
+        for i in 0..m {
+            let row = &mut c[i * n..(i + 1) * n];
+            scale_row(row);
+            for p in 0..k {
+                let aip = a[i * rsa + p * csa];
+                let b_row = &b[p * rsb..p * rsb + n];
+                for (v, &bv) in row.iter_mut().zip(b_row) {
+                    *v += aip * bv;
+                }
+            }
+        }
+    } else if rsa == 1 && m >= 8 {
+        // Column p of a is contiguous: a[p * csa .. p * csa + m].
+        let mut ct = vec![E::ZERO; n * m];
+        for p in 0..k {
+            let a_col = &a[p * csa..p * csa + m];
+            for j in 0..n {
+                let bpj = b[p * rsb + j * csb];
+                for (v, &av) in ct[j * m..(j + 1) * m].iter_mut().zip(a_col) {
+                    *v += bpj * av;
+                }
+            }
+        }
+        for i in 0..m {
+            let row = &mut c[i * n..(i + 1) * n];
+            scale_row(row);
+            for (j, v) in row.iter_mut().enumerate() {
+                *v += ct[j * m + i];
+            }
+        }
+    } else {
+        // Dot products: row i of a (packed if strided) against column j of b (packed).
+        let mut bt = vec![E::ZERO; n * k];
+        for p in 0..k {
+            for j in 0..n {
+                bt[j * k + p] = b[p * rsb + j * csb];
+            }
+        }
+        let mut a_row = vec![E::ZERO; k];
+        for i in 0..m {
+            for (p, v) in a_row.iter_mut().enumerate() {
+                *v = a[i * rsa + p * csa];
+            }
+            let row = &mut c[i * n..(i + 1) * n];
+            scale_row(row);
+            for (j, v) in row.iter_mut().enumerate() {
+                *v += dot(&a_row, &bt[j * k..(j + 1) * k]);
+            }
+        }
+    }
+}
+
+/// `Σ x_p y_p` in eight independent lanes (so it vectorises), then summed.
+#[inline(always)]
+fn dot<E: HostFloat>(x: &[E], y: &[E]) -> E {
+    let mut lanes = [E::ZERO; 8];
+    let (xc, yc) = (x.chunks_exact(8), y.chunks_exact(8));
+    let (xr, yr) = (xc.remainder(), yc.remainder());
+    for (xs, ys) in xc.zip(yc) {
+        for l in 0..8 {
+            lanes[l] += xs[l] * ys[l];
+        }
+    }
+    let mut sum = E::ZERO;
+    for l in lanes {
+        sum += l;
+    }
+    for (&a, &b) in xr.iter().zip(yr) {
+        sum += a * b;
+    }
+    sum
+}
+
+/// Rows and columns of the register block of [`block_gemm`].
+const BLOCK_ROWS: usize = 4;
+const BLOCK_COLS: usize = 16;
+
+/// `c ← a b + β c` for the moderate shapes of an MLP layer (tens to hundreds): `b` is made
+/// row-major (copied when given transposed: `k × n` is a weight-sized matrix), then each
+/// `4 × 16` block of `c` is accumulated in registers over the whole inner dimension, reading a
+/// row of `b` and four entries of `a` per step. General-purpose kernels pack both operands into
+/// panels first, which at these sizes costs as much as the arithmetic.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn block_gemm<E: HostFloat, const FUSED: bool>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[E],
+    (rsa, csa): (usize, usize),
+    b: &[E],
+    (rsb, csb): (usize, usize),
+    beta: E,
+    c: &mut [E],
+) {
+    let packed;
+    let b: &[E] = if csb == 1 && rsb == n {
+        &b[..k * n]
+    } else {
+        let mut p = vec![E::ZERO; k * n];
+        for q in 0..k {
+            for j in 0..n {
+                p[q * n + j] = b[q * rsb + j * csb];
+            }
+        }
+        packed = p;
+        &packed
+    };
+    let full_rows = m - m % BLOCK_ROWS;
+    let full_cols = n - n % BLOCK_COLS;
+    for i0 in (0..full_rows).step_by(BLOCK_ROWS) {
+        for j0 in (0..full_cols).step_by(BLOCK_COLS) {
+            let mut acc = [[E::ZERO; BLOCK_COLS]; BLOCK_ROWS];
+            for p in 0..k {
+                let b_row: &[E; BLOCK_COLS] = b[p * n + j0..p * n + j0 + BLOCK_COLS]
+                    .try_into()
+                    .expect("a full block of columns");
+                for (r, acc_row) in acc.iter_mut().enumerate() {
+                    let av = a[(i0 + r) * rsa + p * csa];
+                    for l in 0..BLOCK_COLS {
+                        acc_row[l] = E::multiply_add::<FUSED>(av, b_row[l], acc_row[l]);
+                    }
+                }
+            }
+            for (r, acc_row) in acc.iter().enumerate() {
+                let c_row = &mut c[(i0 + r) * n + j0..(i0 + r) * n + j0 + BLOCK_COLS];
+                for (v, &s) in c_row.iter_mut().zip(acc_row) {
+                    *v = if beta == E::ZERO { s } else { *v * beta + s };
+                }
+            }
+        }
+    }
+    // Edges: the last rows (all columns) and the last columns of the full rows.
+    let edge = |c: &mut [E], i: usize, j: usize| {
+        let mut s = E::ZERO;
+        for p in 0..k {
+            s += a[i * rsa + p * csa] * b[p * n + j];
+        }
+        let v = &mut c[i * n + j];
+        *v = if beta == E::ZERO { s } else { *v * beta + s };
+    };
+    for i in 0..full_rows {
+        for j in full_cols..n {
+            edge(c, i, j);
+        }
+    }
+    for i in full_rows..m {
+        for j in 0..n {
+            edge(c, i, j);
+        }
+    }
+}
+
+/// [`block_gemm`] compiled with AVX2 and fused multiply–add.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn block_gemm_avx2<E: HostFloat>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[E],
+    sa: (usize, usize),
+    b: &[E],
+    sb: (usize, usize),
+    beta: E,
+    c: &mut [E],
+) {
+    block_gemm::<E, true>(m, k, n, a, sa, b, sb, beta, c);
+}
+
+macro_rules! gemm_impl {
+    ($t:ty) => {
+        fn gemm(
+            m: usize,
+            k: usize,
+            n: usize,
+            a: &[$t],
+            a_transposed: bool,
+            b: &[$t],
+            b_transposed: bool,
+            beta: $t,
+            c: &mut [$t],
+        ) {
+            assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n);
+            if m == 0 || n == 0 {
+                return;
+            }
+            let (rsa, csa) = strides(k, m, a_transposed);
+            let (rsb, csb) = strides(n, k, b_transposed);
+            if m.min(k).min(n) <= THIN {
+                thin_gemm(m, k, n, a, (rsa, csa), b, (rsb, csb), beta, c);
+                return;
+            }
+            let (sa, sb) = ((rsa as usize, csa as usize), (rsb as usize, csb as usize));
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                // SAFETY: the CPU supports the features the function is compiled for.
+                unsafe { block_gemm_avx2::<$t>(m, k, n, a, sa, b, sb, beta, c) };
+                return;
+            }
+            block_gemm::<$t, false>(m, k, n, a, sa, b, sb, beta, c);
+        }
+    };
+}
+
+impl HostFloat for f32 {
+    const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
+    gemm_impl!(f32);
+
+    fn tanh_in_place(xs: &mut [f32]) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the CPU supports the features the function is compiled for.
+            unsafe { tanh_f32_avx2(xs) };
+            return;
+        }
+        tanh_f32_loop(xs);
+    }
+
+    fn from_f64(v: f64) -> Self {
+        v as f32
+    }
+
+    #[inline(always)]
+    fn multiply_add<const FUSED: bool>(a: Self, b: Self, c: Self) -> Self {
+        if FUSED { a.mul_add(b, c) } else { a * b + c }
+    }
+}
+
+impl HostFloat for f64 {
+    const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
+    gemm_impl!(f64);
+
+    fn tanh_in_place(xs: &mut [f64]) {
+        // Double precision is for accuracy checks: the library tanh, to the last bit.
+        for x in xs {
+            *x = x.tanh();
+        }
+    }
+
+    fn from_f64(v: f64) -> Self {
+        v
+    }
+
+    #[inline(always)]
+    fn multiply_add<const FUSED: bool>(a: Self, b: Self, c: Self) -> Self {
+        if FUSED { a.mul_add(b, c) } else { a * b + c }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn tanh_f32_avx2(xs: &mut [f32]) {
+    tanh_f32_loop(xs);
+}
+
+#[inline(always)]
+fn tanh_f32_loop(xs: &mut [f32]) {
+    for x in xs {
+        *x = tanh_f32(*x);
+    }
+}
+
+/// `tanh x` in f32 to a few ulps, branch-free so that loops over it vectorise.
+///
+/// For `|x| < 0.55` the odd Taylor polynomial to degree 15 (truncation below 3e-8 relative);
+/// beyond, `(1 - e) / (1 + e)` with `e = exp(-2|x|) ≤ 0.34`, which has no cancellation. `|x|` is
+/// clamped at 9, where tanh is 1 in f32. NaN stays NaN.
+#[inline(always)]
+pub fn tanh_f32(x: f32) -> f32 {
+    let a = x.abs().min(9.0);
+    // Taylor coefficients of tanh: 1, -1/3, 2/15, -17/315, 62/2835, -1382/155925,
+    // 21844/6081075, -929569/638512875.
+    let s = a * a;
+    let poly = a
+        * (1.0
+            + s * (-0.333_333_34
+                + s * (0.133_333_34
+                    + s * (-0.053_968_254
+                        + s * (0.021_869_488
+                            + s * (-0.008_863_235
+                                + s * (0.003_592_128_5 + s * -0.001_455_834_4)))))));
+    let e = exp_nonpositive_f32(-2.0 * a);
+    let far = (1.0 - e) / (1.0 + e);
+    let t = if a < 0.55 { poly } else { far };
+    // NaN propagates (the clamp above would have turned it into 1).
+    if x.is_nan() { x } else { t.copysign(x) }
+}
+
+/// `e^y` for `y` in `[-18, 0]` in f32: `y = n ln 2 + r` with `|r| ≤ ln2 / 2`, `e^r` by its
+/// Taylor polynomial of degree 7 (truncation below 1e-8), `2^n` built in the exponent bits.
+#[inline(always)]
+fn exp_nonpositive_f32(y: f32) -> f32 {
+    const LOG2_E: f32 = std::f32::consts::LOG2_E;
+    // ln 2 split so that n · LN2_HIGH is exact for |n| < 2^10.
+    const LN2_HIGH: f32 = 0.693_145_75;
+    const LN2_LOW: f32 = 1.428_606_8e-6;
+    // Adding 1.5 · 2^23 rounds to the nearest integer n, which then sits in the low mantissa
+    // bits: the bit patterns of `shifted` and `ROUND` differ by exactly n. Wrapping integer ops
+    // (no overflow checks) keep the loop vectorisable.
+    const ROUND: f32 = 12_582_912.0;
+    let shifted = y * LOG2_E + ROUND;
+    let n = shifted - ROUND;
+    let r = (y - n * LN2_HIGH) - n * LN2_LOW;
+    let p = 1.0
+        + r * (1.0
+            + r * (0.5
+                + r * (0.166_666_67
+                    + r * (0.041_666_668
+                        + r * (0.008_333_334 + r * (0.001_388_888_9 + r * 0.000_198_412_7))))));
+    let n_bits = shifted.to_bits().wrapping_sub(ROUND.to_bits());
+    let scale = f32::from_bits(n_bits.wrapping_add(127) << 23);
+    p * scale
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fast_tanh_matches_the_library_to_a_few_ulps() {
+        let mut worst_rel: f64 = 0.0;
+        let mut worst_abs: f64 = 0.0;
+        let mut x = -12.0f32;
+        while x <= 12.0 {
+            let exact = (x as f64).tanh();
+            let got = tanh_f32(x) as f64;
+            worst_abs = worst_abs.max((got - exact).abs());
+            if exact.abs() > 1e-30 {
+                worst_rel = worst_rel.max(((got - exact) / exact).abs());
+            }
+            x += 1.0e-4;
+        }
+        assert!(worst_rel < 5e-7, "relative error {worst_rel:e}");
+        assert!(worst_abs < 2e-7, "absolute error {worst_abs:e}");
+        let mut values = vec![-3.0f32, -0.1, 0.0, 1e-8, 0.5, 0.6, 20.0, f32::INFINITY];
+        f32::tanh_in_place(&mut values);
+        assert_eq!(values[2], 0.0);
+        assert_eq!(values[6], 1.0);
+        assert_eq!(values[7], 1.0);
+        assert!((values[3] - 1e-8).abs() < 1e-15);
+        assert!(tanh_f32(f32::NAN).is_nan());
+    }
+
+    #[test]
+    fn gemm_handles_transposed_operands() {
+        // a: 2×3, b: 3×2.
+        let a = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+        let b = [1.0, -1.0, 0.5, 2.0, -2.0, 0.0];
+        let mut c = [0.0; 4];
+        f64::gemm(2, 3, 2, &a, false, &b, false, 0.0, &mut c);
+        assert_eq!(c, [-4.0, 3.0, -5.5, 6.0]);
+        // aᵀ stored 3×2 (a transposed back), bᵀ stored 2×3.
+        let at = [1.0, 4.0, 2.0, 5.0, 3.0, 6.0];
+        let bt = [1.0, 0.5, -2.0, -1.0, 2.0, 0.0];
+        let mut d = [1.0; 4];
+        f64::gemm(2, 3, 2, &at, true, &bt, true, 1.0, &mut d);
+        assert_eq!(d, [-3.0, 4.0, -4.5, 7.0]);
+    }
+
+    #[test]
+    fn thin_and_blocked_products_agree() {
+        // Every transpose combination, thin (n = 2 or k = 3) and blocked (all ≥ 5) shapes.
+        let value = |i: usize| ((i * 7919) % 23) as f64 * 0.25 - 2.5;
+        for (m, k, n) in [(9, 3, 7), (9, 7, 2), (8, 6, 5), (2, 9, 6)] {
+            for a_t in [false, true] {
+                for b_t in [false, true] {
+                    let a: Vec<f64> = (0..m * k).map(value).collect();
+                    let b: Vec<f64> = (0..k * n).map(|i| value(i + 5)).collect();
+                    let a_at = |i: usize, p: usize| if a_t { a[p * m + i] } else { a[i * k + p] };
+                    let b_at = |p: usize, j: usize| if b_t { b[j * k + p] } else { b[p * n + j] };
+                    let mut c = vec![1.0; m * n];
+                    f64::gemm(m, k, n, &a, a_t, &b, b_t, 0.5, &mut c);
+                    for i in 0..m {
+                        for j in 0..n {
+                            let exact: f64 =
+                                0.5 + (0..k).map(|p| a_at(i, p) * b_at(p, j)).sum::<f64>();
+                            assert!((c[i * n + j] - exact).abs() < 1e-12, "{m}x{k}x{n}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

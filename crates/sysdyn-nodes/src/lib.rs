@@ -1,0 +1,45 @@
+//! # sysdyn-nodes
+//!
+//! Neural ordinary differential equations on burn: a burn module is the vector field
+//! `dx/dt = f_θ(t, x)` of a batch of states, integrated by any `sysdyn-solvers` method on any
+//! device, with gradients for training.
+//!
+//! - [`NeuralField`]: implement `field(t, x)` for a module (time fed as an input with
+//!   [`with_time_column`] when the field is time-dependent); vector–Jacobian products come from
+//!   a small autodiff graph per evaluation, or from a hand-written backward (the MLP field).
+//! - [`NeuralOde`]: solve from `x0` to the states at requested times, with forward and backward
+//!   function-evaluation counts; [`Trajectory::backward`] gives burn [`GradientsParams`] by the
+//!   chosen [`Sensitivity`]: backprop through the solver (optionally checkpointed), the
+//!   backsolve adjoint or the checkpointed adjoint, with their own tolerances and the seminorm.
+//! - [`Cnf`]: continuous normalizing flows with the exact trace (jets) or Hutchinson's estimate;
+//!   log-densities, sampling, maximum likelihood and reverse-KL density matching.
+//!
+//! [`GradientsParams`]: burn::optim::GradientsParams
+
+mod adjoint;
+pub mod augmented;
+pub mod cnf;
+pub mod error;
+pub mod field;
+pub mod host;
+pub mod mlp_field;
+pub mod node;
+pub mod params;
+mod replay;
+pub mod resnet;
+pub mod rnn;
+pub mod sensitivity;
+pub mod tape;
+pub mod toy2d;
+
+pub use augmented::AugmentedState;
+pub use cnf::{
+    Cnf, CnfDynamics, DivergenceField, FlowPass, Probe, TraceEstimator, negative_log_likelihood,
+    reverse_kl, standard_normal_log_density,
+};
+pub use error::NodeError;
+pub use field::{FieldVjp, NeuralField, Tape, Taped, is_trainable, with_time_column};
+pub use mlp_field::{MlpField, TimeInput};
+pub use node::{NeuralOde, NodeGradients, NodeMethod, Trajectory};
+pub use params::ParamLayout;
+pub use sensitivity::{AdjointOptions, AdjointStep, Sensitivity};

@@ -1,0 +1,326 @@
+//! # Optimizers as dynamical systems
+//!
+//! 1. **Rates.** Gradient descent and heavy-ball with their optimal tunings on 10-D quadratics
+//!    of condition number κ: measured linear rates against `(κ-1)/(κ+1)` and `(√κ-1)/(√κ+1)`.
+//! 2. **Momentum.** GD, heavy-ball, Nesterov and Adam on an ill-conditioned quadratic (κ = 100)
+//!    and on Rosenbrock's valley: error against iteration (`momentum_error`) and iterates over
+//!    the level sets (`momentum_contour`).
+//! 3. **Games.** `min_x max_y xy` played simultaneously (spirals out by `√(1+η²)` per step),
+//!    alternately (cycles on a conserved ellipse), with extragradient and optimistic steps
+//!    (converge), with the Jacobian's eigenvalues `±i` explaining why (`bilinear_game`); the
+//!    same game played by two burn modules on the chosen backend.
+//! 4. **Flows.** Gradient descent against the gradient flow for several step sizes, the largest
+//!    gap shrinking like `η`; heavy-ball against the damped-oscillator ODE, like `√η`
+//!    (`flow_vs_gd`).
+//! 5. **Training.** Each optimizer training a tanh MLP on the chosen backend, mini-batches drawn
+//!    without replacement per epoch (`training_loss`).
+//!
+//! Everything measured goes to `summary.json`. Modules: [`experiments`] (plain f64 studies),
+//! [`model`] and [`training`] (burn), [`figures`], [`report`].
+
+pub mod experiments;
+pub mod figures;
+pub mod model;
+pub mod report;
+pub mod training;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use sysdyn_core::device::DeviceSpec;
+use sysdyn_core::{CoreError, ShapeMismatch};
+use sysdyn_optim::OptimError;
+use sysdyn_plot::PlotError;
+use thiserror::Error;
+
+use crate::report::{
+    FlowSummary, GameSummary, ProblemSummary, RateSummary, Summary, TrainingSummary,
+};
+
+/// Command-line help.
+pub const USAGE: &str = "\
+usage: optim-dynamics [--quick] [--out DIR] [--backend ndarray|flex|wgpu] [--precision f32|f64]
+
+  --quick            fewer iterations and step sizes (CI smoke run); every file is still written
+  --out DIR          output folder (default out/optim-dynamics)
+  --backend NAME     backend of the burn part: MLP training and the game on modules (default:
+                     flex; env SYSDYN_BACKEND)
+  --precision P      f32 or f64 (default f32; f64 only on CPU backends; env SYSDYN_PRECISION)";
+
+/// Why the example failed.
+#[derive(Debug, Error)]
+pub enum ExampleError {
+    /// A device or precision that this build or the policy does not allow.
+    #[error(transparent)]
+    Device(#[from] CoreError),
+    /// An argument the example does not know.
+    #[error("{0}\n\n{USAGE}")]
+    Usage(String),
+    /// An optimizer, game or flow could not run.
+    #[error(transparent)]
+    Optim(#[from] OptimError),
+    /// A tensor of the wrong shape.
+    #[error(transparent)]
+    Shape(#[from] ShapeMismatch),
+    /// A figure or file could not be written.
+    #[error(transparent)]
+    Plot(#[from] PlotError),
+    /// The summary could not be serialised.
+    #[error("cannot serialise the summary: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// What to run and where to write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    /// Output folder.
+    pub out_dir: PathBuf,
+    /// Reduced run.
+    pub quick: bool,
+    /// Device of the burn part (autodiff is switched on for it).
+    pub device: DeviceSpec,
+}
+
+impl Options {
+    /// Default output folder.
+    pub const DEFAULT_OUT: &'static str = "out/optim-dynamics";
+
+    /// Options from command-line arguments (without the program name) and the `SYSDYN_*`
+    /// environment variables.
+    pub fn from_args(args: &[String]) -> Result<Self, ExampleError> {
+        let (device, rest) = DeviceSpec::default_for_build()?
+            .override_from_env()?
+            .override_from_args(args.iter().cloned())?;
+        let mut options = Options {
+            out_dir: PathBuf::from(Self::DEFAULT_OUT),
+            quick: false,
+            device,
+        };
+        let mut rest = rest.into_iter();
+        while let Some(arg) = rest.next() {
+            match arg.split_once('=') {
+                Some(("--out", dir)) => options.out_dir = PathBuf::from(dir),
+                _ if arg == "--out" => {
+                    let dir = rest
+                        .next()
+                        .ok_or_else(|| ExampleError::Usage("--out needs a folder".into()))?;
+                    options.out_dir = PathBuf::from(dir);
+                }
+                _ if arg == "--quick" => options.quick = true,
+                _ => return Err(ExampleError::Usage(format!("unknown argument `{arg}`"))),
+            }
+        }
+        Ok(options)
+    }
+}
+
+fn progress(stage: usize, stages: usize, what: &str) {
+    eprintln!("[optim-dynamics] {stage}/{stages} {what}");
+}
+
+fn figure_names(saved: &sysdyn_plot::Saved, dir: &Path) -> Vec<String> {
+    [&saved.svg, &saved.png]
+        .iter()
+        .map(|p| {
+            p.strip_prefix(dir)
+                .unwrap_or(p)
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect()
+}
+
+fn relative_error(measured: f64, theory: f64) -> f64 {
+    (measured - theory).abs() / theory
+}
+
+/// Runs the whole example and writes its files; returns the summary it wrote.
+pub fn run(options: &Options) -> Result<Summary, ExampleError> {
+    let start = Instant::now();
+    let stages = 6;
+    let quick = options.quick;
+    let dir = options.out_dir.as_path();
+    // Fail on a bad device before any work.
+    let device = options.device.with_autodiff(true).init()?;
+    std::fs::create_dir_all(dir).map_err(|source| PlotError::Write {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut figures = Vec::new();
+
+    progress(
+        1,
+        stages,
+        "linear rates on quadratics (GD and heavy-ball, optimal tuning)",
+    );
+    let kappas: &[f64] = if quick {
+        &[10.0, 100.0]
+    } else {
+        &[10.0, 100.0, 1000.0, 10000.0]
+    };
+    let rates: Vec<RateSummary> = experiments::rate_table(kappas)?
+        .into_iter()
+        .map(|r| {
+            eprintln!(
+                "    κ = {:>7}: GD {:.6} (theory {:.6}), heavy-ball {:.6} (theory {:.6})",
+                r.kappa, r.gd_measured, r.gd_theory, r.heavy_ball_measured, r.heavy_ball_theory
+            );
+            RateSummary {
+                kappa: r.kappa,
+                gd_measured: r.gd_measured,
+                gd_theory: r.gd_theory,
+                gd_relative_error: relative_error(r.gd_measured, r.gd_theory),
+                heavy_ball_measured: r.heavy_ball_measured,
+                heavy_ball_theory: r.heavy_ball_theory,
+                heavy_ball_relative_error: relative_error(
+                    r.heavy_ball_measured,
+                    r.heavy_ball_theory,
+                ),
+            }
+        })
+        .collect();
+
+    progress(
+        2,
+        stages,
+        "momentum on the quadratic and Rosenbrock's valley",
+    );
+    let (quad_steps, rosen_steps) = if quick { (200, 3000) } else { (300, 10_000) };
+    let quad = experiments::quadratic_runs(quad_steps)?;
+    let rosen = experiments::rosenbrock_runs(rosen_steps)?;
+    let q = experiments::momentum_quadratic()?;
+    figures.extend(figure_names(
+        &figures::momentum_error(dir, &quad, &rosen)?,
+        dir,
+    ));
+    figures.extend(figure_names(
+        &figures::momentum_contour(dir, &quad, &rosen, &q)?,
+        dir,
+    ));
+    let momentum = [(&quad, quad_steps), (&rosen, rosen_steps)]
+        .into_iter()
+        .map(|(p, steps)| ProblemSummary {
+            problem: p.title.clone(),
+            steps,
+            final_distance: p
+                .runs
+                .iter()
+                .map(|r| (r.label.clone(), r.errors[steps]))
+                .collect(),
+        })
+        .collect();
+
+    progress(
+        3,
+        stages,
+        "the bilinear game min_x max_y xy under four schemes",
+    );
+    let eta = 0.15;
+    let game = experiments::bilinear_game(eta, 150, 10_000, 2000)?;
+    figures.extend(figure_names(&figures::bilinear_game(dir, &game)?, dir));
+    let modules_difference = training::game_on_device(&device, eta, if quick { 20 } else { 100 })?;
+    eprintln!(
+        "    growth {:.12} (theory {:.12}), extragradient distance {:.2e}, modules vs f64 {:.1e}",
+        game.simultaneous_growth_measured,
+        game.simultaneous_growth_theory,
+        game.extragradient_final,
+        modules_difference
+    );
+
+    progress(
+        4,
+        stages,
+        "gradient descent against gradient flow; heavy-ball against its ODE",
+    );
+    let (etas, hb_etas): (&[f64], &[f64]) = if quick {
+        (&[0.02, 0.01, 0.005], &[1e-2, 2.5e-3, 6.25e-4])
+    } else {
+        (
+            &[0.02, 0.01, 0.005, 0.0025, 0.00125],
+            &[1e-2, 2.5e-3, 6.25e-4, 1.5625e-4],
+        )
+    };
+    let flow = experiments::flow_study(etas, hb_etas)?;
+    figures.extend(figure_names(&figures::flow_vs_gd(dir, &flow)?, dir));
+    eprintln!(
+        "    slopes: GD {:.3}, heavy-ball {:.3}",
+        flow.slope, flow.hb_slope
+    );
+
+    let spec = device.spec();
+    progress(
+        5,
+        stages,
+        &format!("training a tanh MLP with every optimizer on {spec}"),
+    );
+    let train_steps = if quick { 60 } else { 600 };
+    let runs = training::train_all(&device, train_steps)?;
+    figures.extend(figure_names(
+        &figures::training_loss(dir, &runs, &spec.to_string())?,
+        dir,
+    ));
+    let training = runs
+        .iter()
+        .map(|r| {
+            let (first, last) = (r.losses[0], r.losses[r.losses.len() - 1]);
+            eprintln!(
+                "    {:>10} η={:<6} loss {first:.4} -> {last:.5}",
+                r.name, r.lr
+            );
+            TrainingSummary {
+                optimizer: r.name.to_string(),
+                lr: r.lr,
+                steps: train_steps,
+                initial_loss: first,
+                final_loss: last,
+            }
+        })
+        .collect();
+
+    progress(6, stages, "summary.json");
+    let summary = Summary {
+        example: "optim-dynamics",
+        quick,
+        backend: spec.backend.to_string(),
+        precision: spec.precision.to_string(),
+        out_dir: dir.display().to_string(),
+        rates,
+        momentum,
+        game: GameSummary {
+            eta: game.eta,
+            jacobian_eigenvalues: game
+                .jacobian_eigenvalues
+                .iter()
+                .map(|z| [z.re, z.im])
+                .collect(),
+            simultaneous_growth_theory: game.simultaneous_growth_theory,
+            simultaneous_growth_eigen: game.simultaneous_growth_eigen,
+            simultaneous_growth_measured: game.simultaneous_growth_measured,
+            simultaneous_growth_max_error: game.simultaneous_growth_max_error,
+            alternating_steps: game.alternating_steps,
+            alternating_max_distance: game.alternating_radius.0,
+            alternating_min_distance: game.alternating_radius.1,
+            converge_steps: game.converge_steps,
+            extragradient_final_distance: game.extragradient_final,
+            extragradient_rate_measured: game.extragradient_rate_measured,
+            extragradient_rate_theory: game.extragradient_rate_theory,
+            optimistic_final_distance: game.optimistic_final,
+            modules_vs_plain_max_difference: modules_difference,
+        },
+        flow: FlowSummary {
+            etas: flow.etas.clone(),
+            gaps: flow.gaps.clone(),
+            slope: flow.slope,
+            heavy_ball_damping: flow.damping,
+            heavy_ball_etas: flow.hb_etas.clone(),
+            heavy_ball_gaps: flow.hb_gaps.clone(),
+            heavy_ball_slope: flow.hb_slope,
+        },
+        training,
+        figures,
+        wall_s: start.elapsed().as_secs_f64(),
+    };
+    let json = serde_json::to_string_pretty(&summary)?;
+    sysdyn_plot::write_atomic(&dir.join("summary.json"), json.as_bytes())?;
+    Ok(summary)
+}

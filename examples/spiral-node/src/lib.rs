@@ -1,0 +1,335 @@
+//! # The spiral neural ODE
+//!
+//! The classic demonstration of Chen et al. (2018): one trajectory of the cubic spiral
+//! `dy/dt = y³ A`, `A = [[-0.1, 2], [-2, -0.1]]`, `y(0) = (2, 0)`, observed at 1000 points on
+//! `[0, 25]`, is learned by a neural ODE whose field is an MLP 2 → 50 → 2 (tanh) applied to `y³`.
+//! Training uses mini-batches of short windows (20 windows of 10 consecutive observations),
+//! Dormand–Prince with error control, and Adam; the learned model is then integrated over the
+//! whole interval from `y(0)` and compared with the truth.
+//!
+//! Modules: [`dataset`] (the true trajectory and the windows), [`model`] (the field: a plain burn
+//! module with a `NeuralField` impl), [`training`], [`figures`].
+
+pub mod dataset;
+pub mod figures;
+pub mod model;
+pub mod training;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::Serialize;
+use sysdyn_core::device::DeviceSpec;
+use sysdyn_core::rng::SeededRng;
+use sysdyn_core::{CoreError, ShapeMismatch};
+use sysdyn_nodes::{AdjointOptions, NodeError, Sensitivity};
+use sysdyn_plot::{PlotError, write_atomic};
+use sysdyn_solvers::SolveError;
+use thiserror::Error;
+
+use crate::training::TrainConfig;
+
+/// Command-line help.
+pub const USAGE: &str = "\
+usage: spiral-node [--quick] [--out DIR] [--backend ndarray|flex|wgpu] [--precision f32|f64]
+                   [--iterations N] [--sensitivity backprop|taped|adjoint|checkpointed-adjoint]
+
+  --quick            100 iterations instead of 2000 (CI smoke run); every file is still written
+  --out DIR          output folder (default out/spiral-node)
+  --backend NAME     backend (default flex; env SYSDYN_BACKEND)
+  --precision P      f32 or f64 (default f32; f64 only on CPU backends; env SYSDYN_PRECISION)
+  --iterations N     optimizer steps
+  --sensitivity S    gradient method (default taped: backprop through the solver by sysdyn's
+                     reverse sweep)";
+
+/// Why the example failed.
+#[derive(Debug, Error)]
+pub enum ExampleError {
+    /// A device or precision that this build or the policy does not allow.
+    #[error(transparent)]
+    Device(#[from] CoreError),
+    /// An argument the example does not know.
+    #[error("{0}\n\n{USAGE}")]
+    Usage(String),
+    /// The reference solve failed.
+    #[error("reference solve failed: {0}")]
+    Solve(#[from] SolveError),
+    /// A neural-ODE solve or gradient failed.
+    #[error(transparent)]
+    Node(#[from] NodeError),
+    /// A tensor of the wrong shape.
+    #[error(transparent)]
+    Shape(#[from] ShapeMismatch),
+    /// A figure or file could not be written.
+    #[error(transparent)]
+    Plot(#[from] PlotError),
+    /// The summary could not be serialised.
+    #[error("cannot serialise the summary: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// What to run and where to write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    /// Output folder.
+    pub out_dir: PathBuf,
+    /// Reduced run.
+    pub quick: bool,
+    /// Device.
+    pub device: DeviceSpec,
+    /// Optimizer steps (default 2000, quick 100).
+    pub iterations: Option<usize>,
+    /// Gradient method.
+    pub sensitivity: Sensitivity,
+}
+
+fn parse_sensitivity(name: &str) -> Result<Sensitivity, ExampleError> {
+    Ok(match name {
+        "backprop" => Sensitivity::Backprop,
+        "taped" => Sensitivity::TapedBackprop,
+        "adjoint" => Sensitivity::BacksolveAdjoint(AdjointOptions::default().seminorm(true)),
+        "checkpointed-adjoint" => Sensitivity::CheckpointedAdjoint {
+            options: AdjointOptions::default(),
+            steps_per_checkpoint: 8,
+        },
+        other => {
+            return Err(ExampleError::Usage(format!(
+                "unknown sensitivity `{other}`"
+            )));
+        }
+    })
+}
+
+fn sensitivity_name(s: &Sensitivity) -> &'static str {
+    match s {
+        Sensitivity::Backprop => "backprop",
+        Sensitivity::TapedBackprop => "taped",
+        Sensitivity::CheckpointedBackprop { .. } => "checkpointed-backprop",
+        Sensitivity::BacksolveAdjoint(_) => "adjoint",
+        Sensitivity::CheckpointedAdjoint { .. } => "checkpointed-adjoint",
+    }
+}
+
+impl Options {
+    /// Default output folder.
+    pub const DEFAULT_OUT: &'static str = "out/spiral-node";
+
+    /// Options from command-line arguments (without the program name) and the `SYSDYN_*`
+    /// environment variables.
+    pub fn from_args(args: &[String]) -> Result<Self, ExampleError> {
+        let (device, rest) = DeviceSpec::default_for_build()?
+            .override_from_env()?
+            .override_from_args(args.iter().cloned())?;
+        let mut options = Options {
+            out_dir: PathBuf::from(Self::DEFAULT_OUT),
+            quick: false,
+            device: device.with_autodiff(true),
+            iterations: None,
+            sensitivity: Sensitivity::TapedBackprop,
+        };
+        let mut rest = rest.into_iter();
+        while let Some(arg) = rest.next() {
+            let (flag, inline) = match arg.split_once('=') {
+                Some((f, v)) => (f.to_string(), Some(v.to_string())),
+                None => (arg.clone(), None),
+            };
+            let mut value = |what: &str| {
+                inline
+                    .clone()
+                    .or_else(|| rest.next())
+                    .ok_or_else(|| ExampleError::Usage(format!("{flag} needs {what}")))
+            };
+            match flag.as_str() {
+                "--quick" => options.quick = true,
+                "--out" => options.out_dir = PathBuf::from(value("a folder")?),
+                "--iterations" => {
+                    let v = value("a number")?;
+                    options.iterations = Some(v.parse().map_err(|_| {
+                        ExampleError::Usage(format!("--iterations: `{v}` is not a count"))
+                    })?);
+                }
+                "--sensitivity" => options.sensitivity = parse_sensitivity(&value("a name")?)?,
+                _ => return Err(ExampleError::Usage(format!("unknown argument `{arg}`"))),
+            }
+        }
+        Ok(options)
+    }
+}
+
+/// One highlighted number.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyNumber {
+    /// What it is.
+    pub name: String,
+    /// Its value.
+    pub value: f64,
+}
+
+/// Everything the example measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// `"spiral-node"`.
+    pub example: &'static str,
+    /// Reduced run.
+    pub quick: bool,
+    /// Output folder.
+    pub out_dir: String,
+    /// Backend.
+    pub backend: String,
+    /// Precision.
+    pub precision: String,
+    /// Gradient method.
+    pub sensitivity: &'static str,
+    /// Optimizer steps.
+    pub iterations: usize,
+    /// Windows per batch and points per window.
+    pub batch: [usize; 2],
+    /// Mean squared error of the learned trajectory from y(0) over all 1000 points.
+    pub trajectory_mse: f64,
+    /// The same for the untrained model.
+    pub initial_trajectory_mse: f64,
+    /// Mini-batch loss of the first and the last 50 steps (mean).
+    pub loss_first_last: [f64; 2],
+    /// Forward NFE per step: first, mean, last.
+    pub nfe_forward: [f64; 3],
+    /// Backward NFE per step: first, mean, last.
+    pub nfe_backward: [f64; 3],
+    /// Seconds spent training.
+    pub train_s: f64,
+    /// Figure files.
+    pub figures: Vec<String>,
+    /// Highlights.
+    pub key_numbers: Vec<KeyNumber>,
+    /// Seconds for the whole run.
+    pub wall_s: f64,
+}
+
+fn figure_name(saved: &sysdyn_plot::Saved, dir: &Path) -> Vec<String> {
+    [&saved.svg, &saved.png]
+        .iter()
+        .map(|p| {
+            p.strip_prefix(dir)
+                .unwrap_or(p)
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect()
+}
+
+fn stats(v: &[usize]) -> [f64; 3] {
+    let mean = v.iter().sum::<usize>() as f64 / v.len().max(1) as f64;
+    [
+        v.first().copied().unwrap_or(0) as f64,
+        mean,
+        v.last().copied().unwrap_or(0) as f64,
+    ]
+}
+
+fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len().max(1) as f64
+}
+
+/// Runs the whole example and writes its files; returns the summary it wrote.
+pub fn run(options: &Options) -> Result<Summary, ExampleError> {
+    let start = Instant::now();
+    let dir = options.out_dir.as_path();
+    let mut spec = options.device;
+    spec.autodiff = true;
+    let device = spec.init()?;
+    let iterations = options
+        .iterations
+        .unwrap_or(if options.quick { 100 } else { 2000 });
+    eprintln!("[spiral-node] 1/4 true trajectory (DOP853, tol 1e-12)");
+    let data = dataset::true_trajectory()?;
+
+    let config = TrainConfig {
+        iterations,
+        batch_size: 20,
+        batch_time: 10,
+        learning_rate: 1e-3,
+        tol: (1e-6, 1e-7),
+        sensitivity: options.sensitivity.clone(),
+    };
+    eprintln!(
+        "[spiral-node] 2/4 training: {iterations} steps on {} ({})",
+        device.spec(),
+        sensitivity_name(&config.sensitivity)
+    );
+    let mut rng = SeededRng::new(2018);
+    let initial = model::CubicMlp::init(&device, &mut SeededRng::new(2018));
+    let train_start = Instant::now();
+    let report_every = (iterations / 10).max(1);
+    let (field, log) = training::train(&device, &data, &config, &mut rng, |i, loss| {
+        if (i + 1) % report_every == 0 {
+            eprintln!("  step {:>5}: loss {loss:.3e}", i + 1);
+        }
+    })?;
+    let train_s = train_start.elapsed().as_secs_f64();
+
+    eprintln!("[spiral-node] 3/4 evaluation over [0, 25]");
+    let learned = training::predict(&device, &field, &data.ts)?;
+    let untrained = training::predict(&device, &initial, &data.ts)?;
+    let trajectory_mse = training::mse(&learned, &data.ys);
+    let initial_trajectory_mse = training::mse(&untrained, &data.ys);
+    let nodes = sysdyn_plot::linspace(-2.2, 2.2, 21);
+    let (gx, gy): (Vec<f64>, Vec<f64>) = nodes
+        .iter()
+        .flat_map(|&y| nodes.iter().map(move |&x| (x, y)))
+        .unzip();
+    let learned_field = training::field_at(&device, &field, &gx, &gy)?;
+
+    eprintln!("[spiral-node] 4/4 figures and summary into {}", dir.display());
+    std::fs::create_dir_all(dir).map_err(|source| PlotError::Write {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let saved = [
+        figures::trajectories(dir, &data, &learned)?,
+        figures::vector_field(dir, &data, &learned, (&gx, &gy), &learned_field)?,
+        figures::training(dir, &log)?,
+    ];
+    let tail = log.loss.len().min(50);
+    let loss_first_last = [mean(&log.loss[..tail]), mean(&log.loss[log.loss.len() - tail..])];
+    let nfe_forward = stats(&log.nfe_forward);
+    let nfe_backward = stats(&log.nfe_backward);
+    let key_numbers = vec![
+        KeyNumber {
+            name: "trajectory MSE after training".into(),
+            value: trajectory_mse,
+        },
+        KeyNumber {
+            name: "trajectory MSE before training".into(),
+            value: initial_trajectory_mse,
+        },
+        KeyNumber {
+            name: "mean forward NFE per step".into(),
+            value: nfe_forward[1],
+        },
+        KeyNumber {
+            name: "training seconds".into(),
+            value: train_s,
+        },
+    ];
+    let summary = Summary {
+        example: "spiral-node",
+        quick: options.quick,
+        out_dir: dir.display().to_string(),
+        backend: device.spec().backend.to_string(),
+        precision: device.spec().precision.to_string(),
+        sensitivity: sensitivity_name(&config.sensitivity),
+        iterations,
+        batch: [config.batch_size, config.batch_time],
+        trajectory_mse,
+        initial_trajectory_mse,
+        loss_first_last,
+        nfe_forward,
+        nfe_backward,
+        train_s,
+        figures: saved.iter().flat_map(|s| figure_name(s, dir)).collect(),
+        key_numbers,
+        wall_s: start.elapsed().as_secs_f64(),
+    };
+    let json = serde_json::to_string_pretty(&summary)?;
+    write_atomic(&dir.join("summary.json"), json.as_bytes())?;
+    Ok(summary)
+}
