@@ -178,7 +178,7 @@ fn grid_state<F: NeuralField, M: NodeMethod>(
     cache: &mut Option<SegmentCache>,
     recomputed: &mut usize,
 ) -> Tensor<2> {
-    if i % stride == 0 {
+    if i.is_multiple_of(stride) {
         return checkpoints[i / stride].clone();
     }
     let segment = i / stride;

@@ -83,6 +83,9 @@ pub struct Taped {
     pub tape: Tape,
 }
 
+// Variants differ in size (tensors and graphs vs. a few scalars); these values are few and
+// short-lived, so boxing would only add indirection.
+#[allow(clippy::large_enum_variant)]
 /// What a field keeps from an evaluation for its vector–Jacobian product.
 #[derive(Debug, Clone)]
 pub enum Tape {

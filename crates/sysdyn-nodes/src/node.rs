@@ -2,14 +2,14 @@
 //! states at requested times, and their gradients by the chosen [`Sensitivity`].
 //!
 //! ```
-//! use burn::optim::{AdamConfig, Optimizer};
+//! use burn::optim::AdamConfig;
 //! use sysdyn_core::device::{Backend, DeviceSpec, Precision};
 //! use sysdyn_core::jet::MlpConfig;
-//! use sysdyn_nodes::{AdjointOptions, NeuralOde, Sensitivity};
+//! use sysdyn_nodes::{AdjointOptions, MlpField, NeuralOde, Sensitivity};
 //! use sysdyn_solvers::{SolveConfig, methods::RK4};
 //!
 //! let device = DeviceSpec::new(Backend::Flex, Precision::F32).with_autodiff(true).init()?;
-//! let field = MlpConfig::new(vec![2, 16, 2]).init_seeded(&device, 0)?;
+//! let field = MlpField::autonomous(MlpConfig::new(vec![2, 16, 2]).init_seeded(&device, 0)?);
 //! let mut node = NeuralOde::new(field, RK4, SolveConfig::fixed(0.1))
 //!     .with_sensitivity(Sensitivity::BacksolveAdjoint(AdjointOptions::default()));
 //! let x0 = device.tensor(vec![1.0, 0.0, 0.0, 1.0], [2, 2])?;
@@ -42,10 +42,7 @@ use sysdyn_solvers::tableau::ButcherTableau;
 
 /// A solver method a neural ODE can use: one that steps plain tensor states, the adjoint's
 /// augmented states and traced states (every explicit Runge–Kutta tableau does).
-pub trait NodeMethod:
-    OdeMethod<Tensor<2>> + OdeMethod<AugmentedState> + OdeMethod<Traced>
-{
-}
+pub trait NodeMethod: OdeMethod<Tensor<2>> + OdeMethod<AugmentedState> + OdeMethod<Traced> {}
 
 impl<M: OdeMethod<Tensor<2>> + OdeMethod<AugmentedState> + OdeMethod<Traced>> NodeMethod for M {}
 
@@ -70,6 +67,9 @@ pub struct Trajectory<'a, F, M> {
     record: Record<F>,
 }
 
+// Variants differ in size (tensors and graphs vs. a few scalars); these values are few and
+// short-lived, so boxing would only add indirection.
+#[allow(clippy::large_enum_variant)]
 /// What the forward pass kept for the backward pass.
 #[derive(Debug)]
 enum Record<F> {

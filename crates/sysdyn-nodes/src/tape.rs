@@ -23,6 +23,9 @@ use crate::error::NodeError;
 use crate::field::{NeuralField, Tape};
 use crate::params::ParamLayout;
 
+// Variants differ in size (tensors and graphs vs. a few scalars); these values are few and
+// short-lived, so boxing would only add indirection.
+#[allow(clippy::large_enum_variant)]
 /// One recorded operation.
 #[derive(Debug)]
 pub(crate) enum Node {
@@ -174,7 +177,7 @@ pub(crate) fn traced_config(config: &SolveConfig<Tensor<2>>, x0: &Traced) -> Sol
         StepSize::Fixed(dt) => StepSize::Fixed(*dt),
         StepSize::Adaptive(a) => StepSize::Adaptive(Adaptive {
             tol: Tolerance::with(tol(&a.tol.rtol), tol(&a.tol.atol)),
-            controller: a.controller.clone(),
+            controller: a.controller,
             first_step: a.first_step,
             min_step: a.min_step,
             max_step: a.max_step,
@@ -216,7 +219,11 @@ pub(crate) fn reverse_sweep<F: NeuralField>(
             Node::Leaf => initial = Some(g),
             Node::Combination(terms) => {
                 for &(c, j) in terms.iter() {
-                    let term = if c == 1.0 { g.clone() } else { g.clone().mul_scalar(c) };
+                    let term = if c == 1.0 {
+                        g.clone()
+                    } else {
+                        g.clone().mul_scalar(c)
+                    };
                     accumulate(&mut cotangents[j], term);
                 }
             }

@@ -1,7 +1,7 @@
 //! Training continuous normalizing flows: maximum likelihood on two moons beats the best single
 //! Gaussian on held-out data, and reverse KL fits an unnormalised density.
 
-use burn::optim::{AdamConfig, Optimizer};
+use burn::optim::AdamConfig;
 use burn::tensor::Tensor;
 use sysdyn_core::device::{Backend, DeviceSpec, Precision, SysDevice};
 use sysdyn_core::jet::{Activation, MlpConfig};

@@ -128,7 +128,12 @@ fn bad_inputs_are_typed_errors() {
         .unwrap();
     let node = small_node(&device, Sensitivity::Backprop);
     let x0 = batch(&device, 3, 1);
-    for times in [vec![0.0], vec![0.0, 1.0, 1.0], vec![0.0, f64::NAN], vec![0.0, 1.0, 0.5]] {
+    for times in [
+        vec![0.0],
+        vec![0.0, 1.0, 1.0],
+        vec![0.0, f64::NAN],
+        vec![0.0, 1.0, 0.5],
+    ] {
         assert!(matches!(
             node.solve(x0.clone(), &times),
             Err(NodeError::Times { .. })
@@ -142,7 +147,9 @@ fn bad_inputs_are_typed_errors() {
         Err(NodeError::UntrackedLoss)
     ));
     // Adjoints need trainable parameters.
-    let plain = DeviceSpec::new(Backend::Flex, Precision::F64).init().unwrap();
+    let plain = DeviceSpec::new(Backend::Flex, Precision::F64)
+        .init()
+        .unwrap();
     let frozen = small_node(
         &plain,
         Sensitivity::BacksolveAdjoint(AdjointOptions::default()),

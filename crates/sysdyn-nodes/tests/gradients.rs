@@ -168,10 +168,20 @@ fn taped_backprop_is_the_same_gradient() {
             (RK4, SolveConfig::fixed(0.25)),
             (DOPRI5, SolveConfig::adaptive(1e-6, 1e-6)),
         ] {
-            let (g_bp, x_bp, nfe_bp) =
-                gradient(&device, &flat, method, config.clone(), Sensitivity::Backprop);
-            let (g_tp, x_tp, nfe_tp) =
-                gradient(&device, &flat, method, config.clone(), Sensitivity::TapedBackprop);
+            let (g_bp, x_bp, nfe_bp) = gradient(
+                &device,
+                &flat,
+                method,
+                config.clone(),
+                Sensitivity::Backprop,
+            );
+            let (g_tp, x_tp, nfe_tp) = gradient(
+                &device,
+                &flat,
+                method,
+                config.clone(),
+                Sensitivity::TapedBackprop,
+            );
             let err = relative_error(&g_tp, &g_bp).max(relative_error(&x_tp, &x_bp));
             eprintln!(
                 "{} {}: taped vs burn backprop {err:.2e}, backward VJPs {nfe_tp} (forward NFE {nfe_bp})",
@@ -218,14 +228,21 @@ fn any_burn_module_gets_the_same_adjoint_and_taped_gradients() {
             let generic = GraphField {
                 mlp: mlp_from_flat(&device, &WIDTHS, &flat, Activation::Tanh),
             };
-            let node = NeuralOde::new(generic, DOPRI5, config.clone()).with_sensitivity(sensitivity);
-            let trajectory = node.solve(initial_state(&device).require_grad(), &TIMES).unwrap();
+            let node =
+                NeuralOde::new(generic, DOPRI5, config.clone()).with_sensitivity(sensitivity);
+            let trajectory = node
+                .solve(initial_state(&device).require_grad(), &TIMES)
+                .unwrap();
             let l = loss(&device, trajectory.states());
             let grads = trajectory.backward(&l).unwrap();
             let g_graph = flat_gradient(&node.field, &grads.params);
             let x_graph = values(&grads.initial_state.unwrap());
             let err = relative_error(&g_graph, &g_mlp).max(relative_error(&x_graph, &x_mlp));
-            assert!(err < 1e-12, "{}: generic vs MLP field {err:e}", device.spec());
+            assert!(
+                err < 1e-12,
+                "{}: generic vs MLP field {err:e}",
+                device.spec()
+            );
         }
     }
 }

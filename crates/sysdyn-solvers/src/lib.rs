@@ -41,3 +41,8 @@ pub use method::{Attempt, OdeMethod};
 pub use solve::{Adaptive, SaveAt, Solution, SolveConfig, Stats, StepSize, solve};
 pub use tableau::{ButcherTableau, ErrorEstimate, Interpolant};
 pub use term::VectorField;
+
+// The README's examples are compiled and run as doc tests, so they cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;

@@ -87,7 +87,12 @@ pub fn reverse_kl(
                     .label("density"),
             ),
         )
-        .panel(scatter_panel("flow samples", samples, Color::hex(0xd62728), grid))
+        .panel(scatter_panel(
+            "flow samples",
+            samples,
+            Color::hex(0xd62728),
+            grid,
+        ))
         .panel(
             Figure::new("KL(q ‖ p) estimate")
                 .x_label("iteration")

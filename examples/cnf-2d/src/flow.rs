@@ -2,15 +2,13 @@
 //! (log-densities on a grid, test NLL, samples).
 
 use burn::module::Module;
-use burn::optim::{AdamConfig, Optimizer};
+use burn::optim::AdamConfig;
 use burn::tensor::Tensor;
 use sysdyn_core::device::SysDevice;
 use sysdyn_core::jet::{Activation, MlpConfig};
 use sysdyn_core::rng::SeededRng;
 use sysdyn_nodes::toy2d::Toy2d;
-use sysdyn_nodes::{
-    Cnf, MlpField, TraceEstimator, negative_log_likelihood, reverse_kl,
-};
+use sysdyn_nodes::{Cnf, MlpField, TraceEstimator, negative_log_likelihood, reverse_kl};
 use sysdyn_solvers::SolveConfig;
 use sysdyn_solvers::methods::RK4;
 use sysdyn_solvers::tableau::ButcherTableau;

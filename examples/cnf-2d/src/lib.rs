@@ -301,16 +301,21 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         .map(|(x, y)| (flow::target_log_density_host(x, y) - log_z).exp())
         .collect();
 
-    eprintln!("[cnf-2d] {stages}/{stages} figures and summary into {}", dir.display());
+    eprintln!(
+        "[cnf-2d] {stages}/{stages} figures and summary into {}",
+        dir.display()
+    );
     let panels: Vec<figures::DensityPanel> = panel_data
         .iter()
-        .map(|(name, data, samples, gx, gy, density)| figures::DensityPanel {
-            name,
-            data,
-            samples,
-            grid: (gx, gy),
-            density,
-        })
+        .map(
+            |(name, data, samples, gx, gy, density)| figures::DensityPanel {
+                name,
+                data,
+                samples,
+                grid: (gx, gy),
+                density,
+            },
+        )
         .collect();
     let saved = [
         figures::densities(dir, &panels)?,

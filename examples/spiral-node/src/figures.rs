@@ -48,11 +48,15 @@ pub fn trajectories(
                 .color(learned_color())
                 .dash(Dash::Dashed),
         );
-    Subplots::new("Spiral dy/dt = y³A: true and learned trajectories from y(0) = (2, 0)", 1, 2)
-        .panel_size(620.0, 460.0)
-        .panel(series)
-        .panel(phase)
-        .save(dir.join("trajectories"))
+    Subplots::new(
+        "Spiral dy/dt = y³A: true and learned trajectories from y(0) = (2, 0)",
+        1,
+        2,
+    )
+    .panel_size(620.0, 460.0)
+    .panel(series)
+    .panel(phase)
+    .save(dir.join("trajectories"))
 }
 
 /// The learned and the true vector fields on a grid, with the trajectories.

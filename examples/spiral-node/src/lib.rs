@@ -278,7 +278,10 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         .unzip();
     let learned_field = training::field_at(&device, &field, &gx, &gy)?;
 
-    eprintln!("[spiral-node] 4/4 figures and summary into {}", dir.display());
+    eprintln!(
+        "[spiral-node] 4/4 figures and summary into {}",
+        dir.display()
+    );
     std::fs::create_dir_all(dir).map_err(|source| PlotError::Write {
         path: dir.to_path_buf(),
         source,
@@ -289,7 +292,10 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         figures::training(dir, &log)?,
     ];
     let tail = log.loss.len().min(50);
-    let loss_first_last = [mean(&log.loss[..tail]), mean(&log.loss[log.loss.len() - tail..])];
+    let loss_first_last = [
+        mean(&log.loss[..tail]),
+        mean(&log.loss[log.loss.len() - tail..]),
+    ];
     let nfe_forward = stats(&log.nfe_forward);
     let nfe_backward = stats(&log.nfe_backward);
     let key_numbers = vec![

@@ -16,7 +16,10 @@ fn main() -> ExitCode {
         Ok(summary) => {
             eprintln!(
                 "[spiral-node] trajectory MSE {:.3e} (untrained {:.3e}); done in {:.1} s; results in {}",
-                summary.trajectory_mse, summary.initial_trajectory_mse, summary.wall_s, summary.out_dir
+                summary.trajectory_mse,
+                summary.initial_trajectory_mse,
+                summary.wall_s,
+                summary.out_dir
             );
             ExitCode::SUCCESS
         }

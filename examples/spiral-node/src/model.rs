@@ -30,7 +30,11 @@ impl NeuralField for CubicMlp {
 
 fn layer(device: &SysDevice, rng: &mut SeededRng, fan_in: usize, fan_out: usize) -> Linear {
     // Weights N(0, 0.1²), biases zero (the original demo's initialisation).
-    let weights: Vec<f64> = rng.normals(fan_in * fan_out).iter().map(|v| 0.1 * v).collect();
+    let weights: Vec<f64> = rng
+        .normals(fan_in * fan_out)
+        .iter()
+        .map(|v| 0.1 * v)
+        .collect();
     Linear {
         weight: Param::from_tensor(
             device

@@ -1,7 +1,7 @@
 //! Training on mini-batches of short windows, and evaluation of the learned model.
 
 use burn::module::Module;
-use burn::optim::{AdamConfig, Optimizer};
+use burn::optim::AdamConfig;
 use burn::tensor::Tensor;
 use sysdyn_core::device::SysDevice;
 use sysdyn_core::rng::SeededRng;

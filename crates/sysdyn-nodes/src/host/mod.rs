@@ -142,8 +142,16 @@ impl HostWeights {
             }
         }
         match first.dtype() {
-            DType::F32 => Some(HostWeights::F32(Arc::new(copy(layers, activation, time_column)))),
-            DType::F64 => Some(HostWeights::F64(Arc::new(copy(layers, activation, time_column)))),
+            DType::F32 => Some(HostWeights::F32(Arc::new(copy(
+                layers,
+                activation,
+                time_column,
+            )))),
+            DType::F64 => Some(HostWeights::F64(Arc::new(copy(
+                layers,
+                activation,
+                time_column,
+            )))),
             _ => None,
         }
     }
@@ -163,7 +171,8 @@ impl HostWeights {
         let device = x.device();
         match (self, x.dtype()) {
             (HostWeights::F32(mlp), DType::F32) => {
-                let (out, tape) = mlp.forward(&host_values::<f32, 2>(x.clone()), batch, dim, t, keep);
+                let (out, tape) =
+                    mlp.forward(&host_values::<f32, 2>(x.clone()), batch, dim, t, keep);
                 let out_dim = mlp.output_width();
                 let data = TensorData::new(out, [batch, out_dim]);
                 Some((
@@ -172,7 +181,8 @@ impl HostWeights {
                 ))
             }
             (HostWeights::F64(mlp), DType::F64) => {
-                let (out, tape) = mlp.forward(&host_values::<f64, 2>(x.clone()), batch, dim, t, keep);
+                let (out, tape) =
+                    mlp.forward(&host_values::<f64, 2>(x.clone()), batch, dim, t, keep);
                 let out_dim = mlp.output_width();
                 let data = TensorData::new(out, [batch, out_dim]);
                 Some((
