@@ -29,9 +29,12 @@
 //! found under [`Bench::shared`] (`<repo>/../shared`, or `--shared` / `SYSDYN_SHARED`).
 
 mod handwritten_dopri5;
+mod node_cnf;
+mod npz;
 mod robertson_gbm;
 mod stiff_sde;
 mod w1;
+mod w2_w6;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -42,7 +45,14 @@ use serde_json::{Map, Value};
 use sysdyn_core::device::{Backend, DeviceSpec, Precision, SysDevice};
 
 /// Every workload the bench knows, in the order they run.
-const WORKLOADS: &[&Workload] = &[&w1::W1, &stiff_sde::ROBERTSON, &stiff_sde::GBM];
+const WORKLOADS: &[&Workload] = &[
+    &w1::W1,
+    &w2_w6::W2,
+    &w2_w6::W2_MEMORY,
+    &w2_w6::W6,
+    &stiff_sde::ROBERTSON,
+    &stiff_sde::GBM,
+];
 
 /// Worker threads of the protocol.
 const THREADS: &str = "2";
@@ -62,6 +72,8 @@ options:
   --quick               few repetitions (CI smoke run; figures not for reporting)
   --workload W1[,W2]    run only these workloads (repeatable; default: all)
   --backends LIST       comma-separated backends, e.g. flex,ndarray,wgpu (default: all compiled)
+  --impl TEXT           run only implementations whose name contains TEXT (W2, W2-memory, W6;
+                        e.g. `--impl flex-rk4-taped` to profile one of them)
   --out DIR             output folder (default: <repo>/target/bench)
   --shared DIR          shared folder with bench/fixtures (default: $SYSDYN_SHARED, else
                         <repo>/../shared)
@@ -197,6 +209,7 @@ pub struct Bench {
     protocol: Protocol,
     quick: bool,
     backends: Vec<Backend>,
+    implementation_filter: Option<String>,
     shared: PathBuf,
     measurements: Vec<Measurement>,
     /// Lines shown under a workload's tables (goals, failures, remarks), per workload.
@@ -210,8 +223,14 @@ impl Bench {
         &self.backends
     }
 
+    /// Whether `--impl` selects this implementation (all do without it).
+    pub fn selects(&self, implementation: &str) -> bool {
+        self.implementation_filter
+            .as_deref()
+            .is_none_or(|f| implementation.contains(f))
+    }
+
     /// The shared folder (`bench/fixtures`, `bench/WORKLOADS.md`).
-    #[allow(dead_code)] // W1 needs no fixtures; the training workloads read theirs from here.
     pub fn shared(&self) -> &Path {
         &self.shared
     }
@@ -265,6 +284,32 @@ impl Bench {
         self.notes.push((self.current.to_string(), line));
     }
 
+    /// Records rows `(impl, metric, samples, extra)` made by a measuring module: the median, min
+    /// and max of the samples (in ms, or in `extra.unit`). A row without samples is a failure
+    /// note carrying `extra.failed`.
+    pub fn file_rows(&mut self, id: &str, rows: Vec<(String, String, Vec<f64>, Value)>) {
+        for (implementation, metric, samples, extra) in rows {
+            let mut extra = match extra {
+                Value::Object(map) => map,
+                other => Map::from_iter([("value".to_string(), other)]),
+            };
+            extra.remove("workload");
+            if samples.is_empty() {
+                let why = extra.get("failed").map_or(Value::Null, Value::clone);
+                self.note(format!("FAILED {implementation}: {why}"));
+                continue;
+            }
+            let unit = match extra.remove("unit") {
+                Some(Value::String(unit)) => unit,
+                _ => "ms".to_string(),
+            };
+            let mut m =
+                Timing::from_samples(samples).measurement(id, implementation, &metric, extra);
+            m.unit = unit;
+            self.record(m);
+        }
+    }
+
     /// Runs `measure`, turning an error or a panic (a backend that cannot start, say) into a
     /// failure note, so one broken measurement does not stop the others.
     pub fn guarded(&mut self, what: &str, measure: impl FnOnce(&mut Bench) -> Result<(), String>) {
@@ -283,6 +328,11 @@ impl Bench {
     }
 }
 
+/// How a goal line reads.
+pub fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "NOT met" }
+}
+
 /// A device for `backend` at `precision`.
 pub fn device(backend: Backend, precision: Precision) -> Result<SysDevice, String> {
     DeviceSpec::new(backend, precision)
@@ -294,6 +344,7 @@ pub fn device(backend: Backend, precision: Precision) -> Result<SysDevice, Strin
 struct Options {
     quick: bool,
     workloads: Vec<String>,
+    implementation_filter: Option<String>,
     backends: Vec<Backend>,
     out: PathBuf,
     shared: PathBuf,
@@ -310,6 +361,7 @@ fn parse_options(args: &[String]) -> Result<Option<Options>, String> {
     let mut opts = Options {
         quick: false,
         workloads: Vec::new(),
+        implementation_filter: None,
         backends: Backend::compiled(),
         out: repo_root().join("target").join("bench"),
         shared: std::env::var_os(ENV_SHARED)
@@ -336,15 +388,16 @@ fn parse_options(args: &[String]) -> Result<Option<Options>, String> {
             "--quick" => opts.quick = true,
             "--workload" | "--workloads" => {
                 for id in value()?.split(',').filter(|s| !s.trim().is_empty()) {
-                    let id = id.trim().to_ascii_uppercase();
-                    if !WORKLOADS.iter().any(|w| w.id == id) {
+                    let id = id.trim();
+                    let Some(workload) = WORKLOADS.iter().find(|w| w.id.eq_ignore_ascii_case(id))
+                    else {
                         let known: Vec<_> = WORKLOADS.iter().map(|w| w.id).collect();
                         return Err(format!(
                             "unknown workload `{id}`; this bench implements {}",
                             known.join(", ")
                         ));
-                    }
-                    opts.workloads.push(id);
+                    };
+                    opts.workloads.push(workload.id.to_string());
                 }
             }
             "--backends" | "--backend" => {
@@ -364,6 +417,7 @@ fn parse_options(args: &[String]) -> Result<Option<Options>, String> {
                 opts.backends = backends;
             }
             "--out" => opts.out = PathBuf::from(value()?),
+            "--impl" => opts.implementation_filter = Some(value()?),
             "--shared" => opts.shared = PathBuf::from(value()?),
             _ => return Err(format!("unknown option `{arg}`\n\n{USAGE}")),
         }
@@ -455,6 +509,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         },
         quick: opts.quick,
         backends: opts.backends.clone(),
+        implementation_filter: opts.implementation_filter.clone(),
         shared: opts.shared.clone(),
         measurements: Vec::new(),
         notes: Vec::new(),

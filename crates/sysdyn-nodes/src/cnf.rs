@@ -14,7 +14,7 @@
 //! The trace is exact (forward-mode jets carrying one tangent per dimension: cheap in low
 //! dimension) or Hutchinson's estimate `εᵀ (∂f/∂z) ε` with a Jacobian-vector product and one
 //! Gaussian or Rademacher probe `ε` per sample, drawn once per solve. Both are ordinary tensor
-//! ops, so every [`Sensitivity`](crate::Sensitivity) trains a flow.
+//! ops, so every [`crate::Sensitivity`] trains a flow.
 
 use burn::module::{Module, ModuleDisplay};
 use burn::tensor::Tensor;
@@ -24,9 +24,10 @@ use sysdyn_core::rng::SeededRng;
 use sysdyn_solvers::SolveConfig;
 
 use crate::error::NodeError;
-use crate::field::NeuralField;
+use crate::field::{FieldVjp, NeuralField, Tape, Taped, graph_taped, graph_vjp};
 use crate::mlp_field::MlpField;
 use crate::node::{NeuralOde, NodeGradients, NodeMethod, Trajectory};
+use crate::params::ParamLayout;
 use crate::sensitivity::Sensitivity;
 
 /// A field that also gives its divergence and Jacobian-vector products with respect to the
@@ -49,11 +50,50 @@ pub trait DivergenceField: NeuralField + ModuleDisplay {
         z: Tensor<2>,
         v: Tensor<2>,
     ) -> Result<(Tensor<2>, Tensor<2>), NodeError>;
+
+    /// The flow dynamics `[f, -tr(∂f/∂z)]` of states `[z, l]` (`[batch, d + 1]`) by a fused
+    /// kernel with its own backward, when the field has one for this device (the prepared MLP
+    /// field on CPU backends): the value, and the tape for [`DivergenceField::flow_vjp`] when
+    /// `keep` is set. `None` (the default) makes the flow use jets and burn's autodiff.
+    fn flow_dynamics(
+        &self,
+        t: f64,
+        state: &Tensor<2>,
+        keep: bool,
+    ) -> Option<(Tensor<2>, Option<Tape>)> {
+        let _ = (t, state, keep);
+        None
+    }
+
+    /// The VJP `(cᵀ ∂F/∂[z, l], cᵀ ∂F/∂θ)` of the fused flow dynamics `F` from a tape made by
+    /// [`DivergenceField::flow_dynamics`].
+    fn flow_vjp(&self, tape: Tape, cotangent: Tensor<2>) -> FieldVjp {
+        let _ = (tape, cotangent);
+        unreachable!("flow_vjp is only called with tapes from flow_dynamics")
+    }
 }
 
 impl DivergenceField for MlpField {
     fn dim(&self) -> usize {
         MlpField::dim(self)
+    }
+
+    fn flow_dynamics(
+        &self,
+        t: f64,
+        state: &Tensor<2>,
+        keep: bool,
+    ) -> Option<(Tensor<2>, Option<Tape>)> {
+        let (value, tape) = self.host()?.flow_forward(t, state, keep)?;
+        Some((value, tape.map(Tape::Host)))
+    }
+
+    fn flow_vjp(&self, tape: Tape, cotangent: Tensor<2>) -> FieldVjp {
+        let (Tape::Host(tape), Some(host)) = (tape, self.host()) else {
+            unreachable!("flow tapes come from the host weights of a prepared field")
+        };
+        let (state, params) = host.flow_vjp(&tape, cotangent);
+        FieldVjp { state, params }
     }
 
     fn field_and_divergence(
@@ -190,7 +230,30 @@ impl<F: DivergenceField> NeuralField for CnfDynamics<F> {
         }
     }
 
+    fn taped(&self, t: f64, x: Tensor<2>) -> Taped {
+        if self.estimator == TraceEstimator::Exact
+            && let Some((value, Some(tape))) = self.field.flow_dynamics(t, &x.clone().inner(), true)
+        {
+            return Taped { value, tape };
+        }
+        graph_taped(self, t, x)
+    }
+
+    fn vjp(&self, tape: Tape, cotangent: Tensor<2>, layout: &ParamLayout) -> FieldVjp {
+        match tape {
+            Tape::Graph(_) => graph_vjp(self, tape, cotangent, layout),
+            fused => self.field.flow_vjp(fused, cotangent),
+        }
+    }
+
     fn field(&self, t: f64, x: Tensor<2>) -> Tensor<2> {
+        // The fused kernel records no graph: only for a prepared field without autodiff.
+        if self.estimator == TraceEstimator::Exact
+            && !crate::field::is_trainable(&self.field)
+            && let Some((value, _)) = self.field.flow_dynamics(t, &x, false)
+        {
+            return value;
+        }
         let d = self.field.dim();
         let [batch, _] = x.dims();
         let z = x.slice([0..batch, 0..d]);

@@ -83,24 +83,25 @@ pub struct Taped {
     pub tape: Tape,
 }
 
-// Variants differ in size (tensors and graphs vs. a few scalars); these values are few and
-// short-lived, so boxing would only add indirection.
-#[allow(clippy::large_enum_variant)]
 /// What a field keeps from an evaluation for its vector–Jacobian product.
 #[derive(Debug, Clone)]
 pub enum Tape {
-    /// A recorded autodiff graph from a leaf `input` to `output`.
-    Graph {
-        /// The leaf `x` (requires grad).
-        input: Tensor<2>,
-        /// `f(t, x)` with its graph.
-        output: Tensor<2>,
-    },
+    /// A recorded autodiff graph from a leaf `x` to `f(t, x)`.
+    Graph(Box<GraphTape>),
     /// Tensors saved by a hand-written backward (e.g. the input and hidden activations of an
     /// MLP).
     Saved(Vec<Tensor<2>>),
     /// Host-memory activations of the CPU fast path (see [`crate::host`]).
     Host(crate::host::HostTapes),
+}
+
+/// A small autodiff graph around one evaluation.
+#[derive(Debug, Clone)]
+pub struct GraphTape {
+    /// The leaf `x` (requires grad).
+    pub input: Tensor<2>,
+    /// `f(t, x)` with its graph.
+    pub output: Tensor<2>,
 }
 
 /// The two vector–Jacobian products of a field at a point.
@@ -142,7 +143,7 @@ pub(crate) fn graph_taped<F: NeuralField>(field: &F, t: f64, x: Tensor<2>) -> Ta
     let value = output.clone().detach().inner();
     Taped {
         value,
-        tape: Tape::Graph { input, output },
+        tape: Tape::Graph(Box::new(GraphTape { input, output })),
     }
 }
 
@@ -153,12 +154,13 @@ pub(crate) fn graph_vjp<F: NeuralField>(
     cotangent: Tensor<2>,
     layout: &ParamLayout,
 ) -> FieldVjp {
-    let Tape::Graph { input, output } = tape else {
+    let Tape::Graph(graph) = tape else {
         panic!(
             "NeuralField::vjp got a saved tape from a field that does not override vjp; a \
              field that saves its own tape must implement its own backward"
         )
     };
+    let GraphTape { input, output } = *graph;
     // The cotangent is a constant of this small graph.
     let weighted = (output * cotangent.detach().inner()).sum();
     let grads = weighted.backward();

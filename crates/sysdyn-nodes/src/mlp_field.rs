@@ -18,6 +18,7 @@
 
 use burn::module::Module;
 use burn::tensor::Tensor;
+use burn::tensor::activation::sigmoid;
 use burn::tensor::module::linear;
 use sysdyn_core::jet::{Activation, JetForward, Mlp};
 
@@ -70,6 +71,11 @@ impl MlpField {
         self.time
     }
 
+    /// The host weights made by `prepare`, if any.
+    pub(crate) fn host(&self) -> Option<&HostWeights> {
+        self.host.as_ref()
+    }
+
     /// Dimension of the state (the network's output width).
     pub fn dim(&self) -> usize {
         self.mlp.output_width()
@@ -88,6 +94,19 @@ impl MlpField {
             self.mlp.activation(),
             Activation::Tanh | Activation::Sigmoid | Activation::Identity
         )
+    }
+}
+
+/// `σ(z)`, with tanh on `flex` as `2 sigmoid(2z) - 1`: flex's `tanh` is the C library's scalar
+/// `tanhf`, several times slower than its `sigmoid` (exact in both precisions, with a cheap
+/// backward); the two agree to rounding and neither overflows. Other backends keep `tanh`
+/// (burn's generic sigmoid computes in f32 and costs five kernels).
+fn activate(activation: Activation, z: Tensor<2>) -> Tensor<2> {
+    match activation {
+        Activation::Tanh if crate::host::is_flex_device(&z.device()) => {
+            sigmoid(z.mul_scalar(2.0)).mul_scalar(2.0).sub_scalar(1.0)
+        }
+        other => other.forward(z),
     }
 }
 
@@ -110,10 +129,13 @@ impl NeuralField for MlpField {
         {
             return value;
         }
-        let input = self.network_input(t, x);
-        self.mlp
-            .forward(input)
-            .unwrap_or_else(|e| panic!("MlpField: {e}"))
+        let mut h = self.network_input(t, x);
+        let layers = self.mlp.layers();
+        let (last, hidden) = layers.split_last().expect("an Mlp has a layer");
+        for layer in hidden {
+            h = activate(self.mlp.activation(), layer.forward(h));
+        }
+        last.forward(h)
     }
 
     fn check_state(&self, x: &Tensor<2>) -> Result<(), sysdyn_core::ShapeMismatch> {
@@ -162,7 +184,7 @@ impl NeuralField for MlpField {
                 layer.weight.val().inner(),
                 layer.bias.as_ref().map(|b| b.val().inner()),
             );
-            h = activation.forward(z);
+            h = activate(activation, z);
         }
         saved.push(h.clone());
         let last = &layers[layers.len() - 1];
@@ -188,7 +210,7 @@ impl NeuralField for MlpField {
                 let (state, params) = host.vjp(&tape, cotangent, self.dim());
                 return FieldVjp { state, params };
             }
-            graph @ Tape::Graph { .. } => return graph_vjp(self, graph, cotangent, layout),
+            graph @ Tape::Graph(_) => return graph_vjp(self, graph, cotangent, layout),
         };
         let activation = self.mlp.activation();
         let layers = self.mlp.layers();

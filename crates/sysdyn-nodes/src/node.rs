@@ -67,14 +67,11 @@ pub struct Trajectory<'a, F, M> {
     record: Record<F>,
 }
 
-// Variants differ in size (tensors and graphs vs. a few scalars); these values are few and
-// short-lived, so boxing would only add indirection.
-#[allow(clippy::large_enum_variant)]
 /// What the forward pass kept for the backward pass.
 #[derive(Debug)]
 enum Record<F> {
     /// Backprop: the graph lives in the states; the initial state may require grad.
-    Graph { initial: Tensor<2> },
+    Graph { initial: Box<Tensor<2>> },
     /// Taped backprop: the solver's record, the output nodes and the prepared field whose
     /// tapes it holds.
     Tape {
@@ -171,7 +168,10 @@ impl<F: NeuralField, M: NodeMethod> NeuralOde<F, M> {
         match &self.sensitivity {
             Sensitivity::Backprop => {
                 let config = self.forward.clone().save_at(SaveAt::Times(times.to_vec()));
-                let mut f = |t: f64, x: &Tensor<2>| self.field.field(t, x.clone());
+                // Prepared for fast evaluation without autodiff (inference); with autodiff the
+                // field records its graph as usual.
+                let field = self.field.prepare();
+                let mut f = |t: f64, x: &Tensor<2>| field.field(t, x.clone());
                 let sol = solve(&mut f, &self.method, span, x0.clone(), &config)
                     .map_err(NodeError::forward)?;
                 Ok(Trajectory {
@@ -179,7 +179,9 @@ impl<F: NeuralField, M: NodeMethod> NeuralOde<F, M> {
                     times: times.to_vec(),
                     states: sol.ys,
                     stats: sol.stats,
-                    record: Record::Graph { initial: x0 },
+                    record: Record::Graph {
+                        initial: Box::new(x0),
+                    },
                 })
             }
             Sensitivity::TapedBackprop => {

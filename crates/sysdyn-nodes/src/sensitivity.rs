@@ -16,6 +16,11 @@ use sysdyn_solvers::solve::DEFAULT_MAX_STEPS;
 pub enum Sensitivity {
     /// burn's autodiff through every step of the solver: the exact gradient of the computed
     /// solution. The solve records a graph whose size grows with the number of steps.
+    ///
+    /// Backpropagation (this and the taped and checkpointed variants) needs a method whose steps
+    /// are tensor operations: the explicit Runge–Kutta methods. An implicit method's Newton
+    /// iteration works on host values, which cut burn's graph (the taped variant reports it as
+    /// an error); train implicit solves with an adjoint.
     Backprop,
     /// The same gradient as [`Sensitivity::Backprop`], by sysdyn's own reverse sweep over the
     /// solver's operations on states ([`crate::tape`]) with the field's vector–Jacobian

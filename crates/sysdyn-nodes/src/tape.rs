@@ -23,9 +23,6 @@ use crate::error::NodeError;
 use crate::field::{NeuralField, Tape};
 use crate::params::ParamLayout;
 
-// Variants differ in size (tensors and graphs vs. a few scalars); these values are few and
-// short-lived, so boxing would only add indirection.
-#[allow(clippy::large_enum_variant)]
 /// One recorded operation.
 #[derive(Debug)]
 pub(crate) enum Node {
@@ -34,7 +31,10 @@ pub(crate) enum Node {
     /// `Σ c_j x_j`.
     Combination(Vec<(f64, usize)>),
     /// `f(t, x_input)` with the tape of its VJP (taken by the sweep).
-    Field { input: usize, tape: Option<Tape> },
+    Field {
+        input: usize,
+        tape: Option<Box<Tape>>,
+    },
     /// A state rebuilt from host values: no derivative flows through it.
     Opaque,
 }
@@ -90,7 +90,7 @@ impl Traced {
             taped.value,
             Node::Field {
                 input: self.node,
-                tape: Some(taped.tape),
+                tape: Some(Box::new(taped.tape)),
             },
         )
     }
@@ -229,7 +229,7 @@ pub(crate) fn reverse_sweep<F: NeuralField>(
             }
             Node::Field { input, tape } => {
                 let tape = tape.take().expect("each evaluation is swept once");
-                let vjp = field.vjp(tape, g, layout);
+                let vjp = field.vjp(*tape, g, layout);
                 vjps += 1;
                 accumulate(&mut cotangents[*input], vjp.state);
                 params = Some(match params.take() {

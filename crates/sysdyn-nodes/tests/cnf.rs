@@ -239,6 +239,7 @@ fn flow_gradients_agree_between_backprop_and_the_adjoint() {
         for sensitivity in [
             Sensitivity::Backprop,
             Sensitivity::BacksolveAdjoint(AdjointOptions::adaptive(1e-10, 1e-10)),
+            Sensitivity::TapedBackprop,
         ] {
             let field =
                 MlpField::time_dependent(mlp_from_flat(&device, &widths, &flat, Activation::Tanh));
@@ -257,7 +258,16 @@ fn flow_gradients_agree_between_backprop_and_the_adjoint() {
             grads.push(flat_gradient(cnf.field(), &g.params));
         }
         let err = relative_error(&grads[1], &grads[0]);
+        eprintln!("{}: flow adjoint vs backprop {err:.2e}", device.spec());
         assert!(err < 1e-6, "{}: adjoint vs backprop {err:e}", device.spec());
+        // Taped backprop runs the fused host kernel (field, exact trace and their VJP): the
+        // same gradient as burn's autodiff through the jets.
+        let err = relative_error(&grads[2], &grads[0]);
+        eprintln!(
+            "{}: flow taped (host kernel) vs backprop {err:.2e}",
+            device.spec()
+        );
+        assert!(err < 1e-12, "{}: taped vs backprop {err:e}", device.spec());
     }
 }
 
@@ -287,5 +297,55 @@ fn hutchinson_flows_train_with_fixed_steps() {
         let g = pass.backward(&loss).unwrap();
         let flat = flat_gradient(cnf.field(), &g.params);
         assert!(flat.iter().all(|v| v.is_finite()) && flat.iter().any(|v| *v != 0.0));
+    }
+}
+
+#[test]
+fn fused_flow_kernel_matches_jets_and_autodiff() {
+    use sysdyn_nodes::ParamLayout;
+    for backend in [
+        sysdyn_core::device::Backend::Flex,
+        sysdyn_core::device::Backend::Ndarray,
+    ] {
+        if !sysdyn_testing::test_backends().contains(&backend) {
+            continue;
+        }
+        for (precision, tol) in [(Precision::F64, 1e-12), (Precision::F32, 3e-5)] {
+            let device = DeviceSpec::new(backend, precision)
+                .with_autodiff(true)
+                .init()
+                .unwrap();
+            // Three hidden layers exercise every layer kind of the kernel.
+            let widths = [3, 24, 20, 16, 2];
+            let mlp = mlp_from_flat(
+                &device,
+                &widths,
+                &random_params(&widths, 13, 2.0),
+                Activation::Tanh,
+            );
+            let jets = CnfDynamics::new(MlpField::time_dependent(mlp), TraceEstimator::Exact);
+            let fused = jets.prepare();
+            let mut rng = SeededRng::new(3);
+            let state = device.randn(&mut rng, [131, 3]);
+            let cot = device.randn(&mut rng, [131, 3]);
+            let layout = ParamLayout::of(&jets);
+            let mut results = Vec::new();
+            for dynamics in [&jets, &fused] {
+                let taped = dynamics.taped(0.7, state.clone());
+                let vjp = dynamics.vjp(taped.tape, cot.clone(), &layout);
+                results.push([
+                    values(&taped.value),
+                    values(&vjp.state),
+                    values(&vjp.params),
+                ]);
+            }
+            for (part, (a, b)) in ["value", "state VJP", "parameter VJP"]
+                .iter()
+                .zip(results[1].iter().zip(&results[0]))
+            {
+                let err = relative_error(a, b);
+                assert!(err < tol, "{backend} {precision} {part}: {err:e}");
+            }
+        }
     }
 }

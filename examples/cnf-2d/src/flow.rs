@@ -8,7 +8,9 @@ use sysdyn_core::device::SysDevice;
 use sysdyn_core::jet::{Activation, MlpConfig};
 use sysdyn_core::rng::SeededRng;
 use sysdyn_nodes::toy2d::Toy2d;
-use sysdyn_nodes::{Cnf, MlpField, TraceEstimator, negative_log_likelihood, reverse_kl};
+use sysdyn_nodes::{
+    Cnf, MlpField, Sensitivity, TraceEstimator, negative_log_likelihood, reverse_kl,
+};
 use sysdyn_solvers::SolveConfig;
 use sysdyn_solvers::methods::RK4;
 use sysdyn_solvers::tableau::ButcherTableau;
@@ -33,7 +35,9 @@ pub struct FlowConfig {
     pub learning_rate: f64,
 }
 
-/// A fresh flow with weights drawn from `seed`.
+/// A fresh flow with weights drawn from `seed`, trained by backprop through the solver with
+/// sysdyn's taped reverse sweep: on CPU backends the field, its exact trace and their
+/// vector–Jacobian product run as one fused host kernel per evaluation.
 pub fn new_flow(device: &SysDevice, config: &FlowConfig, seed: u64) -> Result<Flow, ExampleError> {
     let mut widths = vec![3];
     widths.extend(&config.hidden);
@@ -46,7 +50,8 @@ pub fn new_flow(device: &SysDevice, config: &FlowConfig, seed: u64) -> Result<Fl
         TraceEstimator::Exact,
         RK4,
         SolveConfig::fixed(1.0 / config.steps as f64),
-    ))
+    )
+    .with_sensitivity(Sensitivity::TapedBackprop))
 }
 
 /// The same flow without autodiff (evaluation only).

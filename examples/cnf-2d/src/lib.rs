@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde::Serialize;
+use sysdyn_core::cli::{CliError, parse_run_options};
 use sysdyn_core::device::DeviceSpec;
 use sysdyn_core::jet::JetError;
 use sysdyn_core::rng::SeededRng;
@@ -47,9 +48,9 @@ pub enum ExampleError {
     /// A device or precision that this build or the policy does not allow.
     #[error(transparent)]
     Device(#[from] CoreError),
-    /// An argument the example does not know.
+    /// The command line was refused (device flags included).
     #[error("{0}\n\n{USAGE}")]
-    Usage(String),
+    Cli(#[from] CliError),
     /// A flow solve or gradient failed.
     #[error(transparent)]
     Node(#[from] NodeError),
@@ -87,40 +88,20 @@ impl Options {
     /// Options from command-line arguments (without the program name) and the `SYSDYN_*`
     /// environment variables.
     pub fn from_args(args: &[String]) -> Result<Self, ExampleError> {
-        let (device, rest) = DeviceSpec::default_for_build()?
-            .override_from_env()?
-            .override_from_args(args.iter().cloned())?;
-        let mut options = Options {
-            out_dir: PathBuf::from(Self::DEFAULT_OUT),
-            quick: false,
-            device: device.with_autodiff(true),
-            iterations: None,
-        };
-        let mut rest = rest.into_iter();
-        while let Some(arg) = rest.next() {
-            let (flag, inline) = match arg.split_once('=') {
-                Some((f, v)) => (f.to_string(), Some(v.to_string())),
-                None => (arg.clone(), None),
-            };
-            let mut value = |what: &str| {
-                inline
-                    .clone()
-                    .or_else(|| rest.next())
-                    .ok_or_else(|| ExampleError::Usage(format!("{flag} needs {what}")))
-            };
-            match flag.as_str() {
-                "--quick" => options.quick = true,
-                "--out" => options.out_dir = PathBuf::from(value("a folder")?),
-                "--iterations" => {
-                    let v = value("a number")?;
-                    options.iterations = Some(v.parse().map_err(|_| {
-                        ExampleError::Usage(format!("--iterations: `{v}` is not a count"))
-                    })?);
-                }
-                _ => return Err(ExampleError::Usage(format!("unknown argument `{arg}`"))),
+        let mut iterations = None;
+        let common = parse_run_options(args, Self::DEFAULT_OUT, |flag| {
+            match flag.name() {
+                "--iterations" => iterations = Some(flag.parse("a count")?),
+                _ => return Ok(false),
             }
-        }
-        Ok(options)
+            Ok(true)
+        })?;
+        Ok(Options {
+            out_dir: common.out_dir,
+            quick: common.quick,
+            device: common.device.with_autodiff(true),
+            iterations,
+        })
     }
 }
 

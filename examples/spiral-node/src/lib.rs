@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde::Serialize;
+use sysdyn_core::cli::{CliError, parse_run_options};
 use sysdyn_core::device::DeviceSpec;
 use sysdyn_core::rng::SeededRng;
 use sysdyn_core::{CoreError, ShapeMismatch};
@@ -48,9 +49,9 @@ pub enum ExampleError {
     /// A device or precision that this build or the policy does not allow.
     #[error(transparent)]
     Device(#[from] CoreError),
-    /// An argument the example does not know.
+    /// The command line was refused (device flags included).
     #[error("{0}\n\n{USAGE}")]
-    Usage(String),
+    Cli(#[from] CliError),
     /// The reference solve failed.
     #[error("reference solve failed: {0}")]
     Solve(#[from] SolveError),
@@ -83,8 +84,8 @@ pub struct Options {
     pub sensitivity: Sensitivity,
 }
 
-fn parse_sensitivity(name: &str) -> Result<Sensitivity, ExampleError> {
-    Ok(match name {
+fn parse_sensitivity(name: &str) -> Option<Sensitivity> {
+    Some(match name {
         "backprop" => Sensitivity::Backprop,
         "taped" => Sensitivity::TapedBackprop,
         "adjoint" => Sensitivity::BacksolveAdjoint(AdjointOptions::default().seminorm(true)),
@@ -92,11 +93,7 @@ fn parse_sensitivity(name: &str) -> Result<Sensitivity, ExampleError> {
             options: AdjointOptions::default(),
             steps_per_checkpoint: 8,
         },
-        other => {
-            return Err(ExampleError::Usage(format!(
-                "unknown sensitivity `{other}`"
-            )));
-        }
+        _ => return None,
     })
 }
 
@@ -117,42 +114,27 @@ impl Options {
     /// Options from command-line arguments (without the program name) and the `SYSDYN_*`
     /// environment variables.
     pub fn from_args(args: &[String]) -> Result<Self, ExampleError> {
-        let (device, rest) = DeviceSpec::default_for_build()?
-            .override_from_env()?
-            .override_from_args(args.iter().cloned())?;
-        let mut options = Options {
-            out_dir: PathBuf::from(Self::DEFAULT_OUT),
-            quick: false,
-            device: device.with_autodiff(true),
-            iterations: None,
-            sensitivity: Sensitivity::TapedBackprop,
-        };
-        let mut rest = rest.into_iter();
-        while let Some(arg) = rest.next() {
-            let (flag, inline) = match arg.split_once('=') {
-                Some((f, v)) => (f.to_string(), Some(v.to_string())),
-                None => (arg.clone(), None),
-            };
-            let mut value = |what: &str| {
-                inline
-                    .clone()
-                    .or_else(|| rest.next())
-                    .ok_or_else(|| ExampleError::Usage(format!("{flag} needs {what}")))
-            };
-            match flag.as_str() {
-                "--quick" => options.quick = true,
-                "--out" => options.out_dir = PathBuf::from(value("a folder")?),
-                "--iterations" => {
-                    let v = value("a number")?;
-                    options.iterations = Some(v.parse().map_err(|_| {
-                        ExampleError::Usage(format!("--iterations: `{v}` is not a count"))
-                    })?);
+        let mut iterations = None;
+        let mut sensitivity = Sensitivity::TapedBackprop;
+        let common = parse_run_options(args, Self::DEFAULT_OUT, |flag| {
+            match flag.name() {
+                "--iterations" => iterations = Some(flag.parse("a count")?),
+                "--sensitivity" => {
+                    let name = flag.value("a name")?;
+                    sensitivity = parse_sensitivity(&name)
+                        .ok_or_else(|| CliError::Usage(format!("unknown sensitivity `{name}`")))?;
                 }
-                "--sensitivity" => options.sensitivity = parse_sensitivity(&value("a name")?)?,
-                _ => return Err(ExampleError::Usage(format!("unknown argument `{arg}`"))),
+                _ => return Ok(false),
             }
-        }
-        Ok(options)
+            Ok(true)
+        })?;
+        Ok(Options {
+            out_dir: common.out_dir,
+            quick: common.quick,
+            device: common.device.with_autodiff(true),
+            iterations,
+            sensitivity,
+        })
     }
 }
 
@@ -246,7 +228,7 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         iterations,
         batch_size: 20,
         batch_time: 10,
-        learning_rate: 1e-3,
+        learning_rate: 3e-3,
         tol: (1e-6, 1e-7),
         sensitivity: options.sensitivity.clone(),
     };

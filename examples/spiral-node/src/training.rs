@@ -22,7 +22,7 @@ pub struct TrainConfig {
     pub batch_size: usize,
     /// Observations per window.
     pub batch_time: usize,
-    /// Adam's learning rate.
+    /// Adam's learning rate at the start; it decays geometrically to a tenth of it at the end.
     pub learning_rate: f64,
     /// Tolerances of the Dormand–Prince solves during training (rtol, atol).
     pub tol: (f64, f64),
@@ -86,7 +86,9 @@ pub fn train(
         log.nfe_forward.push(trajectory.stats().nfe);
         let grads = trajectory.backward(&loss)?;
         log.nfe_backward.push(grads.nfe_backward);
-        node.field = optimizer.step(config.learning_rate, node.field.clone(), grads.params);
+        let progress_fraction = iteration as f64 / config.iterations.max(1) as f64;
+        let learning_rate = config.learning_rate * 0.1f64.powf(progress_fraction);
+        node.field = optimizer.step(learning_rate, node.field.clone(), grads.params);
         progress(iteration, value);
     }
     Ok((node.field, log))

@@ -2,10 +2,8 @@
 //! stiff kinetics and 1024 paths of geometric Brownian motion. The measuring code is in
 //! [`super::robertson_gbm`]; this module files its rows under the bench's workload registry.
 
-use serde_json::{Map, Value};
-
 use super::robertson_gbm::{self, Measurement as Row};
-use super::{Bench, Timing, Workload};
+use super::{Bench, Workload};
 
 /// Robertson's chemical kinetics to t = 1e5 with the implicit solvers.
 pub const ROBERTSON: Workload = Workload {
@@ -41,19 +39,6 @@ fn file_rows(
 ) -> Result<(), String> {
     let mut rows = Vec::new();
     measure(bench.quick, &mut rows)?;
-    for (implementation, metric, samples, extra) in rows {
-        let mut extra = match extra {
-            Value::Object(map) => map,
-            other => Map::from_iter([("value".to_string(), other)]),
-        };
-        extra.remove("workload");
-        if samples.is_empty() {
-            let why = extra.get("failed").map_or(Value::Null, Value::clone);
-            bench.note(format!("FAILED {implementation}: {why}"));
-            continue;
-        }
-        let timing = Timing::from_samples(samples);
-        bench.record(timing.measurement(id, implementation, &metric, extra));
-    }
+    bench.file_rows(id, rows);
     Ok(())
 }

@@ -24,7 +24,7 @@ use sysdyn_solvers::{SolveConfig, Stats, solve};
 use sysdyn_testing::problems::LotkaVolterra;
 
 use super::handwritten_dopri5;
-use super::{Bench, Reference, Workload, device};
+use super::{Bench, Reference, Workload, device, verdict};
 
 /// Workload W1.
 pub const W1: Workload = Workload {
@@ -261,10 +261,6 @@ fn single(bench: &mut Bench) {
         }
         _ => bench.note("goals (a) not evaluated: the plain path or the floor failed"),
     }
-}
-
-fn verdict(met: bool) -> &'static str {
-    if met { "met" } else { "NOT met" }
 }
 
 /// The batch's initial conditions, row-major (1024, 2).

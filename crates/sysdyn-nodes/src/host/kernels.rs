@@ -73,6 +73,7 @@ const THIN: usize = 4;
 /// - otherwise dot products along `p`, with `b`'s columns packed contiguous, summed in eight
 ///   independent lanes.
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 fn thin_gemm<E: HostFloat>(
     m: usize,
     k: usize,
@@ -85,6 +86,36 @@ fn thin_gemm<E: HostFloat>(
     c: &mut [E],
 ) {
     let (rsa, csa, rsb, csb) = (rsa as usize, csa as usize, rsb as usize, csb as usize);
+    if csb != 1 && n >= 8 && k <= THIN {
+        // A thin `b` stored transposed (`δ Wᵀ` back through a layer from a 2-D state): packing
+        // its k·n entries row-major turns the product into row updates along `n`, instead of
+        // m·n dot products of length k.
+        let mut packed = vec![E::ZERO; k * n];
+        for p in 0..k {
+            for j in 0..n {
+                packed[p * n + j] = b[p * rsb + j * csb];
+            }
+        }
+        thin_gemm_strided(m, k, n, a, (rsa, csa), &packed, (n, 1), beta, c);
+        return;
+    }
+    thin_gemm_strided(m, k, n, a, (rsa, csa), b, (rsb, csb), beta, c);
+}
+
+/// The loops of [`thin_gemm`] once `b` is laid out for them.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn thin_gemm_strided<E: HostFloat>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[E],
+    (rsa, csa): (usize, usize),
+    b: &[E],
+    (rsb, csb): (usize, usize),
+    beta: E,
+    c: &mut [E],
+) {
     let scale_row = |row: &mut [E]| {
         if beta == E::ZERO {
             row.fill(E::ZERO);
@@ -133,15 +164,20 @@ fn thin_gemm<E: HostFloat>(
                 bt[j * k + p] = b[p * rsb + j * csb];
             }
         }
-        let mut a_row = vec![E::ZERO; k];
+        let mut packed_row = vec![E::ZERO; k];
         for i in 0..m {
-            for (p, v) in a_row.iter_mut().enumerate() {
-                *v = a[i * rsa + p * csa];
-            }
+            let a_row: &[E] = if csa == 1 {
+                &a[i * rsa..i * rsa + k]
+            } else {
+                for (p, v) in packed_row.iter_mut().enumerate() {
+                    *v = a[i * rsa + p * csa];
+                }
+                &packed_row
+            };
             let row = &mut c[i * n..(i + 1) * n];
             scale_row(row);
             for (j, v) in row.iter_mut().enumerate() {
-                *v += dot(&a_row, &bt[j * k..(j + 1) * k]);
+                *v += dot(a_row, &bt[j * k..(j + 1) * k]);
             }
         }
     }
@@ -248,6 +284,24 @@ fn block_gemm<E: HostFloat, const FUSED: bool>(
     }
 }
 
+/// [`thin_gemm`] compiled with AVX2 (eight f32 lanes instead of four).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn thin_gemm_avx2<E: HostFloat>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[E],
+    sa: (isize, isize),
+    b: &[E],
+    sb: (isize, isize),
+    beta: E,
+    c: &mut [E],
+) {
+    thin_gemm(m, k, n, a, sa, b, sb, beta, c);
+}
+
 /// [`block_gemm`] compiled with AVX2 and fused multiply–add.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
@@ -286,6 +340,14 @@ macro_rules! gemm_impl {
             let (rsa, csa) = strides(k, m, a_transposed);
             let (rsb, csb) = strides(n, k, b_transposed);
             if m.min(k).min(n) <= THIN {
+                #[cfg(target_arch = "x86_64")]
+                if std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+                {
+                    // SAFETY: the CPU supports the features the function is compiled for.
+                    unsafe { thin_gemm_avx2::<$t>(m, k, n, a, (rsa, csa), b, (rsb, csb), beta, c) };
+                    return;
+                }
                 thin_gemm(m, k, n, a, (rsa, csa), b, (rsb, csb), beta, c);
                 return;
             }
@@ -354,7 +416,9 @@ impl HostFloat for f64 {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn tanh_f32_avx2(xs: &mut [f32]) {
-    tanh_f32_loop(xs);
+    for x in xs {
+        *x = tanh_f32_with::<true>(*x);
+    }
 }
 
 #[inline(always)]
@@ -371,19 +435,31 @@ fn tanh_f32_loop(xs: &mut [f32]) {
 /// clamped at 9, where tanh is 1 in f32. NaN stays NaN.
 #[inline(always)]
 pub fn tanh_f32(x: f32) -> f32 {
+    tanh_f32_with::<false>(x)
+}
+
+/// [`tanh_f32`] with the polynomials' multiply–adds fused when `FUSED` (where the CPU has FMA).
+#[inline(always)]
+fn tanh_f32_with<const FUSED: bool>(x: f32) -> f32 {
+    let fma = f32::multiply_add::<FUSED>;
     let a = x.abs().min(9.0);
     // Taylor coefficients of tanh: 1, -1/3, 2/15, -17/315, 62/2835, -1382/155925,
-    // 21844/6081075, -929569/638512875.
+    // 21844/6081075, -929569/638512875, by Horner's rule in s = a².
     let s = a * a;
-    let poly = a
-        * (1.0
-            + s * (-0.333_333_34
-                + s * (0.133_333_34
-                    + s * (-0.053_968_254
-                        + s * (0.021_869_488
-                            + s * (-0.008_863_235
-                                + s * (0.003_592_128_5 + s * -0.001_455_834_4)))))));
-    let e = exp_nonpositive_f32(-2.0 * a);
+    let mut q = -0.001_455_834_4;
+    for c in [
+        0.003_592_128_5,
+        -0.008_863_235,
+        0.021_869_488,
+        -0.053_968_254,
+        0.133_333_34,
+        -0.333_333_34,
+        1.0,
+    ] {
+        q = fma(s, q, c);
+    }
+    let poly = a * q;
+    let e = exp_nonpositive_f32::<FUSED>(-2.0 * a);
     let far = (1.0 - e) / (1.0 + e);
     let t = if a < 0.55 { poly } else { far };
     // NaN propagates (the clamp above would have turned it into 1).
@@ -393,7 +469,7 @@ pub fn tanh_f32(x: f32) -> f32 {
 /// `e^y` for `y` in `[-18, 0]` in f32: `y = n ln 2 + r` with `|r| ≤ ln2 / 2`, `e^r` by its
 /// Taylor polynomial of degree 7 (truncation below 1e-8), `2^n` built in the exponent bits.
 #[inline(always)]
-fn exp_nonpositive_f32(y: f32) -> f32 {
+fn exp_nonpositive_f32<const FUSED: bool>(y: f32) -> f32 {
     const LOG2_E: f32 = std::f32::consts::LOG2_E;
     // ln 2 split so that n · LN2_HIGH is exact for |n| < 2^10.
     const LN2_HIGH: f32 = 0.693_145_75;
@@ -402,15 +478,23 @@ fn exp_nonpositive_f32(y: f32) -> f32 {
     // bits: the bit patterns of `shifted` and `ROUND` differ by exactly n. Wrapping integer ops
     // (no overflow checks) keep the loop vectorisable.
     const ROUND: f32 = 12_582_912.0;
+    let fma = f32::multiply_add::<FUSED>;
     let shifted = y * LOG2_E + ROUND;
     let n = shifted - ROUND;
     let r = (y - n * LN2_HIGH) - n * LN2_LOW;
-    let p = 1.0
-        + r * (1.0
-            + r * (0.5
-                + r * (0.166_666_67
-                    + r * (0.041_666_668
-                        + r * (0.008_333_334 + r * (0.001_388_888_9 + r * 0.000_198_412_7))))));
+    // Taylor coefficients 1/k! for k = 7 down to 0, by Horner's rule.
+    let mut p = 0.000_198_412_7;
+    for c in [
+        0.001_388_888_9,
+        0.008_333_334,
+        0.041_666_668,
+        0.166_666_67,
+        0.5,
+        1.0,
+        1.0,
+    ] {
+        p = fma(r, p, c);
+    }
     let n_bits = shifted.to_bits().wrapping_sub(ROUND.to_bits());
     let scale = f32::from_bits(n_bits.wrapping_add(127) << 23);
     p * scale
@@ -427,10 +511,12 @@ mod tests {
         let mut x = -12.0f32;
         while x <= 12.0 {
             let exact = (x as f64).tanh();
-            let got = tanh_f32(x) as f64;
-            worst_abs = worst_abs.max((got - exact).abs());
-            if exact.abs() > 1e-30 {
-                worst_rel = worst_rel.max(((got - exact) / exact).abs());
+            // Both forms: separate multiplies and adds, and fused (the AVX2 path).
+            for got in [tanh_f32(x) as f64, tanh_f32_with::<true>(x) as f64] {
+                worst_abs = worst_abs.max((got - exact).abs());
+                if exact.abs() > 1e-30 {
+                    worst_rel = worst_rel.max(((got - exact) / exact).abs());
+                }
             }
             x += 1.0e-4;
         }
@@ -463,9 +549,17 @@ mod tests {
 
     #[test]
     fn thin_and_blocked_products_agree() {
-        // Every transpose combination, thin (n = 2 or k = 3) and blocked (all ≥ 5) shapes.
+        // Every transpose combination, thin (n = 2 or k ≤ 4, also with n ≥ 8 where a transposed
+        // `b` is packed) and blocked (all ≥ 5) shapes.
         let value = |i: usize| ((i * 7919) % 23) as f64 * 0.25 - 2.5;
-        for (m, k, n) in [(9, 3, 7), (9, 7, 2), (8, 6, 5), (2, 9, 6)] {
+        for (m, k, n) in [
+            (9, 3, 7),
+            (9, 7, 2),
+            (8, 6, 5),
+            (2, 9, 6),
+            (9, 2, 10),
+            (12, 4, 9),
+        ] {
             for a_t in [false, true] {
                 for b_t in [false, true] {
                     let a: Vec<f64> = (0..m * k).map(value).collect();

@@ -12,6 +12,7 @@
 //! The same mathematics runs on any device through [`crate::MlpField`]'s tensor path; this module
 //! only changes where it runs.
 
+mod flow;
 pub mod kernels;
 
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use burn::tensor::{DType, Tensor, TensorData};
 use rayon::prelude::*;
 use sysdyn_core::jet::Activation;
 
+pub use flow::FlowTape;
 pub use kernels::HostFloat;
 
 /// Rows per parallel chunk below which splitting the batch does not pay.
@@ -88,6 +90,10 @@ pub enum HostTapes {
     F32(HostTape<f32>),
     /// Double precision.
     F64(HostTape<f64>),
+    /// A flow evaluation (field and exact trace), single precision.
+    FlowF32(FlowTape<f32>),
+    /// A flow evaluation (field and exact trace), double precision.
+    FlowF64(FlowTape<f64>),
 }
 
 /// Whether `device` runs tensors in host memory (the CPU backends `flex` and `ndarray`).
@@ -96,6 +102,12 @@ pub(crate) fn is_host_device(device: &burn::tensor::Device) -> bool {
     // the dispatch variant: `Device<Flex(..)>`, `Device<NdArray(..)>`.
     let name = format!("{device:?}");
     name.starts_with("Device<Flex") || name.starts_with("Device<NdArray")
+}
+
+/// Whether `device` (with or without autodiff) is burn's `flex` backend.
+pub(crate) fn is_flex_device(device: &burn::tensor::Device) -> bool {
+    // `Device<Flex(..)>` or `Device<Autodiff { device: Flex(..), .. }>`.
+    format!("{device:?}").contains("Flex(")
 }
 
 fn host_values<E: burn::tensor::Element, const D: usize>(t: Tensor<D>) -> Vec<E> {
@@ -223,6 +235,81 @@ impl HostWeights {
                 )
             }
             _ => unreachable!("a host tape is used with the weights that made it"),
+        }
+    }
+}
+
+impl HostWeights {
+    /// The flow dynamics `[f, -tr(∂f/∂z)]` of states `[z, l]` on the host, with the tape for
+    /// its VJP when `keep` is set. `None` when the network or the tensor do not suit the host
+    /// flow kernel.
+    pub(crate) fn flow_forward(
+        &self,
+        t: f64,
+        x: &Tensor<2>,
+        keep: bool,
+    ) -> Option<(Tensor<2>, Option<HostTapes>)> {
+        if x.is_autodiff() || !is_host_device(&x.device()) {
+            return None;
+        }
+        let [batch, width] = x.dims();
+        let device = x.device();
+        match (self, x.dtype()) {
+            (HostWeights::F32(mlp), DType::F32) if mlp.supports_flow(width - 1) => {
+                let (out, tape) =
+                    mlp.flow_forward(&host_values::<f32, 2>(x.clone()), batch, t, keep);
+                Some((
+                    Tensor::from_data(TensorData::new(out, [batch, width]), (&device, DType::F32)),
+                    tape.map(HostTapes::FlowF32),
+                ))
+            }
+            (HostWeights::F64(mlp), DType::F64) if mlp.supports_flow(width - 1) => {
+                let (out, tape) =
+                    mlp.flow_forward(&host_values::<f64, 2>(x.clone()), batch, t, keep);
+                Some((
+                    Tensor::from_data(TensorData::new(out, [batch, width]), (&device, DType::F64)),
+                    tape.map(HostTapes::FlowF64),
+                ))
+            }
+            _ => None,
+        }
+    }
+
+    /// The VJP of the flow dynamics from a flow tape: state part `[batch, d + 1]`, flat
+    /// parameter part.
+    pub(crate) fn flow_vjp(
+        &self,
+        tape: &HostTapes,
+        cotangent: Tensor<2>,
+    ) -> (Tensor<2>, Tensor<1>) {
+        let device = cotangent.device().inner();
+        let [batch, width] = cotangent.dims();
+        match (self, tape) {
+            (HostWeights::F32(mlp), HostTapes::FlowF32(tape)) => {
+                let cot = host_values::<f32, 2>(cotangent.inner());
+                let (x_bar, params) = mlp.flow_vjp(tape, &cot);
+                let n = params.len();
+                (
+                    Tensor::from_data(
+                        TensorData::new(x_bar, [batch, width]),
+                        (&device, DType::F32),
+                    ),
+                    Tensor::from_data(TensorData::new(params, [n]), (&device, DType::F32)),
+                )
+            }
+            (HostWeights::F64(mlp), HostTapes::FlowF64(tape)) => {
+                let cot = host_values::<f64, 2>(cotangent.inner());
+                let (x_bar, params) = mlp.flow_vjp(tape, &cot);
+                let n = params.len();
+                (
+                    Tensor::from_data(
+                        TensorData::new(x_bar, [batch, width]),
+                        (&device, DType::F64),
+                    ),
+                    Tensor::from_data(TensorData::new(params, [n]), (&device, DType::F64)),
+                )
+            }
+            _ => unreachable!("a flow tape is used with the weights that made it"),
         }
     }
 }
@@ -432,5 +519,47 @@ impl<E: HostFloat> HostMlp<E> {
             delta = back;
         }
         unreachable!("an MLP has at least one layer")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn devices_are_recognised_from_burns_debug_form() {
+        // The host path depends on reading the backend out of `Device`'s debug output; a burn
+        // upgrade that changes it fails here rather than silently disabling the fast path.
+        #[cfg(feature = "flex")]
+        {
+            let flex = burn::tensor::Device::flex();
+            assert!(is_host_device(&flex) && is_flex_device(&flex));
+            assert!(is_flex_device(&flex.clone().autodiff()));
+        }
+        #[cfg(feature = "ndarray")]
+        {
+            #[allow(deprecated)]
+            let ndarray = burn::tensor::Device::ndarray();
+            assert!(is_host_device(&ndarray) && !is_flex_device(&ndarray));
+        }
+        #[cfg(feature = "wgpu")]
+        {
+            let gpu = burn::tensor::Device::wgpu(burn::tensor::DeviceKind::DefaultDevice);
+            assert!(!is_host_device(&gpu) && !is_flex_device(&gpu));
+        }
+    }
+
+    #[test]
+    fn rows_split_evenly_and_cover_the_batch() {
+        for batch in [1, 63, 64, 301, 512] {
+            let chunks = row_chunks(batch);
+            assert_eq!(chunks.iter().map(|c| c.1).sum::<usize>(), batch);
+            let mut next = 0;
+            for (start, rows) in chunks {
+                assert_eq!(start, next);
+                assert!(rows > 0);
+                next = start + rows;
+            }
+        }
     }
 }

@@ -1,0 +1,248 @@
+//! Reading the bench fixtures: `.npz` files (zip archives of `.npy` arrays) of float32 arrays
+//! in C order, checked against `fixtures/checksums.json` (shape, sum and sum of squares of
+//! every array) so a workload knows it computes on the reference run's numbers.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+use serde_json::Value;
+
+/// One array of a fixture: its shape and values (converted to f64).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Array {
+    /// Dimensions, C order.
+    pub shape: Vec<usize>,
+    /// Values, row-major.
+    pub values: Vec<f64>,
+}
+
+/// Reads every array of `path` (e.g. `.../fixtures/node.npz`), keyed by name without `.npy`.
+pub fn read_npz(path: &Path) -> Result<BTreeMap<String, Array>, String> {
+    let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut archive = zip::ZipArchive::new(file)
+        .map_err(|e| format!("{}: not a zip archive: {e}", path.display()))?;
+    let mut arrays = BTreeMap::new();
+    for index in 0..archive.len() {
+        let mut entry = archive
+            .by_index(index)
+            .map_err(|e| format!("{}: entry {index}: {e}", path.display()))?;
+        let name = entry.name().trim_end_matches(".npy").to_string();
+        let mut bytes = Vec::with_capacity(entry.size() as usize);
+        entry
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("{}: {name}: {e}", path.display()))?;
+        let array = parse_npy(&bytes).map_err(|e| format!("{}: {name}: {e}", path.display()))?;
+        arrays.insert(name, array);
+    }
+    Ok(arrays)
+}
+
+/// Parses one `.npy` (format 1.0–3.0) holding little-endian float32 or float64 in C order.
+pub fn parse_npy(bytes: &[u8]) -> Result<Array, String> {
+    if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
+        return Err("not an .npy array (bad magic)".into());
+    }
+    let major = bytes[6];
+    let (header_len, start) = match major {
+        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
+        2 | 3 => {
+            if bytes.len() < 12 {
+                return Err("truncated .npy header".into());
+            }
+            (
+                u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+                12,
+            )
+        }
+        v => return Err(format!("unsupported .npy version {v}")),
+    };
+    let header = std::str::from_utf8(
+        bytes
+            .get(start..start + header_len)
+            .ok_or("truncated header")?,
+    )
+    .map_err(|_| "header is not text")?;
+    let field = |key: &str| -> Result<&str, String> {
+        let at = header
+            .find(&format!("'{key}'"))
+            .ok_or(format!("header has no '{key}': {header}"))?;
+        Ok(header[at + key.len() + 2..].trim_start_matches([':', ' ']))
+    };
+    let descr = field("descr")?;
+    let width = if descr.starts_with("'<f4'") {
+        4
+    } else if descr.starts_with("'<f8'") {
+        8
+    } else {
+        return Err(format!(
+            "only little-endian float32/float64 are read, got {descr}"
+        ));
+    };
+    if !field("fortran_order")?.starts_with("False") {
+        return Err("Fortran-ordered arrays are not read".into());
+    }
+    let shape_text = field("shape")?;
+    let inner = shape_text
+        .strip_prefix('(')
+        .and_then(|s| s.split(')').next())
+        .ok_or(format!("bad shape {shape_text}"))?;
+    let shape: Vec<usize> = inner
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<usize>()
+                .map_err(|e| format!("bad shape {inner}: {e}"))
+        })
+        .collect::<Result<_, _>>()?;
+    let count: usize = shape.iter().product();
+    let data = &bytes[start + header_len..];
+    if data.len() != count * width {
+        return Err(format!(
+            "shape {shape:?} needs {} bytes of data, found {}",
+            count * width,
+            data.len()
+        ));
+    }
+    let values = if width == 4 {
+        data.chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64)
+            .collect()
+    } else {
+        data.chunks_exact(8)
+            .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
+            .collect()
+    };
+    Ok(Array { shape, values })
+}
+
+/// Checks `arrays` (fixture `name`, e.g. `"node"`) against `checksums.json`: same shapes, and
+/// sums and sums of squares equal to 1e-6 relative.
+pub fn verify(
+    arrays: &BTreeMap<String, Array>,
+    checksums: &Value,
+    name: &str,
+) -> Result<(), String> {
+    let expected = checksums
+        .get(name)
+        .and_then(Value::as_object)
+        .ok_or(format!("checksums.json has no fixture `{name}`"))?;
+    for (key, spec) in expected {
+        let array = arrays
+            .get(key)
+            .ok_or(format!("{name}.npz lacks array `{key}`"))?;
+        let shape: Vec<usize> = spec["shape"]
+            .as_array()
+            .ok_or(format!("{name}/{key}: no shape in checksums"))?
+            .iter()
+            .map(|v| v.as_u64().unwrap_or(0) as usize)
+            .collect();
+        if shape != array.shape {
+            return Err(format!(
+                "{name}/{key}: shape {:?}, checksums say {shape:?}",
+                array.shape
+            ));
+        }
+        for (what, got) in [
+            ("sum", array.values.iter().sum::<f64>()),
+            ("sumsq", array.values.iter().map(|v| v * v).sum::<f64>()),
+        ] {
+            let want = spec[what]
+                .as_f64()
+                .ok_or(format!("{name}/{key}: no {what} in checksums"))?;
+            if (got - want).abs() > 1e-6 * want.abs().max(1.0) {
+                return Err(format!("{name}/{key}: {what} {got}, checksums say {want}"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads fixture `name` from `<shared>/bench/fixtures/<name>.npz` and verifies it.
+pub fn load_fixture(shared: &Path, name: &str) -> Result<BTreeMap<String, Array>, String> {
+    let dir = shared.join("bench").join("fixtures");
+    let arrays = read_npz(&dir.join(format!("{name}.npz")))?;
+    let text = std::fs::read_to_string(dir.join("checksums.json"))
+        .map_err(|e| format!("{}: {e}", dir.join("checksums.json").display()))?;
+    let checksums: Value =
+        serde_json::from_str(&text).map_err(|e| format!("checksums.json: {e}"))?;
+    verify(&arrays, &checksums, name)?;
+    Ok(arrays)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn npy(shape: &str, values: &[f32]) -> Vec<u8> {
+        let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {shape}, }}");
+        while (10 + header.len() + 1) % 64 != 0 {
+            header.push(' ');
+        }
+        header.push('\n');
+        let mut out = b"\x93NUMPY\x01\x00".to_vec();
+        out.extend((header.len() as u16).to_le_bytes());
+        out.extend(header.as_bytes());
+        for v in values {
+            out.extend(v.to_le_bytes());
+        }
+        out
+    }
+
+    #[test]
+    fn npy_arrays_parse_with_their_shapes() {
+        let a = parse_npy(&npy("(2, 3)", &[1.0, 2.0, 3.0, 4.0, 5.0, 6.5])).unwrap();
+        assert_eq!(a.shape, vec![2, 3]);
+        assert_eq!(a.values, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.5]);
+        let b = parse_npy(&npy("(4,)", &[1.0, -2.0, 0.5, 8.0])).unwrap();
+        assert_eq!(b.shape, vec![4]);
+        assert!(parse_npy(&npy("(3,)", &[1.0, 2.0])).is_err());
+        assert!(parse_npy(b"not numpy at all").is_err());
+    }
+
+    #[test]
+    fn a_changed_value_or_shape_fails_the_checksums() {
+        let array = Array {
+            shape: vec![2],
+            values: vec![1.5, -2.0],
+        };
+        let checksums: Value =
+            serde_json::from_str(r#"{"f": {"a": {"shape": [2], "sum": -0.5, "sumsq": 6.25}}}"#)
+                .unwrap();
+        let mut arrays = BTreeMap::from([("a".to_string(), array)]);
+        verify(&arrays, &checksums, "f").unwrap();
+        arrays.get_mut("a").unwrap().values[0] = 1.5001;
+        assert!(
+            verify(&arrays, &checksums, "f")
+                .unwrap_err()
+                .contains("sum")
+        );
+        arrays.get_mut("a").unwrap().shape = vec![1, 2];
+        assert!(
+            verify(&arrays, &checksums, "f")
+                .unwrap_err()
+                .contains("shape")
+        );
+        assert!(verify(&arrays, &checksums, "other").is_err());
+    }
+
+    #[test]
+    fn the_shared_fixtures_load_and_match_their_checksums() {
+        // The shared folder sits next to the repository (or where SYSDYN_SHARED points); a
+        // checkout without it has nothing to check.
+        let shared = std::env::var_os("SYSDYN_SHARED")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
+        if !shared.join("bench/fixtures").is_dir() {
+            eprintln!("no shared fixtures at {}: skipped", shared.display());
+            return;
+        }
+        let node = load_fixture(&shared, "node").unwrap();
+        assert_eq!(node["x0"].shape, vec![512, 2]);
+        assert_eq!(node["L1.weight"].shape, vec![64, 64]);
+        let cnf = load_fixture(&shared, "cnf").unwrap();
+        assert_eq!(cnf["L0.weight"].shape, vec![64, 3]);
+    }
+}
