@@ -9,6 +9,8 @@
 //!   the CPU backends and on a GPU.
 //! - [`device`]: the typed device and precision policy (`ndarray`, `flex`, `wgpu`; f64 allowed on
 //!   CPU backends only), chosen by cargo feature and at run time.
+//! - [`cli`]: the command-line options every sysdyn program shares (`--out`, `--quick`, the
+//!   device flags), with the program's own flags through a callback.
 //! - [`rng`]: counter-based seeded randomness that gives the same numbers on every backend.
 //! - [`jet`]: forward-mode derivatives of networks with respect to their input (Jacobians,
 //!   exact divergences, Laplacians), as tensor ops that burn differentiates with respect to
@@ -18,6 +20,8 @@
 //!
 //! Errors are typed ([`thiserror`]) and say how to fix the input.
 
+#[cfg(feature = "burn")]
+pub mod cli;
 #[cfg(feature = "burn")]
 pub mod device;
 pub mod error;

@@ -51,6 +51,15 @@ pub enum NodeError {
     /// A jet (exact trace or Jacobian-vector product) could not be formed.
     #[error(transparent)]
     Jet(#[from] JetError),
+    /// Observations of an irregularly sampled series are malformed (see [`crate::latent`]).
+    #[error(
+        "invalid observations: {reason}; give `batch × times × dim` values, a `batch × times` \
+         mask, and finite values wherever the mask marks an observation"
+    )]
+    Observations {
+        /// What is wrong with them.
+        reason: String,
+    },
 }
 
 impl NodeError {

@@ -13,6 +13,23 @@
 //!   backsolve adjoint or the checkpointed adjoint, with their own tolerances and the seminorm.
 //! - [`Cnf`]: continuous normalizing flows with the exact trace (jets) or Hutchinson's estimate;
 //!   log-densities, sampling, maximum likelihood and reverse-KL density matching.
+//! - [`latent`]: latent ODEs for irregularly sampled time series (Chen 2018 / Rubanova 2019): a
+//!   GRU encoder run backwards over the observations gives `q(z₀)`, a latent neural ODE and a
+//!   decoder give the trajectory, trained by the ELBO with the reparametrisation trick.
+//! - [`resnet`] and [`rnn`]: deep networks read as discretised ODEs (Euler, RK, multistep and
+//!   leapfrog blocks; antisymmetric, Hamiltonian and Verlet networks; multi-level training;
+//!   stability diagnostics) and recurrent networks with their recurrence Jacobians.
+//!
+//! Where the parts live: [`field`] (the trait and the autodiff-graph VJP), [`mlp_field`] (the MLP
+//! field and its hand-written backward), [`host`] (the CPU fast path: fused MLP and flow kernels
+//! on host memory), [`node`] (solves and backward passes), [`tape`] (the taped reverse sweep),
+//! [`augmented`] (the adjoint's state and seminorm), [`params`] (flat parameter layout to and
+//! from `GradientsParams`), [`sensitivity`] (the gradient methods and adjoint options), [`cnf`],
+//! [`toy2d`] (two moons, eight Gaussians, checkerboard).
+//!
+//! The gradient methods agree: backprop (burn), taped backprop and checkpointed backprop give
+//! the same gradient to rounding; the adjoints converge to it with their tolerances (see the
+//! `gradients` integration tests, which also check backprop against finite differences).
 //!
 //! [`GradientsParams`]: burn::optim::GradientsParams
 
@@ -22,6 +39,7 @@ pub mod cnf;
 pub mod error;
 pub mod field;
 pub mod host;
+pub mod latent;
 pub mod mlp_field;
 pub mod node;
 pub mod params;
@@ -38,7 +56,8 @@ pub use cnf::{
     reverse_kl, standard_normal_log_density,
 };
 pub use error::NodeError;
-pub use field::{FieldVjp, NeuralField, Tape, Taped, is_trainable, with_time_column};
+pub use field::{FieldVjp, GraphTape, NeuralField, Tape, Taped, is_trainable, with_time_column};
+pub use latent::{IrregularSeries, LatentOde, LatentOdeConfig, LatentOdeModel};
 pub use mlp_field::{MlpField, TimeInput};
 pub use node::{NeuralOde, NodeGradients, NodeMethod, Trajectory};
 pub use params::ParamLayout;

@@ -11,7 +11,6 @@
 //!   and replacing it, which keeps the Jacobian near the identity when the gate is closed.
 
 use burn::module::{Module, Param};
-use burn::tensor::activation::sigmoid;
 use burn::tensor::{DType, Tensor, TensorData};
 use sysdyn_core::State;
 
@@ -190,6 +189,12 @@ impl GateWeights {
     }
 }
 
+/// The logistic function as `(1 + tanh(x/2)) / 2`: burn's default `sigmoid` (which the ndarray
+/// backend uses) rounds through f32, so f64 runs would lose half their digits.
+fn logistic(x: Tensor<2>) -> Tensor<2> {
+    ((x * 0.5).tanh() + 1.0) * 0.5
+}
+
 /// The gated recurrent unit (Cho et al. 2014):
 ///
 /// ```text
@@ -243,8 +248,8 @@ impl RecurrentCell for Gru {
         self.update.dims().1
     }
     fn step(&self, h: Tensor<2>, x: Tensor<2>) -> Tensor<2> {
-        let z = sigmoid(self.update.pre_activation(h.clone(), x.clone()));
-        let r = sigmoid(self.reset.pre_activation(h.clone(), x.clone()));
+        let z = logistic(self.update.pre_activation(h.clone(), x.clone()));
+        let r = logistic(self.reset.pre_activation(h.clone(), x.clone()));
         let n = self.candidate.pre_activation(r * h.clone(), x).tanh();
         n.clone() + z * (h - n)
     }

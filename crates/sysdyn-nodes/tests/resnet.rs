@@ -9,9 +9,9 @@ use sysdyn_core::device::{Backend, DeviceSpec, Precision, SysDevice};
 use sysdyn_core::jet::Activation;
 use sysdyn_core::rng::SeededRng;
 use sysdyn_nodes::resnet::{
-    BlockScheme, Complex, DepthNetwork, HamiltonianNet, ResNet, VerletNet, WeightForm,
-    forward_euler_amplification, layer_spectra, perturbation_growth, smoothness_in_depth, spread,
-    weight_decay,
+    BlockScheme, Complex, ConvResNet, DepthNetwork, HamiltonianNet, ResNet, ResNetError, VerletNet,
+    WeightForm, forward_euler_amplification, layer_spectra, perturbation_growth,
+    smoothness_in_depth, spread, weight_decay,
 };
 use sysdyn_solvers::methods::{EULER, MIDPOINT, RK4};
 use sysdyn_solvers::symplectic::{Separable, StepCache, VELOCITY_VERLET};
@@ -639,4 +639,172 @@ fn networks_agree_across_devices() {
             dev.spec()
         );
     }
+}
+
+fn random_conv_resnet(
+    dev: &SysDevice,
+    seed: u64,
+    (layers, channels): (usize, usize),
+    h: f64,
+    form: WeightForm,
+) -> ConvResNet {
+    let mut rng = SeededRng::new(seed);
+    ConvResNet::new(
+        randn(dev, &mut rng, [layers * channels, channels, 3, 3], 0.4),
+        randn(dev, &mut rng, [layers, channels], 0.3),
+        h,
+        Activation::Tanh,
+        form,
+    )
+    .unwrap()
+}
+
+fn max_abs_diff4(a: &Tensor<4>, b: &Tensor<4>) -> f64 {
+    a.to_f64_vec()
+        .iter()
+        .zip(b.to_f64_vec())
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max)
+}
+
+/// Each convolutional block is one forward Euler step (by the solver) of its layer field
+/// `σ(K_j * Y + b_j)`, for free and antisymmetric kernels.
+#[test]
+fn conv_block_is_one_euler_step_of_its_layer_field() {
+    let dev = device();
+    let h = 0.25;
+    let mut rng = SeededRng::new(21);
+    let y0 = randn(&dev, &mut rng, [2, 3, 5, 4], 1.0);
+    for form in [WeightForm::Free, WeightForm::Antisymmetric { gamma: 0.2 }] {
+        let net = random_conv_resnet(&dev, 5, (3, 3), h, form);
+        let states = net.trajectory(y0.clone()).unwrap();
+        assert_eq!(states.len(), 4);
+        for j in 0..3 {
+            assert_eq!(states[j + 1].dims(), [2, 3, 5, 4]);
+            let mut f = |_t: f64, y: &Tensor<4>| net.field(j, y.clone());
+            let sol = solve(
+                &mut f,
+                &EULER,
+                (0.0, h),
+                states[j].clone(),
+                &SolveConfig::fixed(h),
+            )
+            .unwrap();
+            assert_eq!(sol.stats.steps(), 1);
+            let err = max_abs_diff4(sol.last(), &states[j + 1]);
+            assert!(err < 1e-14, "{form:?}: layer {j} differs by {err}");
+        }
+    }
+}
+
+/// The layer field is the zero-padded 3×3 cross-correlation over channels, computed by hand.
+#[test]
+fn conv_layer_field_is_the_zero_padded_correlation() {
+    let dev = device();
+    let (c, rows, cols) = (2, 4, 5);
+    let net = random_conv_resnet(&dev, 9, (2, c), 0.1, WeightForm::Free);
+    let mut rng = SeededRng::new(4);
+    let y = randn(&dev, &mut rng, [1, c, rows, cols], 1.0);
+    let (yv, kv, bv) = (
+        y.to_f64_vec(),
+        net.kernels.val().to_f64_vec(),
+        net.biases.val().to_f64_vec(),
+    );
+    let j = 1;
+    let got = net.field(j, y).to_f64_vec();
+    for o in 0..c {
+        for r in 0..rows {
+            for s in 0..cols {
+                let mut sum = bv[j * c + o];
+                for i in 0..c {
+                    for a in 0..3 {
+                        for b in 0..3 {
+                            let (rr, ss) = (r as i64 + a as i64 - 1, s as i64 + b as i64 - 1);
+                            if rr < 0 || ss < 0 || rr >= rows as i64 || ss >= cols as i64 {
+                                continue;
+                            }
+                            let k = kv[(((j * c + o) * c + i) * 3 + a) * 3 + b];
+                            sum += k * yv[(i * rows + rr as usize) * cols + ss as usize];
+                        }
+                    }
+                }
+                let want = sum.tanh();
+                let have = got[(o * rows + r) * cols + s];
+                assert!(
+                    (have - want).abs() < 1e-14,
+                    "({o},{r},{s}): {have} vs {want}"
+                );
+            }
+        }
+    }
+}
+
+/// The antisymmetric kernel `K − Kᵀ − γI` (Kᵀ: channels swapped, space flipped) is an
+/// antisymmetric operator shifted by −γ under zero padding: `⟨X, A Y⟩ + ⟨A X, Y⟩ = −2γ ⟨X, Y⟩`,
+/// so `⟨X, A X⟩ = −γ ‖X‖²`; without the antisymmetric form the identity fails.
+#[test]
+fn antisymmetric_conv_operator_is_skew_adjoint() {
+    use burn::tensor::module::conv2d;
+    use burn::tensor::ops::ConvOptions;
+    let dev = device();
+    let gamma = 0.3;
+    let mut rng = SeededRng::new(12);
+    let x = randn(&dev, &mut rng, [2, 3, 6, 5], 1.0);
+    let y = randn(&dev, &mut rng, [2, 3, 6, 5], 1.0);
+    let inner = |a: &Tensor<4>, b: &Tensor<4>| (a.clone() * b.clone()).sum().to_f64_vec()[0];
+    let apply = |k: Tensor<4>, z: Tensor<4>| {
+        conv2d(z, k, None, ConvOptions::new([1, 1], [1, 1], [1, 1], 1))
+    };
+    let defect = |form: WeightForm| {
+        let net = random_conv_resnet(&dev, 8, (2, 3), 0.1, form);
+        let k = net.layer_kernel(1);
+        let lhs = inner(&x, &apply(k.clone(), y.clone())) + inner(&apply(k, x.clone()), &y);
+        let g = if let WeightForm::Antisymmetric { gamma } = form {
+            gamma
+        } else {
+            0.0
+        };
+        (lhs + 2.0 * g * inner(&x, &y)).abs()
+    };
+    assert!(defect(WeightForm::Antisymmetric { gamma }) < 1e-12);
+    assert!(defect(WeightForm::Antisymmetric { gamma: 0.0 }) < 1e-12);
+    assert!(defect(WeightForm::Free) > 1e-2);
+}
+
+#[test]
+fn conv_network_shape_errors_are_typed() {
+    let dev = device();
+    let err = ConvResNet::new(
+        dev.zeros([6, 3, 3, 3]),
+        dev.zeros([3, 2]),
+        0.1,
+        Activation::Tanh,
+        WeightForm::Free,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ResNetError::Shape {
+                what: "kernels",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let err = ConvResNet::new(
+        dev.zeros([6, 2, 3, 3]),
+        dev.zeros([3, 2]),
+        -1.0,
+        Activation::Tanh,
+        WeightForm::Free,
+    )
+    .unwrap_err();
+    assert_eq!(err, ResNetError::StepSize(-1.0));
+    let net = random_conv_resnet(&dev, 1, (2, 2), 0.1, WeightForm::Free);
+    let err = net.forward(dev.zeros([1, 3, 4, 4])).unwrap_err();
+    assert!(
+        matches!(err, ResNetError::Shape { what: "input", .. }),
+        "{err}"
+    );
 }

@@ -27,6 +27,7 @@ pub mod report;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use sysdyn_core::cli::{CliError, RunOptions, parse_run_options};
 use sysdyn_core::device::DeviceSpec;
 use sysdyn_core::{CoreError, ShapeMismatch};
 use sysdyn_plot::PlotError;
@@ -54,9 +55,9 @@ pub enum ExampleError {
     /// A device or precision that this build or the policy does not allow.
     #[error(transparent)]
     Device(#[from] CoreError),
-    /// An argument the example does not know.
+    /// The command line was refused (device flags included).
     #[error("{0}\n\n{USAGE}")]
-    Usage(String),
+    Cli(#[from] CliError),
     /// A solve failed.
     #[error("solve failed: {0}")]
     Solve(#[from] SolveError),
@@ -89,29 +90,16 @@ impl Options {
     /// Options from command-line arguments (without the program name) and the `SYSDYN_*`
     /// environment variables.
     pub fn from_args(args: &[String]) -> Result<Self, ExampleError> {
-        let (device, rest) = DeviceSpec::default_for_build()?
-            .override_from_env()?
-            .override_from_args(args.iter().cloned())?;
-        let mut options = Options {
-            out_dir: PathBuf::from(Self::DEFAULT_OUT),
-            quick: false,
+        let RunOptions {
+            out_dir,
+            quick,
             device,
-        };
-        let mut rest = rest.into_iter();
-        while let Some(arg) = rest.next() {
-            match arg.split_once('=') {
-                Some(("--out", dir)) => options.out_dir = PathBuf::from(dir),
-                _ if arg == "--out" => {
-                    let dir = rest
-                        .next()
-                        .ok_or_else(|| ExampleError::Usage("--out needs a folder".into()))?;
-                    options.out_dir = PathBuf::from(dir);
-                }
-                _ if arg == "--quick" => options.quick = true,
-                _ => return Err(ExampleError::Usage(format!("unknown argument `{arg}`"))),
-            }
-        }
-        Ok(options)
+        } = parse_run_options(args, Self::DEFAULT_OUT, |_| Ok(false))?;
+        Ok(Options {
+            out_dir,
+            quick,
+            device,
+        })
     }
 }
 

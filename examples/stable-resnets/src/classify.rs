@@ -1,92 +1,49 @@
-//! Classifying points inside an ellipse from points on a surrounding elliptic ring with
-//! standard, antisymmetric and two-stream Verlet networks (tanh), trained with burn's Adam.
+//! Classification with standard, antisymmetric and two-stream Verlet networks (tanh), trained
+//! multi-level: Adam on a shallow network, prolong (double the layers, halve `h`, interpolate
+//! the parameters in depth), train again, and so on through the depths `4, 8, 16, …`.
 //!
-//! A network on the plane is a homeomorphism and cannot pull the inner ellipse out of the ring,
-//! so the points are padded with zeros to width [`WIDTH`] (the networks move them in 4-D) and a
-//! linear read-out gives the logit.
+//! A network on the plane is a homeomorphism and cannot pull one class out of another's
+//! surroundings, so the 2-D points are padded with zeros to the problem's width `n` (the
+//! networks move them in `n` dimensions) and a linear read-out gives one logit per class. The
+//! loss is the mean cross-entropy plus `α` times the smoothness-in-depth regulariser of the
+//! network and the read-out's weight decay.
 
-use burn::module::{Module, Param};
+use burn::module::{Module, ModuleDisplay, Param};
 use burn::nn::Linear;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::Tensor;
-use burn::tensor::activation::softplus;
+use burn::tensor::activation::{log_softmax, softmax};
 use serde::Serialize;
 use sysdyn_core::State;
 use sysdyn_core::device::SysDevice;
 use sysdyn_core::jet::Activation;
 use sysdyn_core::rng::SeededRng;
-use sysdyn_nodes::resnet::{BlockScheme, ResNet, ResNetError, VerletNet, WeightForm};
+use sysdyn_nodes::resnet::{
+    BlockScheme, DepthNetwork, ResNet, ResNetError, VerletNet, WeightForm, smoothness_in_depth,
+};
 
 use crate::ExampleError;
+use crate::datasets::{Dataset, Problem};
 
-/// Width of the networks' state (the 2-D points padded with zeros).
-pub const WIDTH: usize = 4;
-/// Points in all, and in the training set (the rest validate).
-pub const POINTS: usize = 1200;
-/// Training points.
-pub const TRAIN: usize = 1000;
-/// Semi-axes of the ellipses.
-pub const AXES: [f64; 2] = [1.5, 0.8];
-
-/// Labelled points.
-#[derive(Debug, Clone)]
-pub struct Dataset {
-    /// Points, row-major `[len, 2]`.
-    pub points: Vec<f64>,
-    /// Labels, 0 (inside) or 1 (ring).
-    pub labels: Vec<f64>,
-}
-
-impl Dataset {
-    /// Number of points.
-    pub fn len(&self) -> usize {
-        self.labels.len()
-    }
-
-    /// Whether there are no points.
-    pub fn is_empty(&self) -> bool {
-        self.labels.is_empty()
-    }
-}
-
-/// `POINTS` points, alternating between the inside of the ellipse (scaled radius in [0, 1)) and
-/// the ring (scaled radius in [1.1, 1.8)), angles uniform; split into training and validation.
-pub fn concentric_ellipses(seed: u64) -> (Dataset, Dataset) {
-    let mut rng = SeededRng::new(seed);
-    let mut points = Vec::with_capacity(2 * POINTS);
-    let mut labels = Vec::with_capacity(POINTS);
-    for i in 0..POINTS {
-        let label = (i % 2) as f64;
-        // Inside: area-uniform radius; ring: uniform radius.
-        let r = if label == 0.0 {
-            rng.uniform().sqrt()
-        } else {
-            1.1 + 0.7 * rng.uniform()
-        };
-        let angle = std::f64::consts::TAU * rng.uniform();
-        points.extend([AXES[0] * r * angle.cos(), AXES[1] * r * angle.sin()]);
-        labels.push(label);
-    }
-    let train = Dataset {
-        points: points[..2 * TRAIN].to_vec(),
-        labels: labels[..TRAIN].to_vec(),
-    };
-    let validation = Dataset {
-        points: points[2 * TRAIN..].to_vec(),
-        labels: labels[TRAIN..].to_vec(),
-    };
-    (train, validation)
-}
-
-/// The feature map of a classifier: a depth-as-time network on width-[`WIDTH`] states.
-pub trait Body {
-    /// Features of a padded batch `[batch, WIDTH]`.
+/// The feature map of a classifier: a depth-as-time network on padded states.
+pub trait Body: DepthNetwork + Module + ModuleDisplay + Clone {
+    /// Features of a padded batch `[batch, n]`.
     fn features(&self, x: Tensor<2>) -> Result<Tensor<2>, ResNetError>;
+    /// The same network on a depth grid twice as fine.
+    fn refined(&self) -> Self;
+    /// Number of layers.
+    fn depth(&self) -> usize;
 }
 
 impl Body for ResNet {
     fn features(&self, x: Tensor<2>) -> Result<Tensor<2>, ResNetError> {
         self.forward(x)
+    }
+    fn refined(&self) -> Self {
+        self.prolong()
+    }
+    fn depth(&self) -> usize {
+        self.layers()
     }
 }
 
@@ -94,24 +51,43 @@ impl Body for VerletNet {
     fn features(&self, x: Tensor<2>) -> Result<Tensor<2>, ResNetError> {
         Ok(self.forward(x, None)?.0)
     }
+    fn refined(&self) -> Self {
+        self.prolong()
+    }
+    fn depth(&self) -> usize {
+        self.layers()
+    }
 }
 
-/// A network followed by a linear read-out to one logit.
+/// A network followed by a linear read-out to one logit per class.
 #[derive(Module, Debug)]
 pub struct Classifier<B> {
     /// The network.
     pub body: B,
-    /// The read-out.
+    /// The read-out, `[n, classes]`.
     pub head: Linear,
 }
 
 impl<B: Body> Classifier<B> {
-    /// Logits of 2-D points `[batch, 2]`.
+    /// Logits `[batch, classes]` of 2-D points `[batch, 2]`.
     pub fn logits(&self, points: Tensor<2>) -> Result<Tensor<2>, ResNetError> {
-        let [batch, _] = points.dims();
-        let pad = Tensor::zeros([batch, WIDTH - 2], (&points.device(), points.dtype()));
-        let x = Tensor::cat(vec![points, pad], 1);
+        let [batch, features] = points.dims();
+        let width = self.head.weight.dims()[0];
+        let x = if width > features {
+            let pad = Tensor::zeros(
+                [batch, width - features],
+                (&points.device(), points.dtype()),
+            );
+            Tensor::cat(vec![points, pad], 1)
+        } else {
+            points
+        };
         Ok(self.head.forward(self.body.features(x)?))
+    }
+
+    /// `α (smoothness_in_depth(body) + ‖head weights‖²)`.
+    fn regulariser(&self, alpha: f64) -> Tensor<1> {
+        (smoothness_in_depth(&self.body) + self.head.weight.val().square().sum()) * alpha
     }
 }
 
@@ -144,137 +120,259 @@ impl Architecture {
     }
 }
 
-/// Training settings.
-#[derive(Debug, Clone, Copy, Serialize)]
+/// Training settings shared by every problem.
+#[derive(Debug, Clone, Serialize)]
 pub struct TrainSettings {
-    /// Layers.
-    pub layers: usize,
-    /// Step size `h` (final time `layers · h`).
-    pub step: f64,
-    /// Full-batch Adam steps.
-    pub iterations: usize,
+    /// Depths of the multi-level schedule, each twice the previous.
+    pub depths: Vec<usize>,
+    /// Full-batch Adam steps on each level.
+    pub iterations_per_level: usize,
     /// Adam's learning rate.
     pub learning_rate: f64,
     /// Damping γ of the antisymmetric network.
     pub gamma: f64,
 }
 
-/// One trained classifier's scores.
+/// Scores of one architecture at one depth.
 #[derive(Debug, Clone, Serialize)]
-pub struct TrainedResult {
-    /// Architecture name.
-    pub architecture: &'static str,
-    /// Loss (mean logistic loss on the training set) before and after training.
+pub struct LevelResult {
+    /// Layers.
+    pub layers: usize,
+    /// Depth spacing `h = T / layers`.
+    pub step: f64,
+    /// Largest change of a validation logit caused by prolonging the previous level's trained
+    /// network to this depth (0 on the first level): how far the trained parameters are from
+    /// samples of a smooth `θ(t)`.
+    pub prolongation_logit_change: f64,
+    /// Validation accuracy right after the prolongation, before training on this level.
+    pub prolonged_validation_accuracy: f64,
+    /// Training loss (cross-entropy, without the regulariser) before this level's training.
     pub initial_loss: f64,
-    /// Loss after training.
+    /// Training loss after it.
     pub final_loss: f64,
     /// Training accuracy.
     pub train_accuracy: f64,
     /// Validation accuracy.
     pub validation_accuracy: f64,
-    /// Probability of the ring class on the figure's grid (row `j` is `y = grid_y[j]`).
+}
+
+/// One architecture trained through every depth of the schedule.
+#[derive(Debug, Clone, Serialize)]
+pub struct ArchitectureRun {
+    /// Architecture name.
+    pub architecture: &'static str,
+    /// One entry per depth.
+    pub levels: Vec<LevelResult>,
+    /// Class probabilities of the deepest network on the figure's grid, `[grid points,
+    /// classes]` row-major (grid row `j` is `y = grid_y[j]`).
     #[serde(skip)]
     pub probabilities: Vec<f64>,
 }
 
-fn head(device: &SysDevice, rng: &mut SeededRng) -> Linear {
-    Linear {
-        weight: Param::from_tensor(device.randn(rng, [WIDTH, 1]) * (1.0 / (WIDTH as f64).sqrt())),
-        bias: Some(Param::from_tensor(device.zeros([1]))),
+impl ArchitectureRun {
+    /// The deepest level.
+    pub fn deepest(&self) -> &LevelResult {
+        self.levels.last().expect("a run has at least one level")
     }
 }
 
-fn tensors(device: &SysDevice, data: &Dataset) -> Result<(Tensor<2>, Tensor<2>), ExampleError> {
+/// One problem's settings and results.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProblemResult {
+    /// Problem name.
+    pub dataset: &'static str,
+    /// Number of classes.
+    pub classes: usize,
+    /// Training and validation points.
+    pub train_points: usize,
+    /// Validation points.
+    pub validation_points: usize,
+    /// Width `n` of the state (points padded with zeros to it).
+    pub width: usize,
+    /// Width `m` of the Verlet companion stream.
+    pub companion_width: usize,
+    /// Final time `T`.
+    pub final_time: f64,
+    /// Regularisation weight α.
+    pub alpha: f64,
+    /// One run per architecture.
+    pub runs: Vec<ArchitectureRun>,
+    /// The figure's grid.
+    #[serde(skip)]
+    pub grid: (Vec<f64>, Vec<f64>),
+}
+
+impl ProblemResult {
+    /// The best validation accuracy of any architecture at any depth, with its architecture
+    /// and depth.
+    pub fn best(&self) -> (&'static str, usize, f64) {
+        self.runs
+            .iter()
+            .flat_map(|r| {
+                r.levels
+                    .iter()
+                    .map(move |l| (r.architecture, l.layers, l.validation_accuracy))
+            })
+            .fold(("", 0, f64::NEG_INFINITY), |best, candidate| {
+                if candidate.2 > best.2 {
+                    candidate
+                } else {
+                    best
+                }
+            })
+    }
+}
+
+fn head(device: &SysDevice, rng: &mut SeededRng, width: usize, classes: usize) -> Linear {
+    Linear {
+        weight: Param::from_tensor(
+            device.randn(rng, [width, classes]) * (1.0 / (width as f64).sqrt()),
+        ),
+        bias: Some(Param::from_tensor(device.zeros([classes]))),
+    }
+}
+
+/// Points and one-hot labels of a dataset.
+fn tensors(
+    device: &SysDevice,
+    data: &Dataset,
+    classes: usize,
+) -> Result<(Tensor<2>, Tensor<2>), ExampleError> {
     let x = device.tensor(data.points.clone(), [data.len(), 2])?;
-    // Labels as ±1 for the logistic loss softplus(−y s).
-    let signs: Vec<f64> = data.labels.iter().map(|l| 2.0 * l - 1.0).collect();
-    let y = device.tensor(signs, [data.len(), 1])?;
+    let mut one_hot = vec![0.0; data.len() * classes];
+    for (i, &l) in data.labels.iter().enumerate() {
+        one_hot[i * classes + l] = 1.0;
+    }
+    let y = device.tensor(one_hot, [data.len(), classes])?;
     Ok((x, y))
 }
 
-fn loss_of(logits: Tensor<2>, signs: Tensor<2>) -> Tensor<1> {
-    softplus(-(logits * signs), 1.0).mean()
+/// Mean cross-entropy of logits against one-hot labels.
+fn cross_entropy(logits: Tensor<2>, one_hot: Tensor<2>) -> Tensor<1> {
+    let [batch, _] = logits.dims();
+    -(log_softmax(logits, 1) * one_hot).sum() * (1.0 / batch as f64)
 }
 
-fn accuracy(logits: &Tensor<2>, data: &Dataset) -> f64 {
-    let correct = logits
-        .to_f64_vec()
-        .iter()
-        .zip(&data.labels)
-        .filter(|(s, l)| (**s > 0.0) == (**l > 0.5))
+/// Fraction of rows whose largest logit is the label's.
+pub fn accuracy(logits: &Tensor<2>, labels: &[usize]) -> f64 {
+    let [batch, classes] = logits.dims();
+    let values = logits.to_f64_vec();
+    let correct = (0..batch)
+        .filter(|&i| {
+            let row = &values[i * classes..(i + 1) * classes];
+            let predicted = (0..classes)
+                .max_by(|&a, &b| row[a].total_cmp(&row[b]))
+                .expect("at least one class");
+            predicted == labels[i]
+        })
         .count();
-    correct as f64 / data.len() as f64
+    correct as f64 / batch as f64
 }
 
-/// `iterations` full-batch Adam steps on the logistic loss.
-fn fit<B: Body + Module + burn::module::ModuleDisplay + Clone>(
+/// `iterations` full-batch Adam steps on the regularised cross-entropy.
+fn fit<B: Body>(
     mut model: Classifier<B>,
     (x, y): (&Tensor<2>, &Tensor<2>),
     iterations: usize,
     learning_rate: f64,
+    alpha: f64,
 ) -> Result<Classifier<B>, ExampleError> {
     let mut optimizer = AdamConfig::new().init();
     for _ in 0..iterations {
-        let loss = loss_of(model.logits(x.clone())?, y.clone());
+        let loss = cross_entropy(model.logits(x.clone())?, y.clone()) + model.regulariser(alpha);
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         model = optimizer.step(learning_rate, model, grads);
     }
     Ok(model)
 }
 
-fn train<B: Body + Module + burn::module::ModuleDisplay + Clone>(
+fn max_abs_change(a: &Tensor<2>, b: &Tensor<2>) -> f64 {
+    a.to_f64_vec()
+        .iter()
+        .zip(b.to_f64_vec())
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max)
+}
+
+/// The multi-level schedule for one architecture, starting from `model` at `settings.depths[0]`.
+fn train_multilevel<B: Body>(
     architecture: Architecture,
     mut model: Classifier<B>,
     device: &SysDevice,
-    (train, validation): (&Dataset, &Dataset),
+    problem: &Problem,
     settings: &TrainSettings,
-    (grid_x, grid_y): (&[f64], &[f64]),
-) -> Result<TrainedResult, ExampleError> {
-    let (x, y) = tensors(device, train)?;
-    let initial_loss = loss_of(model.logits(x.clone())?, y.clone()).to_f64_vec()[0];
-    model = fit(model, (&x, &y), settings.iterations, settings.learning_rate)?;
-    let logits = model.logits(x)?;
-    let final_loss = loss_of(logits.clone(), y).to_f64_vec()[0];
-    let train_accuracy = accuracy(&logits, train);
-    let (xv, _) = tensors(device, validation)?;
-    let validation_accuracy = accuracy(&model.logits(xv)?, validation);
-    let grid_points: Vec<f64> = grid_y
-        .iter()
-        .flat_map(|&gy| grid_x.iter().flat_map(move |&gx| [gx, gy]))
-        .collect();
-    let n = grid_x.len() * grid_y.len();
-    let grid_logits = model.logits(device.tensor(grid_points, [n, 2])?)?;
-    let probabilities = grid_logits
-        .to_f64_vec()
-        .iter()
-        .map(|s| 1.0 / (1.0 + (-s).exp()))
-        .collect();
-    Ok(TrainedResult {
+    grid_points: &[f64],
+) -> Result<ArchitectureRun, ExampleError> {
+    let (x, y) = tensors(device, &problem.train, problem.classes)?;
+    let (xv, _) = tensors(device, &problem.validation, problem.classes)?;
+    let mut levels = Vec::with_capacity(settings.depths.len());
+    let mut previous_logits: Option<Tensor<2>> = None;
+    for level in 0..settings.depths.len() {
+        if level > 0 {
+            model = Classifier {
+                body: model.body.refined(),
+                head: model.head,
+            };
+        }
+        let start_logits = model.logits(xv.clone())?;
+        let prolongation_logit_change = previous_logits
+            .as_ref()
+            .map_or(0.0, |p| max_abs_change(p, &start_logits));
+        let prolonged_validation_accuracy = accuracy(&start_logits, &problem.validation.labels);
+        let initial_loss = cross_entropy(model.logits(x.clone())?, y.clone()).to_f64_vec()[0];
+        model = fit(
+            model,
+            (&x, &y),
+            settings.iterations_per_level,
+            settings.learning_rate,
+            problem.alpha,
+        )?;
+        let logits = model.logits(x.clone())?;
+        let validation_logits = model.logits(xv.clone())?;
+        let layers = model.body.depth();
+        levels.push(LevelResult {
+            layers,
+            step: model.body.step_size(),
+            prolongation_logit_change,
+            prolonged_validation_accuracy,
+            initial_loss,
+            final_loss: cross_entropy(logits.clone(), y.clone()).to_f64_vec()[0],
+            train_accuracy: accuracy(&logits, &problem.train.labels),
+            validation_accuracy: accuracy(&validation_logits, &problem.validation.labels),
+        });
+        previous_logits = Some(validation_logits);
+    }
+    let n = grid_points.len() / 2;
+    let grid_logits = model.logits(device.tensor(grid_points.to_vec(), [n, 2])?)?;
+    Ok(ArchitectureRun {
         architecture: architecture.name(),
-        initial_loss,
-        final_loss,
-        train_accuracy,
-        validation_accuracy,
-        probabilities,
+        levels,
+        probabilities: softmax(grid_logits, 1).to_f64_vec(),
     })
 }
 
-/// Trains each architecture from a seeded start on the same data; `device` must record
-/// gradients (autodiff on).
+/// Trains each architecture multi-level from a seeded start on `problem`; `device` must record
+/// gradients (autodiff on). `grid` is where the figure samples the class probabilities.
 pub fn run(
     device: &SysDevice,
-    data: (&Dataset, &Dataset),
+    problem: &Problem,
     settings: &TrainSettings,
-    grid: (&[f64], &[f64]),
-) -> Result<Vec<TrainedResult>, ExampleError> {
-    let (layers, h) = (settings.layers, settings.step);
-    Architecture::ALL
+    grid: (Vec<f64>, Vec<f64>),
+) -> Result<ProblemResult, ExampleError> {
+    let layers = *settings.depths.first().ok_or(ResNetError::NoLayers)?;
+    let (n, m) = (problem.width, problem.companion_width);
+    let h = problem.final_time / layers as f64;
+    let grid_points: Vec<f64> = grid
+        .1
+        .iter()
+        .flat_map(|&gy| grid.0.iter().flat_map(move |&gx| [gx, gy]))
+        .collect();
+    let runs = Architecture::ALL
         .iter()
         .map(|&architecture| {
             let mut rng = SeededRng::new(2017);
-            let scale = 1.0 / (WIDTH as f64).sqrt();
-            let k = device.randn(&mut rng, [layers, WIDTH, WIDTH]) * scale;
-            let b = device.zeros([layers, WIDTH]);
+            let scale = 1.0 / (n as f64).sqrt();
+            let head = head(device, &mut rng, n, problem.classes);
             match architecture {
                 Architecture::Standard | Architecture::Antisymmetric => {
                     let form = if architecture == Architecture::Standard {
@@ -284,103 +382,41 @@ pub fn run(
                             gamma: settings.gamma,
                         }
                     };
-                    let body =
-                        ResNet::new(k, b, h, Activation::Tanh, BlockScheme::ForwardEuler, form)?;
-                    let model = Classifier {
-                        body,
-                        head: head(device, &mut rng),
-                    };
-                    train(architecture, model, device, data, settings, grid)
+                    let body = ResNet::new(
+                        device.randn(&mut rng, [layers, n, n]) * scale,
+                        device.zeros([layers, n]),
+                        h,
+                        Activation::Tanh,
+                        BlockScheme::ForwardEuler,
+                        form,
+                    )?;
+                    let model = Classifier { body, head };
+                    train_multilevel(architecture, model, device, problem, settings, &grid_points)
                 }
                 Architecture::Verlet => {
-                    let body =
-                        VerletNet::new(k, device.zeros([layers, WIDTH]), b, h, Activation::Tanh)?;
-                    let model = Classifier {
-                        body,
-                        head: head(device, &mut rng),
-                    };
-                    train(architecture, model, device, data, settings, grid)
+                    let body = VerletNet::new(
+                        device.randn(&mut rng, [layers, n, m]) * scale,
+                        device.zeros([layers, m]),
+                        device.zeros([layers, n]),
+                        h,
+                        Activation::Tanh,
+                    )?;
+                    let model = Classifier { body, head };
+                    train_multilevel(architecture, model, device, problem, settings, &grid_points)
                 }
             }
         })
-        .collect()
-}
-
-/// Multi-level training of the antisymmetric network: train with half the layers and twice the
-/// step, prolong (interpolate the parameters in depth, halve `h`), and continue on the fine
-/// network.
-#[derive(Debug, Clone, Serialize)]
-pub struct MultilevelResult {
-    /// Layers of the coarse network.
-    pub coarse_layers: usize,
-    /// Layers after prolongation.
-    pub fine_layers: usize,
-    /// Validation accuracy of the trained coarse network.
-    pub coarse_validation_accuracy: f64,
-    /// Validation accuracy right after prolongation, before any further training.
-    pub prolonged_validation_accuracy: f64,
-    /// Largest change of a validation logit caused by the prolongation (a discretisation error).
-    pub max_logit_change: f64,
-    /// Largest validation logit of the coarse network (the scale of the change).
-    pub max_logit: f64,
-    /// Validation accuracy after continuing the training on the fine network.
-    pub fine_validation_accuracy: f64,
-}
-
-/// Runs [`MultilevelResult`]'s experiment: `settings.iterations / 2` Adam steps on each level.
-///
-/// The loss has no smoothness-in-depth term here, so the trained coarse parameters need not be
-/// samples of a smooth `θ(t)` and the prolongation can change the logits noticeably (the
-/// summary reports by how much); the fine network recovers with further training.
-pub fn multilevel(
-    device: &SysDevice,
-    (train, validation): (&Dataset, &Dataset),
-    settings: &TrainSettings,
-) -> Result<MultilevelResult, ExampleError> {
-    let coarse_layers = (settings.layers / 2).max(1);
-    let mut rng = SeededRng::new(2018);
-    let scale = 1.0 / (WIDTH as f64).sqrt();
-    let body = ResNet::new(
-        device.randn(&mut rng, [coarse_layers, WIDTH, WIDTH]) * scale,
-        device.zeros([coarse_layers, WIDTH]),
-        2.0 * settings.step,
-        Activation::Tanh,
-        BlockScheme::ForwardEuler,
-        WeightForm::Antisymmetric {
-            gamma: settings.gamma,
-        },
-    )?;
-    let model = Classifier {
-        body,
-        head: head(device, &mut rng),
-    };
-    let (x, y) = tensors(device, train)?;
-    let (xv, _) = tensors(device, validation)?;
-    let steps = settings.iterations / 2;
-    let coarse = fit(model, (&x, &y), steps, settings.learning_rate)?;
-    let coarse_logits = coarse.logits(xv.clone())?;
-    let fine = Classifier {
-        body: coarse.body.prolong(),
-        head: coarse.head,
-    };
-    let prolonged_logits = fine.logits(xv.clone())?;
-    let before = coarse_logits.to_f64_vec();
-    let after = prolonged_logits.to_f64_vec();
-    let max_logit_change = before
-        .iter()
-        .zip(&after)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0, f64::max);
-    let max_logit = before.iter().map(|a| a.abs()).fold(0.0, f64::max);
-    let fine_layers = fine.body.layers();
-    let fine = fit(fine, (&x, &y), steps, settings.learning_rate)?;
-    Ok(MultilevelResult {
-        coarse_layers,
-        fine_layers,
-        coarse_validation_accuracy: accuracy(&coarse_logits, validation),
-        prolonged_validation_accuracy: accuracy(&prolonged_logits, validation),
-        max_logit_change,
-        max_logit,
-        fine_validation_accuracy: accuracy(&fine.logits(xv)?, validation),
+        .collect::<Result<Vec<_>, ExampleError>>()?;
+    Ok(ProblemResult {
+        dataset: problem.name,
+        classes: problem.classes,
+        train_points: problem.train.len(),
+        validation_points: problem.validation.len(),
+        width: n,
+        companion_width: m,
+        final_time: problem.final_time,
+        alpha: problem.alpha,
+        runs,
+        grid,
     })
 }

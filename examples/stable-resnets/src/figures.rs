@@ -4,7 +4,8 @@ use std::path::Path;
 
 use sysdyn_plot::{Figure, Heatmap, Marker, PlotError, Saved, Series, Subplots, palette};
 
-use crate::classify::{Dataset, TrainedResult};
+use crate::classify::ProblemResult;
+use crate::datasets::Dataset;
 use crate::stability::StabilityRun;
 
 /// The points' paths through the ten layers of each network, one panel per matrix.
@@ -57,48 +58,83 @@ pub fn spread_vs_depth(dir: &Path, runs: &[StabilityRun]) -> Result<Saved, PlotE
     figure.save(dir.join("spread_vs_depth"))
 }
 
-/// The trained classifiers' probability of the ring class, with the validation points.
+/// The deepest trained classifier of each architecture on one problem: for two classes the
+/// probability of class 1 with its 0.5 contour, for more the predicted class with the contours
+/// between classes; the validation points on top, one marker per class.
 pub fn decision_boundaries(
     dir: &Path,
-    results: &[TrainedResult],
-    (grid_x, grid_y): (&[f64], &[f64]),
+    result: &ProblemResult,
     validation: &Dataset,
 ) -> Result<Saved, PlotError> {
+    let (grid_x, grid_y) = (&result.grid.0, &result.grid.1);
+    let classes = result.classes;
     let mut figure = Subplots::new(
-        "concentric ellipses: P(ring) and validation points",
+        &format!(
+            "{}: decision regions of the deepest networks and validation points",
+            result.dataset
+        ),
         1,
-        results.len(),
+        result.runs.len(),
     );
-    let class_points = |class: f64| -> (Vec<f64>, Vec<f64>) {
-        validation
-            .labels
-            .iter()
-            .enumerate()
-            .filter(|(_, l)| **l == class)
-            .map(|(i, _)| (validation.points[2 * i], validation.points[2 * i + 1]))
-            .unzip()
-    };
-    let (inside_x, inside_y) = class_points(0.0);
-    let (ring_x, ring_y) = class_points(1.0);
-    for result in results {
-        let panel = Figure::new(&format!(
-            "{}: train {:.1}%, validation {:.1}%",
-            result.architecture,
-            100.0 * result.train_accuracy,
-            100.0 * result.validation_accuracy
+    let markers = [
+        Marker::Circle,
+        Marker::Triangle,
+        Marker::Square,
+        Marker::Diamond,
+        Marker::Plus,
+    ];
+    for run in &result.runs {
+        let (values, levels, label): (Vec<f64>, Vec<f64>, &str) = if classes == 2 {
+            (
+                run.probabilities.chunks(2).map(|p| p[1]).collect(),
+                vec![0.5],
+                "P(class 1)",
+            )
+        } else {
+            (
+                run.probabilities
+                    .chunks(classes)
+                    .map(|p| {
+                        (0..classes)
+                            .max_by(|&a, &b| p[a].total_cmp(&p[b]))
+                            .expect("at least one class") as f64
+                    })
+                    .collect(),
+                (1..classes).map(|k| k as f64 - 0.5).collect(),
+                "predicted class",
+            )
+        };
+        let deepest = run.deepest();
+        let mut panel = Figure::new(&format!(
+            "{}, {} layers: train {:.1}%, validation {:.1}%",
+            run.architecture,
+            deepest.layers,
+            100.0 * deepest.train_accuracy,
+            100.0 * deepest.validation_accuracy
         ))
         .x_label("x1")
         .y_label("x2")
         .x_range(grid_x[0], grid_x[grid_x.len() - 1])
         .y_range(grid_y[0], grid_y[grid_y.len() - 1])
         .heatmap(
-            Heatmap::new(grid_x, grid_y, &result.probabilities)
-                .contour_levels(&[0.5])
-                .label("P(ring)"),
-        )
-        .series(Series::scatter("inside", &inside_x, &inside_y).marker(Marker::Circle))
-        .series(Series::scatter("ring", &ring_x, &ring_y).marker(Marker::Triangle));
+            Heatmap::new(grid_x, grid_y, &values)
+                .contour_levels(&levels)
+                .label(label),
+        );
+        for class in 0..classes {
+            let (xs, ys): (Vec<f64>, Vec<f64>) = validation
+                .labels
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| **l == class)
+                .map(|(i, _)| (validation.points[2 * i], validation.points[2 * i + 1]))
+                .unzip();
+            panel = panel.series(
+                Series::scatter(&format!("class {class}"), &xs, &ys)
+                    .marker(markers[class % markers.len()]),
+            );
+        }
         figure = figure.panel(panel);
     }
-    figure.save(dir.join("decision_boundaries"))
+    figure.save(dir.join(format!("decision_boundaries_{}", result.dataset)))
 }

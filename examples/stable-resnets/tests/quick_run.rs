@@ -1,5 +1,6 @@
 //! The example end to end in quick mode: the stability networks behave as the signs of their
-//! spectra say, the trained classifiers separate the ellipses, and every figure is written.
+//! spectra say, the multi-level classifiers learn the three problems at every depth, and every
+//! figure is written.
 
 use serde_json::Value;
 use stable_resnets::{Options, run};
@@ -30,6 +31,7 @@ fn quick_run_writes_a_consistent_summary_and_every_figure() {
         out_dir: out.clone(),
         quick: true,
         device: DeviceSpec::new(Backend::Flex, Precision::F32),
+        mnist_dir: None,
     };
     let returned = run(&options).unwrap();
     let s: Value =
@@ -68,24 +70,75 @@ fn quick_run_writes_a_consistent_summary_and_every_figure() {
     assert!((0.9..1.1).contains(&num(&zero["spread_growth"])));
     assert!((0.9..1.1).contains(&num(&zero["perturbation_growth"])));
 
-    // Each architecture learns to separate the inner ellipse from the ring.
-    let results = s["classification"].as_array().unwrap();
-    assert_eq!(results.len(), 3);
-    for r in results {
-        let name = r["architecture"].as_str().unwrap();
-        assert!(
-            num(&r["final_loss"]) < 0.3 * num(&r["initial_loss"]),
-            "{name}: {r}"
-        );
-        assert!(num(&r["train_accuracy"]) > 0.95, "{name}: {r}");
-        assert!(num(&r["validation_accuracy"]) > 0.95, "{name}: {r}");
+    // Every problem, architecture and depth of the multi-level schedule is reported: the depth
+    // doubles and h = T / layers halves from level to level, training lowers the loss on every
+    // level, and the accuracies are fractions.
+    let problems = s["classification"].as_array().unwrap();
+    let names: Vec<&str> = problems
+        .iter()
+        .map(|p| p["dataset"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["ellipses", "swiss_roll", "peaks"]);
+    let depths = numbers(&s["training"]["depths"]);
+    assert_eq!(depths, [4.0, 8.0]);
+    for p in problems {
+        let name = p["dataset"].as_str().unwrap();
+        let t = num(&p["final_time"]);
+        let runs = p["runs"].as_array().unwrap();
+        let architectures: Vec<&str> = runs
+            .iter()
+            .map(|r| r["architecture"].as_str().unwrap())
+            .collect();
+        assert_eq!(architectures, ["standard", "antisymmetric", "verlet"]);
+        for r in runs {
+            let levels = r["levels"].as_array().unwrap();
+            assert_eq!(levels.len(), depths.len());
+            for (level, &layers) in levels.iter().zip(&depths) {
+                assert_eq!(num(&level["layers"]), layers, "{name}");
+                assert!((num(&level["step"]) - t / layers).abs() < 1e-12, "{name}");
+                assert!(
+                    num(&level["final_loss"]) < num(&level["initial_loss"]),
+                    "{name}: {level}"
+                );
+                for key in [
+                    "train_accuracy",
+                    "validation_accuracy",
+                    "prolonged_validation_accuracy",
+                ] {
+                    assert!((0.0..=1.0).contains(&num(&level[key])), "{name}: {level}");
+                }
+                assert!(num(&level["prolongation_logit_change"]).is_finite());
+            }
+            assert_eq!(num(&levels[0]["prolongation_logit_change"]), 0.0);
+        }
     }
+    // Even the quick schedule (80 Adam steps in all) separates the ellipses (the best
+    // architecture above 95%, every one above 80%), and learns the swiss roll and the five peaks
+    // classes far above guessing (50% and 42% for the largest class).
+    let deepest_validation = |p: &Value| -> Vec<f64> {
+        p["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| num(&r["levels"][depths.len() - 1]["validation_accuracy"]))
+            .collect()
+    };
+    let best = |p: &Value| deepest_validation(p).into_iter().fold(0.0, f64::max);
+    assert!(best(&problems[0]) > 0.95, "{}", problems[0]);
+    assert!(
+        deepest_validation(&problems[0]).iter().all(|&a| a > 0.8),
+        "{}",
+        problems[0]
+    );
+    assert!(best(&problems[1]) > 0.75, "{}", problems[1]);
+    assert!(best(&problems[2]) > 0.7, "{}", problems[2]);
 
-    // Multi-level: the prolonged network has twice the layers and, trained further, classifies.
-    let ml = &s["multilevel"];
-    assert_eq!(num(&ml["fine_layers"]), 2.0 * num(&ml["coarse_layers"]));
-    assert!(num(&ml["max_logit_change"]).is_finite());
-    assert!(num(&ml["fine_validation_accuracy"]) > 0.95, "{ml}");
+    // The key numbers: per problem the best validation accuracy, and each architecture's at the
+    // deepest level; no MNIST folder was given, so that run says it was skipped.
+    let key_numbers = s["key_numbers"].as_array().unwrap();
+    assert_eq!(key_numbers.len(), 3 * 4);
+    assert_eq!(s["mnist"]["status"], "skipped");
+    assert!(s["mnist"]["reason"].as_str().unwrap().contains("--mnist"));
 
     let figures: Vec<&str> = s["figures"]
         .as_array()
@@ -96,7 +149,9 @@ fn quick_run_writes_a_consistent_summary_and_every_figure() {
     for stem in [
         "stability_trajectories",
         "spread_vs_depth",
-        "decision_boundaries",
+        "decision_boundaries_ellipses",
+        "decision_boundaries_swiss_roll",
+        "decision_boundaries_peaks",
     ] {
         for ext in ["svg", "png"] {
             let name = format!("{stem}.{ext}");
@@ -121,6 +176,19 @@ fn bad_arguments_are_typed_errors() {
     assert!(err.to_string().contains("unknown argument `--frobnicate`"));
     let err = Options::from_args(&args(&["--out"])).unwrap_err();
     assert!(err.to_string().contains("--out needs a folder"));
+    let err = Options::from_args(&args(&["--mnist"])).unwrap_err();
+    assert!(err.to_string().contains("--mnist needs the folder"));
+    let o = Options::from_args(&args(&["--mnist", "digits"])).unwrap();
+    assert_eq!(o.mnist_dir.as_deref(), Some(std::path::Path::new("digits")));
+    // A folder without the IDX files is a typed error, not a skipped run.
+    let missing = Options {
+        out_dir: std::env::temp_dir().join("stable-resnets-no-mnist-out"),
+        quick: true,
+        device: DeviceSpec::new(Backend::Flex, Precision::F32),
+        mnist_dir: Some(std::env::temp_dir().join("stable-resnets-no-such-mnist")),
+    };
+    let err = run(&missing).unwrap_err();
+    assert!(err.to_string().contains("train-images-idx3-ubyte"), "{err}");
     let o = Options::from_args(&args(&["--quick", "--out=somewhere"])).unwrap();
     assert!(o.quick);
     assert_eq!(o.out_dir, std::path::Path::new("somewhere"));
@@ -128,6 +196,7 @@ fn bad_arguments_are_typed_errors() {
         out_dir: std::env::temp_dir().join("stable-resnets-never-written"),
         quick: true,
         device: DeviceSpec::new(Backend::Wgpu, Precision::F64),
+        mnist_dir: None,
     };
     assert!(run(&options).is_err());
     assert!(!options.out_dir.exists());

@@ -9,11 +9,14 @@
 //!   matrices ([`WeightForm::Antisymmetric`]), the second-order Hamiltonian network
 //!   ([`HamiltonianNet`], `K = −CᵀC`, leapfrog) and the two-stream [`VerletNet`], which is exactly
 //!   invertible;
+//! - [`ConvResNet`]: blocks on images whose layer operator is a 3×3 convolution over channels
+//!   (free or antisymmetric);
 //! - regularisers in depth ([`regularise`]) and multi-level training: `prolong` doubles the
 //!   depth, halves `h` and interpolates the parameters, so the refined network computes the same
 //!   function up to discretisation error;
 //! - [`stability`] diagnostics: layer spectra, the forward Euler condition, perturbation growth.
 
+pub mod conv;
 mod depth;
 pub mod error;
 pub mod hamiltonian;
@@ -23,6 +26,7 @@ pub mod stability;
 
 use burn::tensor::Tensor;
 
+pub use conv::ConvResNet;
 pub use error::ResNetError;
 pub use hamiltonian::{HamiltonianNet, TwoStream, VerletNet};
 pub use network::{BlockScheme, ResNet, WeightForm};

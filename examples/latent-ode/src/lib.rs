@@ -1,0 +1,296 @@
+//! # Latent ODEs for irregularly sampled spirals
+//!
+//! The spiral experiment of Chen et al. (2018, §5.1), with the latent ODE of
+//! `sysdyn_nodes::latent`: noisy, irregularly observed Archimedean spirals, half clockwise and
+//! half counter-clockwise ([`dataset`]), are encoded by a GRU run backwards over the
+//! observations into `q(z₀)`, evolved by a latent neural ODE (RK4, backprop through the solver)
+//! and decoded; the model is trained by the ELBO with the known noise. A GRU forecaster reading
+//! the same observations with their time gaps is the baseline ([`baseline`]). Both are
+//! evaluated on held-out spirals: RMSE against the noise-free truth inside the observation
+//! window (interpolation) and beyond it (extrapolation).
+//!
+//! Modules: [`dataset`], [`baseline`], [`training`] (both models, predictions, RMSE),
+//! [`figures`].
+
+pub mod baseline;
+pub mod dataset;
+pub mod figures;
+pub mod training;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::Serialize;
+use sysdyn_core::cli::{CliError, parse_run_options};
+use sysdyn_core::device::DeviceSpec;
+use sysdyn_core::rng::SeededRng;
+use sysdyn_core::{CoreError, ShapeMismatch};
+use sysdyn_nodes::NodeError;
+use sysdyn_plot::{PlotError, write_atomic};
+use thiserror::Error;
+
+use crate::dataset::{GRID_POINTS, WINDOW};
+use crate::training::TrainConfig;
+
+/// Command-line help.
+pub const USAGE: &str = "\
+usage: latent-ode [--quick] [--out DIR] [--backend ndarray|flex|wgpu] [--precision f32|f64]
+                  [--iterations N] [--seed S]
+
+  --quick            200 steps on 32 training spirals instead of 1500 on 256 (CI smoke run);
+                     every file is still written
+  --out DIR          output folder (default out/latent-ode)
+  --backend NAME     backend (default flex; env SYSDYN_BACKEND)
+  --precision P      f32 or f64 (default f32; f64 only on CPU backends; env SYSDYN_PRECISION)
+  --iterations N     optimizer steps of each model
+  --seed S           seed of the data, the weights and the noise (default 2018)";
+
+/// Why the example failed.
+#[derive(Debug, Error)]
+pub enum ExampleError {
+    /// A device or precision that this build or the policy does not allow.
+    #[error(transparent)]
+    Device(#[from] CoreError),
+    /// The command line was refused (device flags included).
+    #[error("{0}\n\n{USAGE}")]
+    Cli(#[from] CliError),
+    /// A latent-ODE computation failed.
+    #[error(transparent)]
+    Node(#[from] NodeError),
+    /// A tensor of the wrong shape.
+    #[error(transparent)]
+    Shape(#[from] ShapeMismatch),
+    /// A figure or file could not be written.
+    #[error(transparent)]
+    Plot(#[from] PlotError),
+    /// The summary could not be serialised.
+    #[error("cannot serialise the summary: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// What to run and where to write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    /// Output folder.
+    pub out_dir: PathBuf,
+    /// Reduced run.
+    pub quick: bool,
+    /// Device.
+    pub device: DeviceSpec,
+    /// Optimizer steps of each model (default 1500, quick 200).
+    pub iterations: Option<usize>,
+    /// Seed of everything random.
+    pub seed: u64,
+}
+
+impl Options {
+    /// Default output folder.
+    pub const DEFAULT_OUT: &'static str = "out/latent-ode";
+
+    /// Options from command-line arguments (without the program name) and the `SYSDYN_*`
+    /// environment variables.
+    pub fn from_args(args: &[String]) -> Result<Self, ExampleError> {
+        let mut iterations = None;
+        let mut seed = 2018;
+        let common = parse_run_options(args, Self::DEFAULT_OUT, |flag| {
+            match flag.name() {
+                "--iterations" => iterations = Some(flag.parse("a count")?),
+                "--seed" => seed = flag.parse("a count")?,
+                _ => return Ok(false),
+            }
+            Ok(true)
+        })?;
+        Ok(Options {
+            out_dir: common.out_dir,
+            quick: common.quick,
+            device: common.device.with_autodiff(true),
+            iterations,
+            seed,
+        })
+    }
+}
+
+/// One highlighted number.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyNumber {
+    /// What it is.
+    pub name: String,
+    /// Its value.
+    pub value: f64,
+}
+
+/// RMSE against the noise-free truth on the held-out spirals.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Rmse {
+    /// Inside the observation window (grid points 1 to 59; point 0 is always observed).
+    pub interpolation: f64,
+    /// Beyond it (grid points 60 to 99).
+    pub extrapolation: f64,
+}
+
+/// Everything the example measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// `"latent-ode"`.
+    pub example: &'static str,
+    /// Reduced run.
+    pub quick: bool,
+    /// Output folder.
+    pub out_dir: String,
+    /// Backend.
+    pub backend: String,
+    /// Precision.
+    pub precision: String,
+    /// Seed.
+    pub seed: u64,
+    /// Optimizer steps of each model.
+    pub iterations: usize,
+    /// Training and test spirals.
+    pub spirals: [usize; 2],
+    /// Latent ODE on the test spirals.
+    pub latent_ode: Rmse,
+    /// GRU baseline on the test spirals.
+    pub gru_baseline: Rmse,
+    /// The latent ODE's −ELBO per observation: mean of the first and of the last 50 steps.
+    pub latent_loss_first_last: [f64; 2],
+    /// The baseline's one-step MSE: mean of the first and of the last 50 steps.
+    pub baseline_loss_first_last: [f64; 2],
+    /// Seconds training the latent ODE and the baseline.
+    pub train_s: [f64; 2],
+    /// Figure files.
+    pub figures: Vec<String>,
+    /// Highlights.
+    pub key_numbers: Vec<KeyNumber>,
+    /// Seconds for the whole run.
+    pub wall_s: f64,
+}
+
+fn figure_name(saved: &sysdyn_plot::Saved, dir: &Path) -> Vec<String> {
+    [&saved.svg, &saved.png]
+        .iter()
+        .map(|p| {
+            p.strip_prefix(dir)
+                .unwrap_or(p)
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect()
+}
+
+fn first_last(loss: &[f64]) -> [f64; 2] {
+    let n = loss.len().min(50);
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    [mean(&loss[..n]), mean(&loss[loss.len() - n..])]
+}
+
+/// Runs the whole example and writes its files; returns the summary it wrote.
+pub fn run(options: &Options) -> Result<Summary, ExampleError> {
+    let start = Instant::now();
+    let dir = options.out_dir.as_path();
+    let mut spec = options.device;
+    spec.autodiff = true;
+    let device = spec.init()?;
+    spec.autodiff = false;
+    let plain = spec.init()?;
+    let iterations = options
+        .iterations
+        .unwrap_or(if options.quick { 200 } else { 1500 });
+    let (n_train, n_test) = if options.quick { (32, 16) } else { (256, 64) };
+
+    eprintln!("[latent-ode] 1/4 data: {n_train} training and {n_test} test spirals");
+    let mut rng = SeededRng::new(options.seed);
+    let train = dataset::spirals(n_train, &mut rng);
+    let test = dataset::spirals(n_test, &mut rng);
+
+    let config = TrainConfig {
+        iterations,
+        batch_size: 16,
+        learning_rate: 1e-2,
+        seed: options.seed,
+    };
+    let report_every = (iterations / 10).max(1);
+    eprintln!(
+        "[latent-ode] 2/4 training the latent ODE: {iterations} steps on {}",
+        device.spec()
+    );
+    let clock = Instant::now();
+    let (lode, latent_log) = training::train_latent(&device, &train, &config, |i, loss| {
+        if (i + 1) % report_every == 0 {
+            eprintln!("  step {:>5}: -ELBO/observation {loss:.3}", i + 1);
+        }
+    })?;
+    let latent_s = clock.elapsed().as_secs_f64();
+    eprintln!("[latent-ode] 3/4 training the GRU baseline: {iterations} steps");
+    let clock = Instant::now();
+    let (gru, baseline_log) = training::train_baseline(&device, &train, &config, |i, loss| {
+        if (i + 1) % report_every == 0 {
+            eprintln!("  step {:>5}: one-step MSE {loss:.3e}", i + 1);
+        }
+    })?;
+    let baseline_s = clock.elapsed().as_secs_f64();
+
+    eprintln!(
+        "[latent-ode] 4/4 evaluation on the test spirals; figures and summary into {}",
+        dir.display()
+    );
+    let latent_pred = training::predict_latent(&plain, &lode, &test)?;
+    let baseline_pred = training::predict_baseline(&plain, &gru, &test)?;
+    let score = |pred: &[Vec<[f64; 2]>]| Rmse {
+        interpolation: training::rmse(pred, &test, 1..WINDOW),
+        extrapolation: training::rmse(pred, &test, WINDOW..GRID_POINTS),
+    };
+    let (latent_ode, gru_baseline) = (score(&latent_pred), score(&baseline_pred));
+
+    std::fs::create_dir_all(dir).map_err(|source| PlotError::Write {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let shown: Vec<usize> = (0..test.len().min(4)).collect();
+    let saved = [
+        figures::spirals(dir, &test, &latent_pred, &baseline_pred, &shown)?,
+        figures::error_over_time(
+            dir,
+            &training::rmse_per_time(&latent_pred, &test),
+            &training::rmse_per_time(&baseline_pred, &test),
+        )?,
+        figures::training(dir, &latent_log, &baseline_log)?,
+    ];
+    let key = |name: &str, value: f64| KeyNumber {
+        name: name.into(),
+        value,
+    };
+    let key_numbers = vec![
+        key("latent ODE extrapolation RMSE", latent_ode.extrapolation),
+        key(
+            "GRU baseline extrapolation RMSE",
+            gru_baseline.extrapolation,
+        ),
+        key("latent ODE interpolation RMSE", latent_ode.interpolation),
+        key(
+            "GRU baseline interpolation RMSE",
+            gru_baseline.interpolation,
+        ),
+        key("latent ODE training seconds", latent_s),
+    ];
+    let summary = Summary {
+        example: "latent-ode",
+        quick: options.quick,
+        out_dir: dir.display().to_string(),
+        backend: device.spec().backend.to_string(),
+        precision: device.spec().precision.to_string(),
+        seed: options.seed,
+        iterations,
+        spirals: [n_train, n_test],
+        latent_ode,
+        gru_baseline,
+        latent_loss_first_last: first_last(&latent_log.loss),
+        baseline_loss_first_last: first_last(&baseline_log.loss),
+        train_s: [latent_s, baseline_s],
+        figures: saved.iter().flat_map(|s| figure_name(s, dir)).collect(),
+        key_numbers,
+        wall_s: start.elapsed().as_secs_f64(),
+    };
+    let json = serde_json::to_string_pretty(&summary)?;
+    write_atomic(&dir.join("summary.json"), json.as_bytes())?;
+    Ok(summary)
+}
