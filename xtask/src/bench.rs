@@ -223,6 +223,18 @@ impl Bench {
         &self.backends
     }
 
+    /// How a goal line reads: met or not in a full release run; a `--quick` or dev-profile
+    /// run (few calls, unoptimised sysdyn code) only shows the figure.
+    pub fn verdict(&self, met: bool) -> &'static str {
+        if self.quick || cfg!(debug_assertions) {
+            "not judged (--quick or dev-profile run)"
+        } else if met {
+            "met"
+        } else {
+            "NOT met"
+        }
+    }
+
     /// Whether `--impl` selects this implementation (all do without it).
     pub fn selects(&self, implementation: &str) -> bool {
         self.implementation_filter
@@ -326,11 +338,6 @@ impl Bench {
         };
         self.note(format!("FAILED {what}: {failure}"));
     }
-}
-
-/// How a goal line reads.
-pub fn verdict(met: bool) -> &'static str {
-    if met { "met" } else { "NOT met" }
 }
 
 /// A device for `backend` at `precision`.

@@ -24,7 +24,7 @@ use sysdyn_solvers::{SolveConfig, Stats, solve};
 use sysdyn_testing::problems::LotkaVolterra;
 
 use super::handwritten_dopri5;
-use super::{Bench, Reference, Workload, device, verdict};
+use super::{Bench, Reference, Workload, device};
 
 /// Workload W1.
 pub const W1: Workload = Workload {
@@ -251,12 +251,12 @@ fn single(bench: &mut Bench) {
             let ratio = plain / floor;
             bench.note(format!(
                 "goal (a): plain-f64 single solve <= {GOAL_SINGLE_MS} ms: {} ({plain:.4} ms)",
-                verdict(plain <= GOAL_SINGLE_MS)
+                bench.verdict(plain <= GOAL_SINGLE_MS)
             ));
             bench.note(format!(
                 "goal (a): plain-f64 within {GOAL_FLOOR_RATIO}x of the hand-written floor: {} \
                  (plain / floor = {ratio:.2})",
-                verdict(ratio <= GOAL_FLOOR_RATIO)
+                bench.verdict(ratio <= GOAL_FLOOR_RATIO)
             ));
         }
         _ => bench.note("goals (a) not evaluated: the plain path or the floor failed"),
@@ -394,7 +394,7 @@ fn batch(bench: &mut Bench) -> Result<(), String> {
         bench.note(format!(
             "goal (b): batch on sysdyn's fastest path <= {GOAL_BATCH_MS} ms (diffrax): {} \
              ({name}, {ms:.3} ms{vs_floor})",
-            verdict(ms <= GOAL_BATCH_MS)
+            bench.verdict(ms <= GOAL_BATCH_MS)
         ));
     }
     Ok(())

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::node_cnf;
-use super::{Bench, Reference, Workload, verdict};
+use super::{Bench, Reference, Workload};
 
 const STEP: &str = "time_per_train_step";
 
@@ -172,7 +172,7 @@ fn goal(bench: &mut Bench, id: &str, variant: &str, limit_ms: f64, reference: &s
         bench.note(format!(
             "goal: CPU {variant} <= {limit_ms} ms ({reference}): {} ({implementation} {median:.1} \
              ms)",
-            verdict(median <= limit_ms)
+            bench.verdict(median <= limit_ms)
         ));
     }
 }
