@@ -27,6 +27,20 @@ pub struct Saved {
 }
 
 impl Saved {
+    /// The SVG and PNG file names relative to `dir` (as a summary lists its figures); a path
+    /// outside `dir` is given whole.
+    pub fn names_relative_to(&self, dir: &Path) -> Vec<String> {
+        [&self.svg, &self.png]
+            .iter()
+            .map(|p| {
+                p.strip_prefix(dir)
+                    .unwrap_or(p)
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect()
+    }
+
     /// Total number of non-finite points left out.
     pub fn skipped_points(&self) -> usize {
         self.skipped.iter().map(|s| s.count).sum()
@@ -101,5 +115,18 @@ mod tests {
         assert_eq!(svg, Path::new("out/lv/phase.svg"));
         let (_, png) = output_paths(Path::new("rk4.h0.01"));
         assert_eq!(png, Path::new("rk4.h0.01.png"));
+    }
+
+    #[test]
+    fn saved_names_are_relative_to_the_output_folder() {
+        let saved = Saved {
+            svg: PathBuf::from("out/lv/phase.svg"),
+            png: PathBuf::from("other/phase.png"),
+            skipped: Vec::new(),
+        };
+        assert_eq!(
+            saved.names_relative_to(Path::new("out/lv")),
+            vec!["phase.svg".to_string(), "other/phase.png".to_string()]
+        );
     }
 }

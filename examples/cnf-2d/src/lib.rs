@@ -14,7 +14,7 @@
 pub mod figures;
 pub mod flow;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use serde::Serialize;
@@ -164,18 +164,6 @@ pub struct Summary {
     pub key_numbers: Vec<KeyNumber>,
     /// Seconds for the whole run.
     pub wall_s: f64,
-}
-
-fn figure_name(saved: &sysdyn_plot::Saved, dir: &Path) -> Vec<String> {
-    [&saved.svg, &saved.png]
-        .iter()
-        .map(|p| {
-            p.strip_prefix(dir)
-                .unwrap_or(p)
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect()
 }
 
 fn mean(v: &[f64]) -> f64 {
@@ -336,7 +324,10 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         test_samples,
         datasets: results,
         reverse_kl_first_last,
-        figures: saved.iter().flat_map(|s| figure_name(s, dir)).collect(),
+        figures: saved
+            .iter()
+            .flat_map(|s| s.names_relative_to(dir))
+            .collect(),
         key_numbers,
         wall_s: start.elapsed().as_secs_f64(),
     };

@@ -17,7 +17,7 @@ pub mod dataset;
 pub mod figures;
 pub mod training;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use serde::Serialize;
@@ -165,18 +165,6 @@ pub struct Summary {
     pub wall_s: f64,
 }
 
-fn figure_name(saved: &sysdyn_plot::Saved, dir: &Path) -> Vec<String> {
-    [&saved.svg, &saved.png]
-        .iter()
-        .map(|p| {
-            p.strip_prefix(dir)
-                .unwrap_or(p)
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect()
-}
-
 fn first_last(loss: &[f64]) -> [f64; 2] {
     let n = loss.len().min(50);
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
@@ -286,7 +274,10 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         latent_loss_first_last: first_last(&latent_log.loss),
         baseline_loss_first_last: first_last(&baseline_log.loss),
         train_s: [latent_s, baseline_s],
-        figures: saved.iter().flat_map(|s| figure_name(s, dir)).collect(),
+        figures: saved
+            .iter()
+            .flat_map(|s| s.names_relative_to(dir))
+            .collect(),
         key_numbers,
         wall_s: start.elapsed().as_secs_f64(),
     };

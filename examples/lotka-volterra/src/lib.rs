@@ -24,7 +24,7 @@ pub mod figures;
 pub mod problem;
 pub mod report;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use sysdyn_core::cli::{CliError, RunOptions, parse_run_options};
@@ -105,18 +105,6 @@ impl Options {
 
 fn progress(stage: usize, stages: usize, what: &str) {
     eprintln!("[lotka-volterra] {stage}/{stages} {what}");
-}
-
-fn figure_name(saved: &sysdyn_plot::Saved, dir: &Path) -> Vec<String> {
-    [&saved.svg, &saved.png]
-        .iter()
-        .map(|p| {
-            p.strip_prefix(dir)
-                .unwrap_or(p)
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect()
 }
 
 /// Runs the whole example and writes its files; returns the summary it wrote.
@@ -200,7 +188,10 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         figures::error_vs_nfe(dir, &curves)?,
     ];
     let figure_points_skipped = saved.iter().map(|s| s.skipped_points()).sum();
-    let figure_files = saved.iter().flat_map(|s| figure_name(s, dir)).collect();
+    let figure_files = saved
+        .iter()
+        .flat_map(|s| s.names_relative_to(dir))
+        .collect();
 
     progress(6, stages, "summary.json");
     let methods: Vec<_> = runs.into_iter().map(|(result, _)| result).collect();

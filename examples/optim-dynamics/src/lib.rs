@@ -24,7 +24,7 @@ pub mod model;
 pub mod report;
 pub mod training;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use sysdyn_core::cli::{CliError, RunOptions, parse_run_options};
@@ -106,18 +106,6 @@ fn progress(stage: usize, stages: usize, what: &str) {
     eprintln!("[optim-dynamics] {stage}/{stages} {what}");
 }
 
-fn figure_names(saved: &sysdyn_plot::Saved, dir: &Path) -> Vec<String> {
-    [&saved.svg, &saved.png]
-        .iter()
-        .map(|p| {
-            p.strip_prefix(dir)
-                .unwrap_or(p)
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect()
-}
-
 fn relative_error(measured: f64, theory: f64) -> f64 {
     (measured - theory).abs() / theory
 }
@@ -177,14 +165,8 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
     let quad = experiments::quadratic_runs(quad_steps)?;
     let rosen = experiments::rosenbrock_runs(rosen_steps)?;
     let q = experiments::momentum_quadratic()?;
-    figures.extend(figure_names(
-        &figures::momentum_error(dir, &quad, &rosen)?,
-        dir,
-    ));
-    figures.extend(figure_names(
-        &figures::momentum_contour(dir, &quad, &rosen, &q)?,
-        dir,
-    ));
+    figures.extend(figures::momentum_error(dir, &quad, &rosen)?.names_relative_to(dir));
+    figures.extend(figures::momentum_contour(dir, &quad, &rosen, &q)?.names_relative_to(dir));
     let momentum = [(&quad, quad_steps), (&rosen, rosen_steps)]
         .into_iter()
         .map(|(p, steps)| ProblemSummary {
@@ -205,7 +187,7 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
     );
     let eta = 0.15;
     let game = experiments::bilinear_game(eta, 150, 10_000, 2000)?;
-    figures.extend(figure_names(&figures::bilinear_game(dir, &game)?, dir));
+    figures.extend(figures::bilinear_game(dir, &game)?.names_relative_to(dir));
     let modules_difference = training::game_on_device(&device, eta, if quick { 20 } else { 100 })?;
     eprintln!(
         "    growth {:.12} (theory {:.12}), extragradient distance {:.2e}, modules vs f64 {:.1e}",
@@ -229,7 +211,7 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         )
     };
     let flow = experiments::flow_study(etas, hb_etas)?;
-    figures.extend(figure_names(&figures::flow_vs_gd(dir, &flow)?, dir));
+    figures.extend(figures::flow_vs_gd(dir, &flow)?.names_relative_to(dir));
     eprintln!(
         "    slopes: GD {:.3}, heavy-ball {:.3}",
         flow.slope, flow.hb_slope
@@ -243,10 +225,7 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
     );
     let train_steps = if quick { 60 } else { 600 };
     let runs = training::train_all(&device, train_steps)?;
-    figures.extend(figure_names(
-        &figures::training_loss(dir, &runs, &spec.to_string())?,
-        dir,
-    ));
+    figures.extend(figures::training_loss(dir, &runs, &spec.to_string())?.names_relative_to(dir));
     let training = runs
         .iter()
         .map(|r| {

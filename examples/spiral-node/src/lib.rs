@@ -15,7 +15,7 @@ pub mod figures;
 pub mod model;
 pub mod training;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use serde::Serialize;
@@ -186,18 +186,6 @@ pub struct Summary {
     pub wall_s: f64,
 }
 
-fn figure_name(saved: &sysdyn_plot::Saved, dir: &Path) -> Vec<String> {
-    [&saved.svg, &saved.png]
-        .iter()
-        .map(|p| {
-            p.strip_prefix(dir)
-                .unwrap_or(p)
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect()
-}
-
 fn stats(v: &[usize]) -> [f64; 3] {
     let mean = v.iter().sum::<usize>() as f64 / v.len().max(1) as f64;
     [
@@ -313,7 +301,10 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         nfe_forward,
         nfe_backward,
         train_s,
-        figures: saved.iter().flat_map(|s| figure_name(s, dir)).collect(),
+        figures: saved
+            .iter()
+            .flat_map(|s| s.names_relative_to(dir))
+            .collect(),
         key_numbers,
         wall_s: start.elapsed().as_secs_f64(),
     };

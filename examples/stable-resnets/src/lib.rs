@@ -24,7 +24,7 @@ pub mod idx;
 pub mod mnist;
 pub mod stability;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use serde::Serialize;
@@ -163,18 +163,6 @@ fn progress(stage: usize, stages: usize, what: &str) {
     eprintln!("[stable-resnets] {stage}/{stages} {what}");
 }
 
-fn figure_name(saved: &sysdyn_plot::Saved, dir: &Path) -> Vec<String> {
-    [&saved.svg, &saved.png]
-        .iter()
-        .map(|p| {
-            p.strip_prefix(dir)
-                .unwrap_or(p)
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect()
-}
-
 /// The training schedule of a full or quick run.
 pub fn train_settings(quick: bool) -> TrainSettings {
     TrainSettings {
@@ -303,7 +291,10 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         )?);
     }
     let figure_points_skipped = saved.iter().map(|s| s.skipped_points()).sum();
-    let figures = saved.iter().flat_map(|s| figure_name(s, dir)).collect();
+    let figures = saved
+        .iter()
+        .flat_map(|s| s.names_relative_to(dir))
+        .collect();
 
     progress(5, stages, "summary.json");
     let spec = device.spec();
