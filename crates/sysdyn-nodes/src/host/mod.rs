@@ -116,6 +116,42 @@ fn host_values<E: burn::tensor::Element, const D: usize>(t: Tensor<D>) -> Vec<E>
         .expect("the dtype was checked before reading")
 }
 
+/// A host float that burn stores as a tensor of its own dtype.
+trait HostElement: HostFloat + burn::tensor::Element {
+    const DTYPE: DType;
+}
+
+impl HostElement for f32 {
+    const DTYPE: DType = DType::F32;
+}
+
+impl HostElement for f64 {
+    const DTYPE: DType = DType::F64;
+}
+
+/// Host values back to a tensor of their dtype on `device`.
+fn host_tensor<E: HostElement, const D: usize>(
+    values: Vec<E>,
+    shape: [usize; D],
+    device: &burn::tensor::Device,
+) -> Tensor<D> {
+    Tensor::from_data(TensorData::new(values, shape), (device, E::DTYPE))
+}
+
+/// A VJP's state part (`shape`) and flat parameter part as tensors on `device`.
+fn vjp_tensors<E: HostElement>(
+    state: Vec<E>,
+    params: Vec<E>,
+    shape: [usize; 2],
+    device: &burn::tensor::Device,
+) -> (Tensor<2>, Tensor<1>) {
+    let n = params.len();
+    (
+        host_tensor(state, shape, device),
+        host_tensor(params, [n], device),
+    )
+}
+
 impl HostWeights {
     /// Copies the values of `layers` to the host when they live there in f32 or f64 and the
     /// activation has a host kernel; `None` otherwise. Parameters on an autodiff device are read
@@ -183,24 +219,14 @@ impl HostWeights {
         let device = x.device();
         match (self, x.dtype()) {
             (HostWeights::F32(mlp), DType::F32) => {
-                let (out, tape) =
-                    mlp.forward(&host_values::<f32, 2>(x.clone()), batch, dim, t, keep);
-                let out_dim = mlp.output_width();
-                let data = TensorData::new(out, [batch, out_dim]);
-                Some((
-                    Tensor::from_data(data, (&device, DType::F32)),
-                    tape.map(HostTapes::F32),
-                ))
+                let (out, tape) = mlp.forward(&host_values(x.clone()), batch, dim, t, keep);
+                let shape = [batch, mlp.output_width()];
+                Some((host_tensor(out, shape, &device), tape.map(HostTapes::F32)))
             }
             (HostWeights::F64(mlp), DType::F64) => {
-                let (out, tape) =
-                    mlp.forward(&host_values::<f64, 2>(x.clone()), batch, dim, t, keep);
-                let out_dim = mlp.output_width();
-                let data = TensorData::new(out, [batch, out_dim]);
-                Some((
-                    Tensor::from_data(data, (&device, DType::F64)),
-                    tape.map(HostTapes::F64),
-                ))
+                let (out, tape) = mlp.forward(&host_values(x.clone()), batch, dim, t, keep);
+                let shape = [batch, mlp.output_width()];
+                Some((host_tensor(out, shape, &device), tape.map(HostTapes::F64)))
             }
             _ => None,
         }
@@ -217,22 +243,12 @@ impl HostWeights {
         let [batch, _] = cotangent.dims();
         match (self, tape) {
             (HostWeights::F32(mlp), HostTapes::F32(tape)) => {
-                let cot = host_values::<f32, 2>(cotangent.inner());
-                let (x_bar, params) = mlp.vjp(tape, &cot, dim);
-                let n = params.len();
-                (
-                    Tensor::from_data(TensorData::new(x_bar, [batch, dim]), (&device, DType::F32)),
-                    Tensor::from_data(TensorData::new(params, [n]), (&device, DType::F32)),
-                )
+                let (x_bar, params) = mlp.vjp(tape, &host_values(cotangent.inner()), dim);
+                vjp_tensors(x_bar, params, [batch, dim], &device)
             }
             (HostWeights::F64(mlp), HostTapes::F64(tape)) => {
-                let cot = host_values::<f64, 2>(cotangent.inner());
-                let (x_bar, params) = mlp.vjp(tape, &cot, dim);
-                let n = params.len();
-                (
-                    Tensor::from_data(TensorData::new(x_bar, [batch, dim]), (&device, DType::F64)),
-                    Tensor::from_data(TensorData::new(params, [n]), (&device, DType::F64)),
-                )
+                let (x_bar, params) = mlp.vjp(tape, &host_values(cotangent.inner()), dim);
+                vjp_tensors(x_bar, params, [batch, dim], &device)
             }
             _ => unreachable!("a host tape is used with the weights that made it"),
         }
@@ -256,18 +272,16 @@ impl HostWeights {
         let device = x.device();
         match (self, x.dtype()) {
             (HostWeights::F32(mlp), DType::F32) if mlp.supports_flow(width - 1) => {
-                let (out, tape) =
-                    mlp.flow_forward(&host_values::<f32, 2>(x.clone()), batch, t, keep);
+                let (out, tape) = mlp.flow_forward(&host_values(x.clone()), batch, t, keep);
                 Some((
-                    Tensor::from_data(TensorData::new(out, [batch, width]), (&device, DType::F32)),
+                    host_tensor(out, [batch, width], &device),
                     tape.map(HostTapes::FlowF32),
                 ))
             }
             (HostWeights::F64(mlp), DType::F64) if mlp.supports_flow(width - 1) => {
-                let (out, tape) =
-                    mlp.flow_forward(&host_values::<f64, 2>(x.clone()), batch, t, keep);
+                let (out, tape) = mlp.flow_forward(&host_values(x.clone()), batch, t, keep);
                 Some((
-                    Tensor::from_data(TensorData::new(out, [batch, width]), (&device, DType::F64)),
+                    host_tensor(out, [batch, width], &device),
                     tape.map(HostTapes::FlowF64),
                 ))
             }
@@ -286,28 +300,12 @@ impl HostWeights {
         let [batch, width] = cotangent.dims();
         match (self, tape) {
             (HostWeights::F32(mlp), HostTapes::FlowF32(tape)) => {
-                let cot = host_values::<f32, 2>(cotangent.inner());
-                let (x_bar, params) = mlp.flow_vjp(tape, &cot);
-                let n = params.len();
-                (
-                    Tensor::from_data(
-                        TensorData::new(x_bar, [batch, width]),
-                        (&device, DType::F32),
-                    ),
-                    Tensor::from_data(TensorData::new(params, [n]), (&device, DType::F32)),
-                )
+                let (x_bar, params) = mlp.flow_vjp(tape, &host_values(cotangent.inner()));
+                vjp_tensors(x_bar, params, [batch, width], &device)
             }
             (HostWeights::F64(mlp), HostTapes::FlowF64(tape)) => {
-                let cot = host_values::<f64, 2>(cotangent.inner());
-                let (x_bar, params) = mlp.flow_vjp(tape, &cot);
-                let n = params.len();
-                (
-                    Tensor::from_data(
-                        TensorData::new(x_bar, [batch, width]),
-                        (&device, DType::F64),
-                    ),
-                    Tensor::from_data(TensorData::new(params, [n]), (&device, DType::F64)),
-                )
+                let (x_bar, params) = mlp.flow_vjp(tape, &host_values(cotangent.inner()));
+                vjp_tensors(x_bar, params, [batch, width], &device)
             }
             _ => unreachable!("a flow tape is used with the weights that made it"),
         }
