@@ -198,21 +198,37 @@ fn w2_step(
     })
 }
 
-fn w2_extra(results: &[StepResult], device: &SysDevice, method: &str) -> Value {
-    let first = results.first().map_or(f64::NAN, |r| r.loss);
-    let last = results.last();
-    json!({
-        "workload": "W2",
+/// The row of a timed training run: NFE of the last step, the first loss (made with the
+/// fixture weights) against WORKLOADS.md's `reference_first_loss`, and the peak memory growth.
+fn training_row(
+    workload: &str,
+    reference_first_loss: f64,
+    implementation: String,
+    device: &SysDevice,
+    method: &str,
+    timed: Timed<StepResult>,
+) -> Measurement {
+    let first = timed.results.first().map_or(f64::NAN, |r| r.loss);
+    let last = timed.results.last();
+    let extra = json!({
+        "workload": workload,
         "device": device.spec().to_string(),
         "method": method,
         "nfe_forward": last.map(|r| r.nfe_forward),
         "nfe_backward": last.map(|r| r.nfe_backward),
         "first_loss": first,
-        "reference_first_loss": W2_FIRST_LOSS,
-        "first_loss_rel_error": ((first - W2_FIRST_LOSS) / W2_FIRST_LOSS).abs(),
+        "reference_first_loss": reference_first_loss,
+        "first_loss_rel_error": ((first - reference_first_loss) / reference_first_loss).abs(),
         "last_loss": last.map(|r| r.loss),
-        "steps_trained": results.len(),
-    })
+        "steps_trained": timed.results.len(),
+        "peak_rss_growth_mib": timed.peak_rss_growth_mib,
+    });
+    (
+        implementation,
+        "time_per_train_step".into(),
+        timed.samples,
+        extra,
+    )
 }
 
 /// W2 training steps on each backend: RK4 (backprop, taped, backsolve adjoint) and Dopri5.
@@ -265,16 +281,14 @@ pub(crate) fn w2(bench: &Bench, out: &mut Vec<Measurement>) -> Result<(), String
             match time(bench.protocol, || {
                 w2_step(&mut node, &mut optimizer, &x0, &target)
             }) {
-                Ok(timed) => {
-                    let mut extra = w2_extra(&timed.results, &device, name);
-                    extra["peak_rss_growth_mib"] = json!(timed.peak_rss_growth_mib);
-                    out.push((
-                        implementation,
-                        "time_per_train_step".into(),
-                        timed.samples,
-                        extra,
-                    ))
-                }
+                Ok(timed) => out.push(training_row(
+                    "W2",
+                    W2_FIRST_LOSS,
+                    implementation,
+                    &device,
+                    name,
+                    timed,
+                )),
                 Err(e) => out.push(failed("W2", implementation, "time_per_train_step", e)),
             }
         }
@@ -413,12 +427,6 @@ pub(crate) fn w2_memory(bench: &Bench, out: &mut Vec<Measurement>) -> Result<(),
     Ok(())
 }
 
-struct CnfStep {
-    loss: f64,
-    nfe_forward: usize,
-    nfe_backward: usize,
-}
-
 /// W6 training steps on each backend: exact-trace CNF, RK4, backprop, taped and adjoint.
 pub(crate) fn w6(bench: &Bench, out: &mut Vec<Measurement>) -> Result<(), String> {
     let arrays = load_fixture(bench.shared(), "cnf")?;
@@ -442,7 +450,7 @@ pub(crate) fn w6(bench: &Bench, out: &mut Vec<Measurement>) -> Result<(), String
                 .with_sensitivity(sensitivity);
             let mut optimizer = adam();
             let mut rng = SeededRng::new(0);
-            let step = || -> Result<CnfStep, String> {
+            let step = || -> Result<StepResult, String> {
                 let pass = cnf
                     .log_density(x.clone(), &mut rng)
                     .map_err(|e| e.to_string())?;
@@ -452,39 +460,21 @@ pub(crate) fn w6(bench: &Bench, out: &mut Vec<Measurement>) -> Result<(), String
                 let grads = pass.backward(&loss).map_err(|e| e.to_string())?;
                 let field = optimizer.step(LEARNING_RATE, cnf.field().clone(), grads.params);
                 cnf.set_field(field);
-                Ok(CnfStep {
+                Ok(StepResult {
                     loss: value,
                     nfe_forward,
                     nfe_backward: grads.nfe_backward,
                 })
             };
             match time(bench.protocol, step) {
-                Ok(Timed {
-                    samples,
-                    results,
-                    peak_rss_growth_mib,
-                }) => {
-                    let first = results.first().map_or(f64::NAN, |r| r.loss);
-                    let last = results.last();
-                    out.push((
-                        implementation,
-                        "time_per_train_step".into(),
-                        samples,
-                        json!({
-                            "peak_rss_growth_mib": peak_rss_growth_mib,
-                            "workload": "W6",
-                            "device": device.spec().to_string(),
-                            "method": name,
-                            "nfe_forward": last.map(|r| r.nfe_forward),
-                            "nfe_backward": last.map(|r| r.nfe_backward),
-                            "first_loss": first,
-                            "reference_first_loss": W6_FIRST_LOSS,
-                            "first_loss_rel_error": ((first - W6_FIRST_LOSS) / W6_FIRST_LOSS).abs(),
-                            "last_loss": last.map(|r| r.loss),
-                            "steps_trained": results.len(),
-                        }),
-                    ));
-                }
+                Ok(timed) => out.push(training_row(
+                    "W6",
+                    W6_FIRST_LOSS,
+                    implementation,
+                    &device,
+                    name,
+                    timed,
+                )),
                 Err(e) => out.push(failed("W6", implementation, "time_per_train_step", e)),
             }
         }
