@@ -15,6 +15,8 @@
 //! - [`jet`]: forward-mode derivatives of networks with respect to their input (Jacobians,
 //!   exact divergences, Laplacians), as tensor ops that burn differentiates with respect to
 //!   the parameters; with an [`Mlp`](jet::Mlp) module that uses them.
+//! - [`linalg`]: small dense matrices on the host: eigenvalues (stability analyses) and LU
+//!   factorisation (Newton iterations of implicit solvers).
 //! - [`Tolerance`]: relative and absolute tolerances, scalar or per component, and the weighted
 //!   RMS error norm that adaptive solvers control.
 //!
@@ -27,6 +29,7 @@ pub mod device;
 pub mod error;
 #[cfg(feature = "burn")]
 pub mod jet;
+pub mod linalg;
 pub mod rng;
 pub mod state;
 pub mod tolerance;

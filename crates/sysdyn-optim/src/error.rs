@@ -1,5 +1,6 @@
 //! Typed errors: each says which input was wrong and what range it must lie in.
 
+use sysdyn_core::linalg::LinalgError;
 use sysdyn_solvers::SolveError;
 use thiserror::Error;
 
@@ -36,16 +37,6 @@ pub enum OptimError {
         /// The given size.
         got: usize,
     },
-    /// A square matrix was required.
-    #[error("{context} needs a square matrix, got {rows}x{cols}")]
-    NotSquare {
-        /// What needed it.
-        context: &'static str,
-        /// Rows given.
-        rows: usize,
-        /// Columns given.
-        cols: usize,
-    },
     /// A matrix, vector or iterate holds NaN or infinity.
     #[error(
         "non-finite value in {context} (component {component}); check the inputs, or reduce the \
@@ -57,17 +48,9 @@ pub enum OptimError {
         /// Index of the first non-finite component.
         component: usize,
     },
-    /// The QR eigenvalue iteration did not deflate within its iteration budget.
-    #[error(
-        "eigenvalue iteration did not converge for a {size}x{size} matrix after {iterations} \
-         iterations; the matrix may be badly scaled (rescale it) or defective"
-    )]
-    EigenNoConvergence {
-        /// Matrix size.
-        size: usize,
-        /// Iterations spent.
-        iterations: usize,
-    },
+    /// A matrix computation (eigenvalues, products) failed.
+    #[error(transparent)]
+    Linalg(#[from] LinalgError),
     /// An ODE solve of a flow failed.
     #[error("flow integration failed: {0}")]
     Solve(#[from] SolveError),

@@ -3,23 +3,23 @@
 //! A vector field says whether it knows its Jacobian ([`VectorField::jacobian`]); a plain closure
 //! does not, and [`WithJacobian`] pairs one with a closure that does. Otherwise implicit methods
 //! difference the field, one extra evaluation per component — cheap for the small systems the
-//! dense host linear algebra of [`crate::linalg`] is meant for.
+//! dense host linear algebra of [`sysdyn_core::linalg`] is meant for.
 
 use sysdyn_core::State;
 
-use crate::linalg::DenseMatrix;
 use crate::term::VectorField;
+use sysdyn_core::linalg::Matrix;
 
 /// A vector field together with its analytic Jacobian.
 ///
 /// ```
 /// use sysdyn_solvers::jacobian::WithJacobian;
-/// use sysdyn_solvers::linalg::DenseMatrix;
+/// use sysdyn_solvers::linalg::Matrix;
 ///
 /// // y' = -1000 (y - cos t): ∂f/∂y = -1000.
 /// let field = WithJacobian::new(
 ///     |t: f64, y: &[f64; 1]| [-1000.0 * (y[0] - t.cos())],
-///     |_t: f64, _y: &[f64; 1], jac: &mut DenseMatrix| jac[(0, 0)] = -1000.0,
+///     |_t: f64, _y: &[f64; 1], jac: &mut Matrix| jac[(0, 0)] = -1000.0,
 /// );
 /// # let _ = field;
 /// ```
@@ -43,14 +43,14 @@ impl<S, F, J> VectorField<S> for WithJacobian<F, J>
 where
     S: State,
     F: FnMut(f64, &S) -> S,
-    J: FnMut(f64, &S, &mut DenseMatrix),
+    J: FnMut(f64, &S, &mut Matrix),
 {
     #[inline]
     fn eval(&mut self, t: f64, y: &S) -> S {
         (self.field)(t, y)
     }
 
-    fn jacobian(&mut self, t: f64, y: &S, jac: &mut DenseMatrix) -> bool {
+    fn jacobian(&mut self, t: f64, y: &S, jac: &mut Matrix) -> bool {
         (self.jacobian)(t, y, jac);
         true
     }
@@ -70,7 +70,7 @@ pub(crate) fn finite_difference<S: State, F: VectorField<S>>(
     y_host: &[f64],
     f0: &[f64],
     unit_roundoff: f64,
-    jac: &mut DenseMatrix,
+    jac: &mut Matrix,
     nfe: &mut usize,
 ) {
     let n = y_host.len();
@@ -99,7 +99,7 @@ mod tests {
         let mut field = |_t: f64, y: &[f64; 2]| [y[0] * y[1], y[1].sin() - 3.0 * y[0]];
         let y = [0.7, -1.3];
         let f0 = field(0.0, &y);
-        let mut jac = DenseMatrix::zeros(2);
+        let mut jac = Matrix::zeros(2, 2);
         let mut nfe = 0;
         finite_difference(
             &mut field,

@@ -24,7 +24,6 @@ pub mod explicit_rk;
 mod grid;
 pub mod implicit;
 pub mod jacobian;
-pub mod linalg;
 pub mod method;
 pub mod methods;
 pub mod sde;
@@ -39,6 +38,8 @@ pub use controller::PidController;
 pub use error::SolveError;
 pub use method::{Attempt, OdeMethod};
 pub use solve::{Adaptive, SaveAt, Solution, SolveConfig, Stats, StepSize, solve};
+/// Host dense linear algebra (Newton systems): [`linalg::Matrix`], [`linalg::LuFactors`].
+pub use sysdyn_core::linalg;
 pub use tableau::{ButcherTableau, ErrorEstimate, Interpolant};
 pub use term::VectorField;
 

@@ -2,7 +2,7 @@
 
 use sysdyn_core::State;
 
-use crate::linalg::DenseMatrix;
+use sysdyn_core::linalg::Matrix;
 
 /// A vector field `f(t, y)` for `dy/dt = f(t, y)`.
 ///
@@ -15,7 +15,7 @@ pub trait VectorField<S: State> {
     /// zeroed beforehand) and returns `true`, or returns `false` when the field has no analytic
     /// Jacobian. Implicit methods then use finite differences. A closure has none; wrap it with
     /// its Jacobian in [`crate::jacobian::WithJacobian`].
-    fn jacobian(&mut self, t: f64, y: &S, jac: &mut DenseMatrix) -> bool {
+    fn jacobian(&mut self, t: f64, y: &S, jac: &mut Matrix) -> bool {
         let _ = (t, y, jac);
         false
     }

@@ -6,7 +6,7 @@ use sysdyn_solvers::implicit::{
     self, BACKWARD_EULER, Dirk, DirkTableau, ESDIRK4, TRAPEZOID, TRBDF2,
 };
 use sysdyn_solvers::jacobian::WithJacobian;
-use sysdyn_solvers::linalg::DenseMatrix;
+use sysdyn_solvers::linalg::Matrix;
 use sysdyn_solvers::methods::DOPRI5;
 use sysdyn_solvers::{OdeMethod, SaveAt, SolveConfig, SolveError, Stats, solve};
 use sysdyn_testing::convergence_order;
@@ -19,7 +19,7 @@ fn robertson_field(p: Robertson) -> impl FnMut(f64, &[f64; 3]) -> [f64; 3] {
 }
 
 type RobertsonField = fn(f64, &[f64; 3]) -> [f64; 3];
-type RobertsonJacobian = fn(f64, &[f64; 3], &mut DenseMatrix);
+type RobertsonJacobian = fn(f64, &[f64; 3], &mut Matrix);
 
 /// Robertson's standard problem with its analytic Jacobian.
 fn robertson_with_jacobian() -> WithJacobian<RobertsonField, RobertsonJacobian> {
@@ -320,7 +320,7 @@ fn factorisations_and_jacobians_are_reused() {
     let p = Robertson::STANDARD;
     let mut field = WithJacobian::new(
         |_t: f64, y: &[f64; 3]| p.field(y),
-        |_t: f64, y: &[f64; 3], jac: &mut DenseMatrix| {
+        |_t: f64, y: &[f64; 3], jac: &mut Matrix| {
             calls.set(calls.get() + 1);
             for (i, row) in p.jacobian(y).iter().enumerate() {
                 for (j, v) in row.iter().enumerate() {

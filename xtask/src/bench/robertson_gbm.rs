@@ -26,7 +26,7 @@ use sysdyn_core::device::{Backend, DeviceSpec, Precision, SysDevice};
 use sysdyn_solvers::brownian::{BrownianPath, VirtualBrownianTree};
 use sysdyn_solvers::implicit::{ESDIRK4, TRBDF2};
 use sysdyn_solvers::jacobian::WithJacobian;
-use sysdyn_solvers::linalg::DenseMatrix;
+use sysdyn_solvers::linalg::Matrix;
 use sysdyn_solvers::sde::{
     EulerMaruyama, Milstein, Noise, ReversibleHeun, Sde, SdeConfig, solve_sde,
 };
@@ -109,7 +109,7 @@ pub fn robertson(quick: bool, out: &mut Vec<Measurement>) -> Result<(), String> 
     let (samples, sol) = time(quick, || {
         let mut f = WithJacobian::new(
             |_t: f64, y: &[f64; 3]| p.field(y),
-            |_t: f64, y: &[f64; 3], jac: &mut DenseMatrix| {
+            |_t: f64, y: &[f64; 3], jac: &mut Matrix| {
                 for (i, row) in p.jacobian(y).iter().enumerate() {
                     for (j, v) in row.iter().enumerate() {
                         jac[(i, j)] = *v;

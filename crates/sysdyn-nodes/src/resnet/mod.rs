@@ -35,8 +35,9 @@ pub use stability::{
     eigenvalues, forward_euler_amplification, forward_euler_stable, layer_spectra,
     perturbation_growth, spread,
 };
-/// Eigenvalues are complex numbers (from `sysdyn-optim`'s small dense eigenvalue routine).
-pub use sysdyn_optim::analysis::Complex;
+/// Eigenvalues are complex numbers (from the small dense eigenvalue routine of
+/// `sysdyn_core::linalg`).
+pub use sysdyn_core::linalg::Complex;
 
 /// What the regularisers and diagnostics need of a depth-as-time network.
 pub trait DepthNetwork {

@@ -8,7 +8,7 @@
 
 use burn::tensor::Tensor;
 use sysdyn_core::State;
-use sysdyn_optim::analysis::{Complex, Matrix};
+use sysdyn_core::linalg::{Complex, LinalgError, Matrix};
 
 use super::DepthNetwork;
 use super::error::{ResNetError, shape_error};
@@ -28,7 +28,7 @@ pub fn eigenvalues(values: &[f64], n: usize) -> Result<Vec<Complex>, ResNetError
             vec![values.len()],
         ));
     }
-    let eig = |e: sysdyn_optim::OptimError| ResNetError::Eigen {
+    let eig = |e: LinalgError| ResNetError::Eigen {
         layer: 0,
         reason: e.to_string(),
     };

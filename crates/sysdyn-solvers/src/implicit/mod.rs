@@ -34,7 +34,7 @@
 //!
 //! Newton runs on the host in `f64` whatever the state type: a tensor state is copied to the host
 //! each iteration ([`State::to_f64_vec`] / [`State::with_components`]) and the linear algebra is
-//! dense ([`crate::linalg`]). This is meant for small systems — up to a few hundred components in
+//! dense ([`sysdyn_core::linalg`]). This is meant for small systems — up to a few hundred components in
 //! total. Gradients do not flow through an implicit step on an autodiff device (the host round
 //! trip detaches them).
 
@@ -47,9 +47,9 @@ pub use tableau::{DirkTableau, DirkTableauError};
 use sysdyn_core::{State, Tol, Tolerance};
 
 use crate::jacobian;
-use crate::linalg::{DenseMatrix, LuFactors};
 use crate::method::{Attempt, OdeMethod};
 use crate::term::VectorField;
+use sysdyn_core::linalg::{LuFactors, Matrix};
 
 /// Options of the Newton iterations of implicit stages.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -131,7 +131,7 @@ pub struct DirkWorkspace {
     /// `f(t + h, y1)` of the last attempt, when known.
     f_end: Option<Vec<f64>>,
     /// The Jacobian in use.
-    jac: Option<DenseMatrix>,
+    jac: Option<Matrix>,
     /// Whether `jac` was evaluated at the current step's starting point.
     jac_is_current: bool,
     /// Whether the next attempt must evaluate a new Jacobian.
@@ -228,8 +228,8 @@ impl Dirk {
     ) -> Result<(), NewtonFailure> {
         let n = y_host.len();
         if ws.jac.is_none() || ws.refresh_jacobian {
-            let mut jac = ws.jac.take().unwrap_or_else(|| DenseMatrix::zeros(n));
-            jac.fill_zero();
+            let mut jac = ws.jac.take().unwrap_or_else(|| Matrix::zeros(n, n));
+            jac.fill(0.0);
             if !f.jacobian(t, y, &mut jac) {
                 // A fresh f(t, y): the carried one is the last stage's derivative, exact only to
                 // the Newton tolerance, and its error divided by the tiny increments would swamp
@@ -247,7 +247,7 @@ impl Dirk {
         }
         if ws.lu.as_ref().is_none_or(|(_, old)| *old != hg) {
             let jac = ws.jac.as_ref().expect("Jacobian prepared above");
-            let mut m = DenseMatrix::identity(n);
+            let mut m = Matrix::identity(n);
             for (mv, jv) in m.as_mut_slice().iter_mut().zip(jac.as_slice()) {
                 *mv -= hg * jv;
             }

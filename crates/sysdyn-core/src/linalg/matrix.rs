@@ -1,8 +1,8 @@
 //! Small dense real matrices and their (possibly complex) eigenvalues.
 //!
-//! The analyses here need the spectrum of a few-by-few Jacobian: the eigenvalues of a game's
-//! Jacobian tell whether simultaneous play spirals out (eigenvalues with zero or negative real
-//! part), and the eigenvalues of an iteration matrix give a method's linear rate. The routine is
+//! The analyses of sysdyn need the spectrum of a few-by-few matrix: the eigenvalues of a game's
+//! Jacobian tell whether simultaneous play spirals out, those of an iteration matrix give a
+//! method's linear rate, those of a ResNet layer whether a network is stable. The routine is
 //! the classical one: balance, reduce to upper Hessenberg form with Householder reflections,
 //! then run Francis double-shift QR steps until the matrix splits into 1x1 blocks (real
 //! eigenvalues) and 2x2 blocks (read in closed form: a complex-conjugate pair or two reals).
@@ -11,7 +11,7 @@
 use std::fmt;
 use std::ops::{Index, IndexMut};
 
-use crate::error::{OptimError, finite, same_len};
+use super::{LinalgError, finite, same_len};
 
 /// A complex number, as eigenvalues of real matrices may be.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -88,13 +88,13 @@ impl Matrix {
     }
 
     /// A matrix from row-major values.
-    pub fn from_row_major(rows: usize, cols: usize, data: Vec<f64>) -> Result<Self, OptimError> {
+    pub fn from_row_major(rows: usize, cols: usize, data: Vec<f64>) -> Result<Self, LinalgError> {
         same_len("matrix values", rows * cols, data.len())?;
         Ok(Matrix { rows, cols, data })
     }
 
     /// A matrix from its rows (all of the same length).
-    pub fn from_rows<R: AsRef<[f64]>>(rows: &[R]) -> Result<Self, OptimError> {
+    pub fn from_rows<R: AsRef<[f64]>>(rows: &[R]) -> Result<Self, LinalgError> {
         let cols = rows.first().map_or(0, |r| r.as_ref().len());
         let mut data = Vec::with_capacity(rows.len() * cols);
         for row in rows {
@@ -123,6 +123,24 @@ impl Matrix {
         &self.data
     }
 
+    /// The values, row-major, mutably.
+    pub fn as_mut_slice(&mut self) -> &mut [f64] {
+        &mut self.data
+    }
+
+    /// Sets every entry to `value` (a workspace reused between Jacobians, say).
+    pub fn fill(&mut self, value: f64) {
+        self.data.fill(value);
+    }
+
+    /// The first entry that is NaN or infinite, as `(row, column)`.
+    pub fn first_non_finite(&self) -> Option<(usize, usize)> {
+        self.data
+            .iter()
+            .position(|v| !v.is_finite())
+            .map(|k| (k / self.cols.max(1), k % self.cols.max(1)))
+    }
+
     /// The transpose.
     pub fn transpose(&self) -> Matrix {
         let mut t = Matrix::zeros(self.cols, self.rows);
@@ -135,7 +153,7 @@ impl Matrix {
     }
 
     /// `self * x`.
-    pub fn mul_vec(&self, x: &[f64]) -> Result<Vec<f64>, OptimError> {
+    pub fn mul_vec(&self, x: &[f64]) -> Result<Vec<f64>, LinalgError> {
         same_len("matrix-vector product", self.cols, x.len())?;
         Ok(self
             .data
@@ -146,7 +164,7 @@ impl Matrix {
     }
 
     /// `self * other`.
-    pub fn matmul(&self, other: &Matrix) -> Result<Matrix, OptimError> {
+    pub fn matmul(&self, other: &Matrix) -> Result<Matrix, LinalgError> {
         same_len("matrix product", self.cols, other.rows)?;
         let mut out = Matrix::zeros(self.rows, other.cols);
         for i in 0..self.rows {
@@ -169,18 +187,18 @@ impl Matrix {
     /// (a complex-conjugate pair appears as `a+bi`, `a-bi`).
     ///
     /// ```
-    /// use sysdyn_optim::analysis::Matrix;
+    /// use sysdyn_core::linalg::Matrix;
     ///
     /// // The bilinear game's Jacobian: a rotation generator, eigenvalues ±i.
     /// let j = Matrix::from_rows(&[[0.0, 1.0], [-1.0, 0.0]])?;
     /// let eig = j.eigenvalues()?;
     /// assert_eq!((eig[0].re, eig[0].im), (0.0, 1.0));
     /// assert_eq!((eig[1].re, eig[1].im), (0.0, -1.0));
-    /// # Ok::<(), sysdyn_optim::OptimError>(())
+    /// # Ok::<(), sysdyn_core::linalg::LinalgError>(())
     /// ```
-    pub fn eigenvalues(&self) -> Result<Vec<Complex>, OptimError> {
+    pub fn eigenvalues(&self) -> Result<Vec<Complex>, LinalgError> {
         if self.rows != self.cols {
-            return Err(OptimError::NotSquare {
+            return Err(LinalgError::NotSquare {
                 context: "eigenvalues",
                 rows: self.rows,
                 cols: self.cols,
@@ -196,7 +214,7 @@ impl Matrix {
     }
 
     /// The largest eigenvalue modulus.
-    pub fn spectral_radius(&self) -> Result<f64, OptimError> {
+    pub fn spectral_radius(&self) -> Result<f64, LinalgError> {
         Ok(self
             .eigenvalues()?
             .iter()
@@ -290,7 +308,7 @@ impl Matrix {
 
     /// Eigenvalues of an upper Hessenberg matrix by Francis double-shift QR with deflation.
     /// Only the active diagonal block is transformed: eigenvalues are all that is wanted.
-    fn hessenberg_eigenvalues(mut self) -> Result<Vec<Complex>, OptimError> {
+    fn hessenberg_eigenvalues(mut self) -> Result<Vec<Complex>, LinalgError> {
         let n = self.rows;
         let mut eig = Vec::with_capacity(n);
         if n == 0 {
@@ -343,7 +361,7 @@ impl Matrix {
             total_iterations += 1;
             since_deflation += 1;
             if total_iterations > max_iterations {
-                return Err(OptimError::EigenNoConvergence {
+                return Err(LinalgError::EigenNoConvergence {
                     size: n,
                     iterations: total_iterations,
                 });
@@ -605,7 +623,7 @@ mod tests {
     #[test]
     fn random_matrices_satisfy_trace_identities() {
         // Σλ = tr A and Σλ² = tr A² (imaginary parts cancel), on seeded random matrices.
-        let mut rng = sysdyn_core::rng::SeededRng::new(9);
+        let mut rng = crate::rng::SeededRng::new(9);
         for n in [3, 5, 8, 13] {
             for _ in 0..5 {
                 let a = Matrix::from_row_major(n, n, rng.normals(n * n)).unwrap();
@@ -652,11 +670,14 @@ mod tests {
     #[test]
     fn bad_inputs_are_typed_errors() {
         let m = Matrix::zeros(2, 3);
-        assert!(matches!(m.eigenvalues(), Err(OptimError::NotSquare { .. })));
+        assert!(matches!(
+            m.eigenvalues(),
+            Err(LinalgError::NotSquare { .. })
+        ));
         let nan = Matrix::from_rows(&[[1.0, f64::NAN], [0.0, 1.0]]).unwrap();
         assert!(matches!(
             nan.eigenvalues(),
-            Err(OptimError::NonFinite { .. })
+            Err(LinalgError::NonFinite { .. })
         ));
         assert!(Matrix::from_rows(&[vec![1.0, 2.0], vec![3.0]]).is_err());
         assert!(Matrix::identity(2).mul_vec(&[1.0]).is_err());
