@@ -8,9 +8,13 @@
 //!
 //! # The example contract
 //!
-//! Each example is run from the repository root as
-//! `cargo run -p <name> --profile <profile> -- --out <out>/<name> [--quick] [--backend NAME]`
-//! and writes into its folder. Its `summary.json` is read for two conventional fields:
+//! All examples are built first by one `cargo build --profile <profile> -p <a> -p <b> …`, so
+//! the dependencies (burn above all) are compiled once, with one set of features for every
+//! example; building each with its own `cargo run -p` would resolve features per package and can
+//! compile burn again for each. Each example binary then runs from the repository root as
+//! `<binary> --out <out>/<name> [--quick] [--backend NAME]` and writes into its folder. If the
+//! joint build fails, each example falls back to its own `cargo run -p <name>`, so one broken
+//! example does not stop the others. Its `summary.json` is read for two conventional fields:
 //! `figures` (file names relative to the folder; `.png` files are embedded in the report, with
 //! the `.svg` of the same name linked) and `key_numbers` (a list of `{"name": …, "value": …}`).
 //! Without a `summary.json`, the PNG files in the folder are shown.
@@ -279,20 +283,106 @@ fn collect_results(dir: &Path, rel: &str) -> (Vec<String>, Vec<KeyNumber>, Optio
     (figures, key_numbers, summary["wall_s"].as_f64())
 }
 
-fn run_example(root: &Path, opts: &Options, package: &str, index: usize, total: usize) -> Outcome {
+/// Builds every example in one cargo invocation; returns the executable of each package (by
+/// manifest folder), or why the joint build failed.
+fn build_examples(
+    root: &Path,
+    opts: &Options,
+    packages: &[(PathBuf, String)],
+) -> Result<Vec<(PathBuf, PathBuf)>, String> {
+    let mut args: Vec<String> = vec![
+        "build".into(),
+        "--profile".into(),
+        opts.profile.clone(),
+        "--bins".into(),
+        "--message-format=json-render-diagnostics".into(),
+    ];
+    for (_, package) in packages {
+        args.push("-p".into());
+        args.push(package.clone());
+    }
+    eprintln!(
+        "[tour] building {} example(s) together: cargo {}",
+        packages.len(),
+        args.join(" ")
+    );
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    // Diagnostics and progress go to the terminal; the artifact messages come back on stdout.
+    let output = Command::new(cargo)
+        .args(&args)
+        .current_dir(root)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| format!("could not start cargo: {e}"))?;
+    if !output.status.success() {
+        return Err(format!("the joint build exited with {}", output.status));
+    }
+    let mut executables = Vec::new();
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        let Ok(message) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        if message["reason"] != "compiler-artifact" {
+            continue;
+        }
+        if let (Some(exe), Some(manifest)) = (
+            message["executable"].as_str(),
+            message["manifest_path"].as_str(),
+        ) {
+            let folder = Path::new(manifest)
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            executables.push((folder, PathBuf::from(exe)));
+        }
+    }
+    Ok(executables)
+}
+
+/// How one example is started: its built binary, or `cargo run` when there is none.
+fn example_command(
+    root: &Path,
+    opts: &Options,
+    package: &str,
+    executable: Option<&Path>,
+    example_args: &[String],
+) -> (Command, String) {
+    match executable {
+        Some(exe) => {
+            let mut command = Command::new(exe);
+            command.args(example_args).current_dir(root);
+            let shown = format!("{} {}", exe.display(), example_args.join(" "));
+            (command, shown)
+        }
+        None => {
+            let mut args: Vec<String> = vec![
+                "run".into(),
+                "-p".into(),
+                package.into(),
+                "--profile".into(),
+                opts.profile.clone(),
+                "--".into(),
+            ];
+            args.extend(example_args.iter().cloned());
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let mut command = Command::new(cargo);
+            command.args(&args).current_dir(root);
+            (command, format!("cargo {}", args.join(" ")))
+        }
+    }
+}
+
+fn run_example(
+    root: &Path,
+    opts: &Options,
+    package: &str,
+    executable: Option<&Path>,
+    (index, total): (usize, usize),
+) -> Outcome {
     let out_dir = opts.out.join(package);
     // A summary left by an earlier run must not pass for this run's.
     let _ = std::fs::remove_file(out_dir.join("summary.json"));
-    let mut args: Vec<String> = vec![
-        "run".into(),
-        "-p".into(),
-        package.into(),
-        "--profile".into(),
-        opts.profile.clone(),
-        "--".into(),
-        "--out".into(),
-        out_dir.display().to_string(),
-    ];
+    let mut args: Vec<String> = vec!["--out".into(), out_dir.display().to_string()];
     if opts.quick {
         args.push("--quick".into());
     }
@@ -300,18 +390,15 @@ fn run_example(root: &Path, opts: &Options, package: &str, index: usize, total: 
         args.push("--backend".into());
         args.push(backend.clone());
     }
-    eprintln!(
-        "[tour] ({index}/{total}) {package}: cargo {}",
-        args.join(" ")
-    );
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let (mut command, shown) = example_command(root, opts, package, executable, &args);
+    eprintln!("[tour] ({index}/{total}) {package}: {shown}");
     let start = Instant::now();
-    let status = Command::new(cargo).args(&args).current_dir(root).status();
+    let status = command.status();
     let wall_s = start.elapsed().as_secs_f64();
     let (status, reason) = match status {
         Ok(s) if s.success() => ("ok", None),
         Ok(s) => ("failed", Some(format!("exited with {s}"))),
-        Err(e) => ("failed", Some(format!("could not start cargo: {e}"))),
+        Err(e) => ("failed", Some(format!("could not start the example: {e}"))),
     };
     let (figures, key_numbers, example_wall_s) = if status == "ok" {
         collect_results(&out_dir, package)
@@ -440,13 +527,36 @@ pub fn run(args: &[String]) -> Result<(), String> {
         if opts.quick { ", quick" } else { "" },
         opts.out.display()
     );
+    let to_build: Vec<(PathBuf, String)> = members
+        .iter()
+        .filter(|(_, package)| found.iter().any(|c| c.package.as_ref() == Ok(package)))
+        .cloned()
+        .collect();
+    let executables = build_examples(&root, &opts, &to_build).unwrap_or_else(|why| {
+        eprintln!("[tour] {why}; building and running each example on its own instead");
+        Vec::new()
+    });
     let mut outcomes = Vec::new();
     let mut index = 0;
     for c in &found {
         match &c.package {
             Ok(package) => {
                 index += 1;
-                outcomes.push(run_example(&root, &opts, package, index, runnable));
+                let folder = to_build
+                    .iter()
+                    .find(|(_, p)| p == package)
+                    .map(|(folder, _)| folder);
+                let executable = executables
+                    .iter()
+                    .find(|(dir, _)| folder.is_some_and(|f| same_dir(dir, f)))
+                    .map(|(_, exe)| exe.as_path());
+                outcomes.push(run_example(
+                    &root,
+                    &opts,
+                    package,
+                    executable,
+                    (index, runnable),
+                ));
             }
             Err(reason) => {
                 eprintln!("[tour] skipping examples/{}: {reason}", c.folder);
