@@ -422,7 +422,8 @@ fn render_markdown(opts: &Options, outcomes: &[Outcome], total_s: f64) -> String
     let mut md = String::from("# sysdyn tour\n\n");
     let _ = writeln!(
         md,
-        "Every example under `examples/`, run with `--profile {}`{}{}. Total {:.1} s.\n",
+        "Every example under `examples/`, run with `--profile {}`{}{}. Total {:.1} s, the build of \
+         the examples included.\n",
         opts.profile,
         if opts.quick { " in `--quick` mode" } else { "" },
         opts.backend
@@ -431,7 +432,7 @@ fn render_markdown(opts: &Options, outcomes: &[Outcome], total_s: f64) -> String
             .unwrap_or_default(),
         total_s
     );
-    md.push_str("| example | status | wall time (build + run) |\n|---|---|---|\n");
+    md.push_str("| example | status | wall time |\n|---|---|---|\n");
     for o in outcomes {
         let _ = writeln!(
             md,
@@ -452,7 +453,7 @@ fn render_markdown(opts: &Options, outcomes: &[Outcome], total_s: f64) -> String
         if let Some(r) = &o.reason {
             let _ = write!(md, " ({r})");
         }
-        let _ = write!(md, ", {:.1} s with the build", o.wall_s);
+        let _ = write!(md, ", {:.1} s wall time", o.wall_s);
         if let Some(s) = o.example_wall_s {
             let _ = write!(md, ", {s:.1} s in the example");
         }
