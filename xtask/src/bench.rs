@@ -150,6 +150,15 @@ impl Protocol {
         min_calls: 3,
         budget: Duration::from_millis(20),
     };
+
+    /// The protocol of a `--quick` run or of a full one.
+    pub fn of_run(quick: bool) -> Protocol {
+        if quick {
+            Protocol::QUICK
+        } else {
+            Protocol::FULL
+        }
+    }
 }
 
 /// Median, min and max of the timed calls, in milliseconds.
@@ -249,29 +258,9 @@ impl Bench {
 
     /// Warms up, then times `call` until the protocol's minimum count and budget are both
     /// reached. Returns the timings and the last call's result.
-    pub fn time<T>(
-        &self,
-        mut call: impl FnMut() -> Result<T, String>,
-    ) -> Result<(Timing, T), String> {
-        let Protocol {
-            warmup_calls,
-            min_calls,
-            budget,
-        } = self.protocol;
-        let mut last = None;
-        for _ in 0..warmup_calls {
-            last = Some(call()?);
-        }
-        let mut samples_ms = Vec::new();
-        let started = Instant::now();
-        while samples_ms.len() < min_calls.max(1) || started.elapsed() < budget {
-            let t = Instant::now();
-            let out = call()?;
-            samples_ms.push(t.elapsed().as_secs_f64() * 1e3);
-            last = Some(out);
-        }
-        let last = last.expect("at least one timed call ran");
-        Ok((Timing::from_samples(samples_ms), last))
+    pub fn time<T>(&self, call: impl FnMut() -> Result<T, String>) -> Result<(Timing, T), String> {
+        let (samples, last) = time_calls(self.protocol, call)?.into_samples_and_last();
+        Ok((Timing::from_samples(samples), last))
     }
 
     /// Records a measurement and prints it as one line.
@@ -339,6 +328,102 @@ impl Bench {
         self.note(format!("FAILED {what}: {failure}"));
     }
 }
+
+/// What [`time_calls`] measured.
+pub struct Timed<T> {
+    /// Timed calls, ms.
+    pub samples: Vec<f64>,
+    /// The first call's result (a warm-up call): a training run's first loss, say.
+    pub first: T,
+    /// The last call's result, when there was more than one call.
+    pub last: Option<T>,
+    /// Calls made, warm-up included.
+    pub calls: usize,
+    /// Growth of the peak resident set over all calls, MiB; `None` where `/proc` does not give
+    /// it. Host memory: tensors on a GPU do not show here.
+    pub peak_rss_growth_mib: Option<f64>,
+}
+
+impl<T> Timed<T> {
+    /// The last call's result.
+    pub fn last(&self) -> &T {
+        self.last.as_ref().unwrap_or(&self.first)
+    }
+
+    /// The timed samples (ms) and the last call's result.
+    pub fn into_samples_and_last(self) -> (Vec<f64>, T) {
+        (self.samples, self.last.unwrap_or(self.first))
+    }
+}
+
+/// The protocol's warm-up calls, then timed calls of `call` until its minimum count and budget
+/// are both reached; keeps the first and last results and the peak memory growth.
+pub fn time_calls<T>(
+    protocol: Protocol,
+    mut call: impl FnMut() -> Result<T, String>,
+) -> Result<Timed<T>, String> {
+    release_free_memory();
+    let before = rss_mib().map(|(rss, _)| rss);
+    let peak_reset = reset_peak_rss();
+    let first = call()?;
+    let mut last = None;
+    let mut calls = 1;
+    for _ in 1..protocol.warmup_calls {
+        last = Some(call()?);
+        calls += 1;
+    }
+    let mut samples = Vec::new();
+    let started = Instant::now();
+    while samples.len() < protocol.min_calls.max(1) || started.elapsed() < protocol.budget {
+        let t = Instant::now();
+        let out = call()?;
+        samples.push(t.elapsed().as_secs_f64() * 1e3);
+        last = Some(out);
+        calls += 1;
+    }
+    let peak = rss_mib().map(|(_, peak)| peak);
+    let peak_rss_growth_mib = match (before, peak, peak_reset) {
+        (Some(before), Some(peak), true) => Some(peak - before),
+        _ => None,
+    };
+    Ok(Timed {
+        samples,
+        first,
+        last,
+        calls,
+        peak_rss_growth_mib,
+    })
+}
+
+/// Resident-set figures of this process from `/proc/self/status`, in MiB: `(VmRSS, VmHWM)`.
+pub fn rss_mib() -> Option<(f64, f64)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let field = |key: &str| -> Option<f64> {
+        let line = status.lines().find(|l| l.starts_with(key))?;
+        let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kib / 1024.0)
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
+}
+
+/// Resets the peak resident set (`VmHWM`) to the current one (Linux 4.0+).
+pub fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+pub fn release_free_memory() {
+    unsafe extern "C" {
+        fn malloc_trim(pad: usize) -> i32;
+    }
+    // SAFETY: glibc's malloc_trim only returns free heap pages to the system.
+    unsafe {
+        malloc_trim(0);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+pub fn release_free_memory() {}
 
 /// A device for `backend` at `precision`.
 pub fn device(backend: Backend, precision: Precision) -> Result<SysDevice, String> {
@@ -509,11 +594,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
 
     let mut bench = Bench {
-        protocol: if opts.quick {
-            Protocol::QUICK
-        } else {
-            Protocol::FULL
-        },
+        protocol: Protocol::of_run(opts.quick),
         quick: opts.quick,
         backends: opts.backends.clone(),
         implementation_filter: opts.implementation_filter.clone(),

@@ -37,7 +37,7 @@ use sysdyn_solvers::methods::{DOPRI5, RK4};
 use sysdyn_solvers::{SolveConfig, tableau::ButcherTableau};
 
 use super::npz::{Array, load_fixture};
-use super::{Bench, Protocol};
+use super::{Bench, Timed, release_free_memory, reset_peak_rss, rss_mib, time_calls};
 
 /// One measurement: implementation, metric, timed samples (ms), extra fields.
 pub type Measurement = (String, String, Vec<f64>, Value);
@@ -47,49 +47,6 @@ const W2_FIRST_LOSS: f64 = 1.75416;
 /// First loss of W6 with the fixture weights (WORKLOADS.md).
 const W6_FIRST_LOSS: f64 = 2.5774658;
 const LEARNING_RATE: f64 = 1e-3;
-
-/// What [`time`] measured.
-struct Timed<T> {
-    /// Timed calls, ms.
-    samples: Vec<f64>,
-    /// Every call's result, warm-up first.
-    results: Vec<T>,
-    /// Growth of the peak resident set over all calls (warm-up included), MiB; `None` where
-    /// `/proc` does not give it. Host memory: tensors on a GPU do not show here.
-    peak_rss_growth_mib: Option<f64>,
-}
-
-/// Warms up, then times `call` like [`super::Bench::time`], but keeps every call's result
-/// (the first call's loss is the one WORKLOADS.md gives) and the peak memory growth.
-fn time<T>(
-    protocol: Protocol,
-    mut call: impl FnMut() -> Result<T, String>,
-) -> Result<Timed<T>, String> {
-    release_free_memory();
-    let before = rss_mib().map(|(rss, _)| rss);
-    let peak_reset = reset_peak_rss();
-    let mut results = Vec::new();
-    for _ in 0..protocol.warmup_calls {
-        results.push(call()?);
-    }
-    let mut samples = Vec::new();
-    let started = Instant::now();
-    while samples.len() < protocol.min_calls.max(1) || started.elapsed() < protocol.budget {
-        let t = Instant::now();
-        results.push(call()?);
-        samples.push(t.elapsed().as_secs_f64() * 1e3);
-    }
-    let peak = rss_mib().map(|(_, peak)| peak);
-    let peak_rss_growth_mib = match (before, peak, peak_reset) {
-        (Some(before), Some(peak), true) => Some(peak - before),
-        _ => None,
-    };
-    Ok(Timed {
-        samples,
-        results,
-        peak_rss_growth_mib,
-    })
-}
 
 /// The selected backends in f32 with autodiff, as W2 and W6 run; a backend that cannot start
 /// is a failed row rather than a silent gap.
@@ -208,8 +165,8 @@ fn training_row(
     method: &str,
     timed: Timed<StepResult>,
 ) -> Measurement {
-    let first = timed.results.first().map_or(f64::NAN, |r| r.loss);
-    let last = timed.results.last();
+    let first = timed.first.loss;
+    let last = Some(timed.last());
     let extra = json!({
         "workload": workload,
         "device": device.spec().to_string(),
@@ -220,7 +177,7 @@ fn training_row(
         "reference_first_loss": reference_first_loss,
         "first_loss_rel_error": ((first - reference_first_loss) / reference_first_loss).abs(),
         "last_loss": last.map(|r| r.loss),
-        "steps_trained": timed.results.len(),
+        "steps_trained": timed.calls,
         "peak_rss_growth_mib": timed.peak_rss_growth_mib,
     });
     (
@@ -278,7 +235,7 @@ pub(crate) fn w2(bench: &Bench, out: &mut Vec<Measurement>) -> Result<(), String
             let field = MlpField::autonomous(fixture_mlp(&device, &arrays, 3)?);
             let mut node = NeuralOde::new(field, method, config).with_sensitivity(sensitivity);
             let mut optimizer = adam();
-            match time(bench.protocol, || {
+            match time_calls(bench.protocol, || {
                 w2_step(&mut node, &mut optimizer, &x0, &target)
             }) {
                 Ok(timed) => out.push(training_row(
@@ -309,36 +266,6 @@ impl ModuleMapper for BalancedCheckpointing {
         param.map(balanced)
     }
 }
-
-/// Resident-set figures of this process from `/proc/self/status`, in MiB: `(VmRSS, VmHWM)`.
-fn rss_mib() -> Option<(f64, f64)> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let field = |key: &str| -> Option<f64> {
-        let line = status.lines().find(|l| l.starts_with(key))?;
-        let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-        Some(kib / 1024.0)
-    };
-    Some((field("VmRSS:")?, field("VmHWM:")?))
-}
-
-/// Resets the peak resident set (`VmHWM`) to the current one (Linux 4.0+).
-fn reset_peak_rss() -> bool {
-    std::fs::write("/proc/self/clear_refs", "5").is_ok()
-}
-
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn release_free_memory() {
-    unsafe extern "C" {
-        fn malloc_trim(pad: usize) -> i32;
-    }
-    // SAFETY: glibc's malloc_trim only returns free heap pages to the system.
-    unsafe {
-        malloc_trim(0);
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn release_free_memory() {}
 
 /// Peak resident-set growth of one W2 training step at 20, 200 (and 2000) RK4 steps, per
 /// gradient method, on flex.
@@ -466,7 +393,7 @@ pub(crate) fn w6(bench: &Bench, out: &mut Vec<Measurement>) -> Result<(), String
                     nfe_backward: grads.nfe_backward,
                 })
             };
-            match time(bench.protocol, step) {
+            match time_calls(bench.protocol, step) {
                 Ok(timed) => out.push(training_row(
                     "W6",
                     W6_FIRST_LOSS,

@@ -17,8 +17,6 @@
 //! timing like the bench protocol (3 untimed calls, then at least 10 timed calls and 2 s; quick:
 //! 1, 3 and 20 ms); [`super::stiff_sde`] files them under the bench's workloads.
 
-use std::time::{Duration, Instant};
-
 use serde_json::{Value, json};
 use sysdyn_core::State;
 use sysdyn_core::burn::tensor::Tensor;
@@ -28,10 +26,12 @@ use sysdyn_solvers::implicit::{ESDIRK4, TRBDF2};
 use sysdyn_solvers::jacobian::WithJacobian;
 use sysdyn_solvers::linalg::Matrix;
 use sysdyn_solvers::sde::{
-    EulerMaruyama, Milstein, Noise, ReversibleHeun, Sde, SdeConfig, solve_sde,
+    EulerMaruyama, Milstein, Noise, ReversibleHeun, Sde, SdeConfig, SdeMethod, SdeTerms, solve_sde,
 };
 use sysdyn_solvers::{SolveConfig, solve};
 use sysdyn_testing::problems::{GeometricBrownianMotion, Robertson};
+
+use super::{Protocol, time_calls};
 
 /// One measurement: implementation, metric, timed samples (ms), extra fields.
 pub type Measurement = (String, String, Vec<f64>, Value);
@@ -45,28 +45,43 @@ const SDE_STEPS: usize = 1000;
 const BROWNIAN_DEPTH: u32 = 10;
 const SEED: u64 = 2024;
 
-/// Warms up, then times `call` until both the minimum count and the budget are reached.
-fn time<T>(
-    quick: bool,
-    mut call: impl FnMut() -> Result<T, String>,
-) -> Result<(Vec<f64>, T), String> {
-    let (warmup, min_calls, budget) = if quick {
-        (1, 3, Duration::from_millis(20))
-    } else {
-        (3, 10, Duration::from_secs(2))
-    };
-    let mut last = None;
-    for _ in 0..warmup {
-        last = Some(call()?);
-    }
-    let mut samples = Vec::new();
-    let started = Instant::now();
-    while samples.len() < min_calls || started.elapsed() < budget {
-        let t = Instant::now();
-        last = Some(call()?);
-        samples.push(t.elapsed().as_secs_f64() * 1e3);
-    }
-    Ok((samples, last.expect("at least one call ran")))
+/// The bench protocol's timing of `call` (quick or full): the samples and the last result.
+fn time<T>(quick: bool, call: impl FnMut() -> Result<T, String>) -> Result<(Vec<f64>, T), String> {
+    Ok(time_calls(Protocol::of_run(quick), call)?.into_samples_and_last())
+}
+
+/// Times GBM solves of the plain `Vec<f64>` paths with `method` on the terms `make_terms`
+/// builds, each from a fresh Brownian tree: a `time_per_solve` row `sysdyn-f64-<name>`.
+fn plain_gbm_row<T, M>(
+    (quick, config, y0): (bool, &SdeConfig, &Vec<f64>),
+    make_terms: impl Fn() -> T,
+    method: &M,
+    name: &str,
+    label: &str,
+) -> Result<Measurement, String>
+where
+    T: SdeTerms<Vec<f64>>,
+    M: SdeMethod<Vec<f64>>,
+{
+    let (samples, finals) = time(quick, || {
+        let mut w = tree()?;
+        let sol = solve_sde(
+            &mut make_terms(),
+            method,
+            (0.0, 1.0),
+            y0.clone(),
+            &mut w,
+            config,
+        )
+        .map_err(|e| e.to_string())?;
+        Ok(sol.last().clone())
+    })?;
+    Ok((
+        format!("sysdyn-f64-{name}"),
+        "time_per_solve".into(),
+        samples,
+        gbm_extra(&finals, label, "f64"),
+    ))
 }
 
 fn max_relative_error(y: &[f64]) -> f64 {
@@ -224,6 +239,7 @@ pub fn gbm(quick: bool, out: &mut Vec<Measurement>) -> Result<(), String> {
         }),
     ));
 
+    // Plain `Vec<f64>` paths, Itô (Euler–Maruyama, Milstein) and Stratonovich (reversible Heun).
     let ito = || {
         Sde::ito(
             Noise::Diagonal,
@@ -231,46 +247,8 @@ pub fn gbm(quick: bool, out: &mut Vec<Measurement>) -> Result<(), String> {
             |_t: f64, y: &Vec<f64>| y.iter().map(|v| GBM.sigma * v).collect::<Vec<f64>>(),
         )
     };
-    let (samples, finals) = time(quick, || {
-        let mut w = tree()?;
-        let sol = solve_sde(
-            &mut ito(),
-            &EulerMaruyama,
-            (0.0, 1.0),
-            y0.clone(),
-            &mut w,
-            &config,
-        )
-        .map_err(|e| e.to_string())?;
-        Ok(sol.last().clone())
-    })?;
-    out.push((
-        "sysdyn-f64-euler-maruyama".into(),
-        "time_per_solve".into(),
-        samples,
-        gbm_extra(&finals, "euler_maruyama", "f64"),
-    ));
-    let (samples, finals) = time(quick, || {
-        let mut w = tree()?;
-        let sol = solve_sde(
-            &mut ito(),
-            &Milstein,
-            (0.0, 1.0),
-            y0.clone(),
-            &mut w,
-            &config,
-        )
-        .map_err(|e| e.to_string())?;
-        Ok(sol.last().clone())
-    })?;
-    out.push((
-        "sysdyn-f64-milstein".into(),
-        "time_per_solve".into(),
-        samples,
-        gbm_extra(&finals, "milstein (derivative-free)", "f64"),
-    ));
-    let (samples, finals) = time(quick, || {
-        let mut terms = Sde::stratonovich(
+    let stratonovich = || {
+        Sde::stratonovich(
             Noise::Diagonal,
             |_t: f64, y: &Vec<f64>| {
                 y.iter()
@@ -278,25 +256,30 @@ pub fn gbm(quick: bool, out: &mut Vec<Measurement>) -> Result<(), String> {
                     .collect::<Vec<f64>>()
             },
             |_t: f64, y: &Vec<f64>| y.iter().map(|v| GBM.sigma * v).collect::<Vec<f64>>(),
-        );
-        let mut w = tree()?;
-        let sol = solve_sde(
-            &mut terms,
-            &ReversibleHeun,
-            (0.0, 1.0),
-            y0.clone(),
-            &mut w,
-            &config,
         )
-        .map_err(|e| e.to_string())?;
-        Ok(sol.last().clone())
-    })?;
-    out.push((
-        "sysdyn-f64-reversible-heun".into(),
-        "time_per_solve".into(),
-        samples,
-        gbm_extra(&finals, "reversible_heun", "f64"),
-    ));
+    };
+    let plain = (quick, &config, &y0);
+    out.push(plain_gbm_row(
+        plain,
+        ito,
+        &EulerMaruyama,
+        "euler-maruyama",
+        "euler_maruyama",
+    )?);
+    out.push(plain_gbm_row(
+        plain,
+        ito,
+        &Milstein,
+        "milstein",
+        "milstein (derivative-free)",
+    )?);
+    out.push(plain_gbm_row(
+        plain,
+        stratonovich,
+        &ReversibleHeun,
+        "reversible-heun",
+        "reversible_heun",
+    )?);
 
     // Euler–Maruyama on f32 tensors of shape [1024] on every compiled backend: the increments
     // are drawn on the host and uploaded once per step, so every backend follows the same path.

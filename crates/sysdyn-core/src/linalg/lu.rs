@@ -64,14 +64,10 @@ impl LuFactors {
         self.n
     }
 
-    /// Solves `A x = b`, overwriting `b` with `x`.
-    pub fn solve_in_place(&self, b: &mut [f64]) {
+    /// Solves `A x = b`, overwriting `b` with `x`; `b` must have `n` entries.
+    pub fn solve_in_place(&self, b: &mut [f64]) -> Result<(), LinalgError> {
         let n = self.n;
-        assert_eq!(
-            b.len(),
-            n,
-            "LuFactors::solve_in_place: right-hand side length"
-        );
+        super::same_len("right-hand side of an LU solve", n, b.len())?;
         let mut x: Vec<f64> = self.pivots.iter().map(|&p| b[p]).collect();
         for i in 0..n {
             let row = &self.lu[i * n..i * n + i];
@@ -84,6 +80,7 @@ impl LuFactors {
             x[i] = (x[i] - s) / self.lu[i * n + i];
         }
         b.copy_from_slice(&x);
+        Ok(())
     }
 }
 
@@ -97,7 +94,7 @@ mod tests {
         let a = Matrix::from_rows(&[[0.0, 2.0, 1.0], [1.0, 1.0, 0.0], [3.0, 0.0, 1.0]]).unwrap();
         let x_true = [1.0, -2.0, 3.0];
         let mut b = a.mul_vec(&x_true).unwrap();
-        LuFactors::new(&a).unwrap().solve_in_place(&mut b);
+        LuFactors::new(&a).unwrap().solve_in_place(&mut b).unwrap();
         for (x, t) in b.iter().zip(x_true) {
             assert!((x - t).abs() < 1e-14, "{b:?}");
         }
@@ -117,6 +114,11 @@ mod tests {
             LuFactors::new(&Matrix::zeros(2, 3)),
             Err(LinalgError::NotSquare { .. })
         ));
+        let lu = LuFactors::new(&Matrix::identity(2)).unwrap();
+        assert!(matches!(
+            lu.solve_in_place(&mut [1.0, 2.0, 3.0]),
+            Err(LinalgError::DimensionMismatch { .. })
+        ));
     }
 
     #[test]
@@ -131,7 +133,7 @@ mod tests {
         }
         let x_true: Vec<f64> = (0..n).map(|i| (i as f64 + 1.0).sqrt()).collect();
         let mut b = a.mul_vec(&x_true).unwrap();
-        LuFactors::new(&a).unwrap().solve_in_place(&mut b);
+        LuFactors::new(&a).unwrap().solve_in_place(&mut b).unwrap();
         for (x, t) in b.iter().zip(&x_true) {
             assert!((x - t).abs() < 1e-7 * t, "{x} vs {t}");
         }

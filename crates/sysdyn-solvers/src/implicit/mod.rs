@@ -319,8 +319,11 @@ impl Dirk {
                 let fz = f.eval(ti, &y.with_components(&z)).to_f64_vec();
                 // Residual of Y - hγ f(Y) = rhs, solved for the correction Δ.
                 let mut delta: Vec<f64> = (0..n).map(|k| rhs[k] + hg * fz[k] - z[k]).collect();
-                lu.solve_in_place(&mut delta);
-                let norm = rms_scaled(&delta, scale);
+                // (The sizes agree by construction; a refusal counts as a failed iteration.)
+                let norm = match lu.solve_in_place(&mut delta) {
+                    Ok(()) => rms_scaled(&delta, scale),
+                    Err(_) => f64::NAN,
+                };
                 if !norm.is_finite() {
                     break;
                 }
@@ -473,11 +476,16 @@ impl<S: State> OdeMethod<S> for Dirk {
                 }
                 // Filter: stiff components of the estimate are damped as the method damps them.
                 let lu = &ws.lu.as_ref().expect("factorised in this attempt").0;
-                lu.solve_in_place(&mut err);
+                // (The sizes agree by construction; a refusal rejects the step.)
+                let filtered = lu.solve_in_place(&mut err).is_ok();
                 let scale: Vec<f64> = (0..n)
                     .map(|i| atol[i] + rtol[i] * y_host[i].abs().max(ws.y1[i].abs()))
                     .collect();
-                Some(rms_scaled(&err, &scale))
+                Some(if filtered {
+                    rms_scaled(&err, &scale)
+                } else {
+                    f64::INFINITY
+                })
             }
             _ => None,
         };
