@@ -39,8 +39,14 @@ fi
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
+step "one set of dependency features for every build (burn compiled once per profile)"
+bash scripts/check-features.sh
+
 step "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets -- -D warnings
+
+step "API documentation (cargo doc, warnings are errors: broken links, missing docs)"
+RUSTDOCFLAGS="${RUSTDOCFLAGS:-} -D warnings" cargo doc --workspace --no-deps -q
 
 step "cargo test (unit, integration and doc tests; backends: ${SYSDYN_TEST_BACKENDS:-all compiled})"
 cargo test --workspace
