@@ -46,6 +46,39 @@ impl PidController {
         }
     }
 
+    /// Checks that the controller can shrink a rejected step and keep an accepted one from
+    /// collapsing: finite coefficients, `0 < safety <= 1` and `0 < factor_min < 1 <= factor_max`
+    /// (`factor_max` may be infinite). The message names the offending field.
+    pub fn validate(&self) -> Result<(), String> {
+        for (name, value) in [
+            ("pcoeff", self.pcoeff),
+            ("icoeff", self.icoeff),
+            ("dcoeff", self.dcoeff),
+        ] {
+            if !value.is_finite() {
+                return Err(format!(
+                    "the controller's {name} must be finite, got {value}"
+                ));
+            }
+        }
+        if !(self.safety > 0.0 && self.safety <= 1.0) {
+            return Err(format!(
+                "the controller's safety factor must be in (0, 1], got {}",
+                self.safety
+            ));
+        }
+        // A rejected step must shrink (factor_min < 1) without reaching zero, and an accepted one
+        // must be allowed to keep its size (factor_max >= 1).
+        if !(self.factor_min > 0.0 && self.factor_min < 1.0 && self.factor_max >= 1.0) {
+            return Err(format!(
+                "the controller's step factors need 0 < factor_min < 1 <= factor_max, got \
+                 factor_min = {}, factor_max = {}",
+                self.factor_min, self.factor_max
+            ));
+        }
+        Ok(())
+    }
+
     /// Factor for the next step after an accepted step with error `norm`, given the two previous
     /// accepted norms. `k` is the error order plus one.
     pub fn accept_factor(&self, k: f64, norm: f64, prev: f64, prev_prev: f64) -> f64 {
@@ -70,7 +103,10 @@ impl PidController {
     /// Factor after a rejected step with error `norm` (> 1, or NaN for an overflowed state).
     pub fn reject_factor(&self, k: f64, norm: f64) -> f64 {
         if norm.is_finite() {
-            (self.safety * norm.powf(-1.0 / k)).clamp(self.factor_min, 0.9)
+            // Not `clamp(factor_min, 0.9)`: a valid factor_min above 0.9 would make it panic.
+            (self.safety * norm.powf(-1.0 / k))
+                .min(0.9)
+                .max(self.factor_min)
         } else {
             // The state overflowed: back off hard.
             self.factor_min.min(0.25)

@@ -34,6 +34,46 @@ pub enum SolveError {
     /// A step-size option is invalid (non-positive fixed step, min above max, ...).
     #[error("invalid step-size option: {0}")]
     InvalidStepOption(String),
+    /// The first step given to an adaptive solve is not a finite positive size.
+    #[error(
+        "invalid first step {first_step}: the first step is a size, a finite positive number; \
+         the direction of integration comes from the time span, forward or backward{}",
+        if first_step.is_finite() && *first_step != 0.0 {
+            format!(", so write `first_step({})`", first_step.abs())
+        } else {
+            String::new()
+        }
+    )]
+    InvalidFirstStep {
+        /// The first step that was given.
+        first_step: f64,
+    },
+    /// A step size (fixed, first or largest allowed) is too small for f64 time to resolve at the
+    /// times it would be taken: `t + step` would round back to about `t`.
+    #[error(
+        "{what} {step:e} is too small to move time at t = {t}: f64 time there resolves steps of \
+         {min_step:e} and above (16 machine epsilons of |t|); use a larger step, or measure time \
+         from an origin inside the span (e.g. t - {t}) so that small steps become representable"
+    )]
+    StepBelowTimeResolution {
+        /// Which step option: "the fixed step", "the first step" or "the largest step (max_step)".
+        what: &'static str,
+        /// Its value.
+        step: f64,
+        /// The time at which it is too small.
+        t: f64,
+        /// The smallest step f64 time resolves there.
+        min_step: f64,
+    },
+    /// The initial state has no components, so there is nothing to integrate.
+    #[error(
+        "the initial state has no components (shape {shape:?}); give a state with at least one \
+         component"
+    )]
+    EmptyState {
+        /// The shape of the state.
+        shape: Vec<usize>,
+    },
     /// An adaptive solve was asked of a method without an error estimate.
     #[error(
         "method `{method}` has no embedded error estimate, so it cannot adapt its step; use a \
@@ -57,8 +97,9 @@ pub enum SolveError {
         /// The step that produced it (`None` for the initial state).
         step: Option<f64>,
     },
-    /// The step size fell below what f64 time can resolve: the solution is probably blowing up or
-    /// has a singularity near `t`.
+    /// The step size fell below what f64 time can resolve at `t` (16 machine epsilons of `|t|`,
+    /// or the `min_step` option if larger): the solution is probably blowing up or has a
+    /// singularity near `t`.
     #[error(
         "step size underflow at t = {t}: step {h:e} is below the minimum {h_min:e} (last error \
          norm {error_norm:e}); the solution may blow up or be singular near t = {t}, or the \

@@ -253,9 +253,14 @@ impl<S: State> StepObserver<S> for EventWatcher<'_, '_, S> {
                     let condition = &mut event.condition;
                     let mut phi = |tau: f64| condition(tau, &dense(tau));
                     let root = locate_root(a, ga, b, gb, &mut phi);
-                    // The crossing an event was just handled at, seen again from its far side.
+                    // The crossing an event was just handled at, seen again from its far side:
+                    // within a few location tolerances (4 ε of the bracket's times, see
+                    // `locate_root`) of it. The window scales with that time and the step, not
+                    // with a fixed unit of time: on a femtosecond time scale a window of 64 ε
+                    // seconds would swallow every later crossing.
                     let repeat = self.last_time[i].is_some_and(|last| {
-                        (root - last).abs() <= 64.0 * f64::EPSILON * last.abs().max(1.0)
+                        (root - last).abs()
+                            <= 64.0 * f64::EPSILON * last.abs().max((t_new - t).abs())
                     });
                     if !repeat {
                         if first.is_none_or(|(_, earliest)| (root - earliest) * (t_new - t) < 0.0) {

@@ -15,6 +15,21 @@
 //! - [`symplectic`]: Verlet and Yoshida splitting methods for separable Hamiltonian systems.
 //! - [`sde`]: Itô and Stratonovich SDEs (Euler–Maruyama, Milstein, stochastic and reversible
 //!   Heun) driven by a reproducible [`brownian`] motion.
+//!
+//! A first use: the exponential decay `y' = -y` with adaptive Tsitouras 5(4), against its exact
+//! solution.
+//!
+//! ```
+//! use sysdyn_solvers::{SolveConfig, methods::TSIT5, solve};
+//!
+//! let mut decay = |_t: f64, y: &f64| -y;
+//! let config = SolveConfig::adaptive(1e-10, 1e-12);
+//! let solution = solve(&mut decay, &TSIT5, (0.0, 2.0), 1.0, &config)?;
+//! assert!((solution.last() - (-2.0f64).exp()).abs() < 1e-8);
+//! # Ok::<(), sysdyn_solvers::SolveError>(())
+//! ```
+
+#![warn(missing_docs)]
 
 pub mod brownian;
 pub mod controller;

@@ -1,6 +1,6 @@
 //! What a solver method must provide to the integration loop.
 //!
-//! The loop in [`crate::solve`] owns time, step size, output and failure handling; a method owns
+//! The loop in [`crate::solve()`] owns time, step size, output and failure handling; a method owns
 //! one step: it attempts a step of size `h`, measures its error, and can evaluate the accepted
 //! step's continuous extension. Explicit Runge–Kutta tableaux implement it in
 //! [`crate::explicit_rk`]; implicit and symplectic methods plug in the same way.

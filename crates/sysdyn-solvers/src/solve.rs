@@ -41,9 +41,11 @@ pub struct Adaptive<S> {
     pub tol: Tolerance<S>,
     /// The controller.
     pub controller: PidController,
-    /// First step size; `None` selects it automatically (Hairer's algorithm).
+    /// Size of the first step (finite and positive; the direction comes from the time span);
+    /// `None` selects it automatically (Hairer's algorithm).
     pub first_step: Option<f64>,
-    /// Smallest step size allowed (0 means: what f64 time can resolve).
+    /// Smallest step size allowed. Whatever this says, no step is smaller than what f64 time
+    /// resolves at the current time, [`time_resolution`]`(t)` (0 means: that alone).
     pub min_step: f64,
     /// Largest step size allowed.
     pub max_step: f64,
@@ -105,7 +107,8 @@ impl<S> SolveConfig<S> {
         self
     }
 
-    /// Sets the first step (adaptive only).
+    /// Sets the size of the first step (adaptive only): finite and positive, whichever way the
+    /// time span runs (anything else is [`SolveError::InvalidFirstStep`]).
     pub fn first_step(mut self, h: f64) -> Self {
         if let StepSize::Adaptive(a) = &mut self.step {
             a.first_step = Some(h);
@@ -165,6 +168,104 @@ impl<S> Solution<S> {
     pub fn last(&self) -> &S {
         self.ys.last().expect("a solution holds at least one state")
     }
+}
+
+/// The smallest step size that moves time meaningfully at `t`: 16 machine epsilons of `|t|`
+/// (between 8 and 16 units in the last place of `t`; Hairer's codes stop at 10 ε |t| and scipy
+/// at 10 ulps), and never below the smallest normal `f64`, so that near `t = 0` a step cannot
+/// shrink to zero.
+///
+/// It follows the time reached, not the end of the span: a long span must not forbid the small
+/// steps a stiff transient needs at its start.
+pub fn time_resolution(t: f64) -> f64 {
+    (16.0 * f64::EPSILON * t.abs()).max(f64::MIN_POSITIVE)
+}
+
+/// The end of the span where f64 time is coarsest (the larger `|t|`): a step size used all
+/// along the span must be resolvable there.
+pub(crate) fn coarsest_time(t0: f64, t1: f64) -> f64 {
+    if t0.abs() >= t1.abs() { t0 } else { t1 }
+}
+
+/// Checks a fixed step: positive and finite, and large enough to move time everywhere in the
+/// span (a step that fits the span in one go is always fine).
+pub(crate) fn check_fixed_step(dt: f64, t0: f64, t1: f64) -> Result<(), SolveError> {
+    if !(dt.is_finite() && dt > 0.0) {
+        return Err(SolveError::InvalidStepOption(format!(
+            "the fixed step must be positive and finite, got {dt}"
+        )));
+    }
+    let t = coarsest_time(t0, t1);
+    let min_step = time_resolution(t);
+    if dt < min_step && dt < (t1 - t0).abs() {
+        return Err(SolveError::StepBelowTimeResolution {
+            what: "the fixed step",
+            step: dt,
+            t,
+            min_step,
+        });
+    }
+    Ok(())
+}
+
+/// Checks the initial state: not empty, every component finite.
+pub(crate) fn check_initial_state<S: State>(t0: f64, y0: &S) -> Result<(), SolveError> {
+    if y0.num_components() == 0 {
+        return Err(SolveError::EmptyState { shape: y0.shape() });
+    }
+    if let Some(component) = y0.first_non_finite() {
+        return Err(SolveError::NonFiniteState {
+            t: t0,
+            component,
+            step: None,
+        });
+    }
+    Ok(())
+}
+
+/// Checks the options of an adaptive solve over `(t0, t1)` from `y0`.
+fn check_adaptive<S: State>(
+    a: &Adaptive<S>,
+    (t0, t1): (f64, f64),
+    y0: &S,
+) -> Result<(), SolveError> {
+    a.tol.validate(y0)?;
+    a.controller
+        .validate()
+        .map_err(SolveError::InvalidStepOption)?;
+    if !(a.min_step >= 0.0 && a.max_step > 0.0 && a.min_step <= a.max_step) {
+        return Err(SolveError::InvalidStepOption(format!(
+            "step bounds need 0 <= min_step <= max_step and max_step > 0, got [{}, {}]",
+            a.min_step, a.max_step
+        )));
+    }
+    let span = (t1 - t0).abs();
+    // Steps near the coarse end of the span cannot be smaller than time resolves there.
+    let t_far = coarsest_time(t0, t1);
+    if a.max_step < time_resolution(t_far) && a.max_step < span {
+        return Err(SolveError::StepBelowTimeResolution {
+            what: "the largest step (max_step)",
+            step: a.max_step,
+            t: t_far,
+            min_step: time_resolution(t_far),
+        });
+    }
+    if let Some(h) = a.first_step {
+        if !(h.is_finite() && h > 0.0) {
+            return Err(SolveError::InvalidFirstStep { first_step: h });
+        }
+        // The step actually taken first; one that covers the whole span is always fine.
+        let first = h.clamp(a.min_step, a.max_step).min(span);
+        if first < time_resolution(t0) && first < span {
+            return Err(SolveError::StepBelowTimeResolution {
+                what: "the first step",
+                step: h,
+                t: t0,
+                min_step: time_resolution(t0),
+            });
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn validate_times(save_at: &SaveAt, t0: f64, t1: f64) -> Result<(), SolveError> {
@@ -362,46 +463,21 @@ where
         return Err(SolveError::InvalidTimeSpan { t0, t1 });
     }
     validate_times(&config.save_at, t0, t1)?;
-    if let Some(component) = y0.first_non_finite() {
-        return Err(SolveError::NonFiniteState {
-            t: t0,
-            component,
-            step: None,
-        });
-    }
+    check_initial_state(t0, &y0)?;
     if config.max_steps == 0 {
         return Err(SolveError::InvalidStepOption(
             "max_steps must be at least 1".into(),
         ));
     }
     match &config.step {
-        StepSize::Fixed(dt) => {
-            if !(dt.is_finite() && *dt > 0.0) {
-                return Err(SolveError::InvalidStepOption(format!(
-                    "the fixed step must be positive and finite, got {dt}"
-                )));
-            }
-        }
+        StepSize::Fixed(dt) => check_fixed_step(*dt, t0, t1)?,
         StepSize::Adaptive(a) => {
-            a.tol.validate(&y0)?;
             if method.error_order().is_none() {
                 return Err(SolveError::NotAdaptive {
                     method: method.name(),
                 });
             }
-            if !(a.min_step >= 0.0 && a.max_step > 0.0 && a.min_step <= a.max_step) {
-                return Err(SolveError::InvalidStepOption(format!(
-                    "step bounds need 0 <= min_step <= max_step and max_step > 0, got [{}, {}]",
-                    a.min_step, a.max_step
-                )));
-            }
-            if let Some(h) = a.first_step
-                && !(h.is_finite() && h != 0.0)
-            {
-                return Err(SolveError::InvalidStepOption(format!(
-                    "the first step must be finite and non-zero, got {h}"
-                )));
-            }
+            check_adaptive(a, (t0, t1), &y0)?;
         }
     }
 
@@ -441,7 +517,8 @@ where
             let k = method.error_order().unwrap_or(1) as f64 + 1.0;
             let dir = (t1 - t0).signum();
             let h0 = match a.first_step {
-                Some(h) => h.abs(),
+                // Validated above: positive, and resolvable at t0 unless it covers the span.
+                Some(h) => h,
                 None => initial_step(f, t0, &y0, &f0, dir, k, &a.tol, &mut stats.nfe),
             };
             method.seed_derivative(&mut ws, f0);
@@ -542,6 +619,13 @@ fn fixed_loop<S: State, F: VectorField<S>, M: OdeMethod<S>, O: StepObserver<S>>(
             t0 + (i + 1) as f64 * h_nominal
         };
         let h = t_new - t;
+        if h == 0.0 {
+            // The grid point before the end rounded onto it (e.g. t0 = 1e9 + 0.3, dt = 0.1: the
+            // seventh point is t1): there is no step left to take, and a zero step would break
+            // implicit stages (0/0) and dense output.
+            i += 1;
+            continue;
+        }
         let attempt = method.attempt(f, t, &y, h, None, ws, &mut stats.nfe);
         if let Some(component) = attempt.y1.first_non_finite() {
             return Err(SolveError::NonFiniteState {
@@ -604,6 +688,10 @@ fn fixed_loop<S: State, F: VectorField<S>, M: OdeMethod<S>, O: StepObserver<S>>(
 
 /// Hairer's initial step (Solving ODEs I, II.4): a step whose explicit-Euler error estimate is
 /// about 0.01 in the weighted norm, limited by the growth of the derivative.
+///
+/// Hairer's fallbacks for a vanishing derivative are absolute (1e-6), made for times of order
+/// one; far from `t = 0` they can be below what time resolves, so both the probing step and the
+/// result are kept at [`time_resolution`]`(t0)` or above (a no-op for ordinary time origins).
 #[allow(clippy::too_many_arguments)]
 fn initial_step<S: State, F: VectorField<S>>(
     f: &mut F,
@@ -617,11 +705,13 @@ fn initial_step<S: State, F: VectorField<S>>(
 ) -> f64 {
     let d0 = S::weighted_rms_norm(y0, y0, y0, tol);
     let d1 = S::weighted_rms_norm(f0, y0, y0, tol);
+    let floor = time_resolution(t0);
     let h0 = if d0 < 1e-5 || d1 < 1e-5 || !d0.is_finite() || !d1.is_finite() {
         1e-6
     } else {
         0.01 * d0 / d1
-    };
+    }
+    .max(floor);
     let y1 = y0.add_stages(h0 * dir, &[1.0], std::slice::from_ref(f0));
     *nfe += 1;
     let f1 = f.eval(t0 + h0 * dir, &y1);
@@ -635,7 +725,7 @@ fn initial_step<S: State, F: VectorField<S>>(
     } else {
         (0.01 / dmax).powf(1.0 / k)
     };
-    (100.0 * h0).min(h1)
+    (100.0 * h0).min(h1).max(floor)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -682,12 +772,16 @@ fn adaptive_loop<S: State, F: VectorField<S>, M: OdeMethod<S>, O: StepObserver<S
                 stiff,
             });
         }
-        // What f64 time can resolve near t: a smaller step would not change t.
-        let h_min = opts
-            .min_step
-            .max(16.0 * f64::EPSILON * t.abs().max(t1.abs()));
+        // What f64 time can resolve at t (a smaller step would hardly change t): relative to the
+        // time reached, not to the end of the span, which would forbid the small steps of a
+        // stiff transient at the start of a long span.
+        let h_min = opts.min_step.max(time_resolution(t));
         let remaining = (t1 - t).abs();
-        let last = h_abs >= remaining * (1.0 - 4.0 * f64::EPSILON);
+        // The last step reaches t1, also when it would fall short by less than time resolves
+        // there: the remainder would be a sliver below the floor, and `t + h` would round onto
+        // t1 itself, ending a step that is not the last exactly on t1 (then a zero step).
+        let last = h_abs >= remaining * (1.0 - 4.0 * f64::EPSILON)
+            || remaining - h_abs < time_resolution(t1);
         // Accepted steps shrink too (by up to the controller's factor each): below what t can
         // resolve they would no longer move t, so stop here as for a rejected step.
         if !last && h_abs < h_min {
@@ -698,12 +792,16 @@ fn adaptive_loop<S: State, F: VectorField<S>, M: OdeMethod<S>, O: StepObserver<S
                 error_norm: prev,
             });
         }
-        let h = if last { t1 - t } else { h_abs * dir };
+        // The step ends where f64 time can end it: `t + h` rounds to a multiple of t's ulp, so
+        // the step taken is the difference actually represented (as scipy's solvers do). Far
+        // from t = 0 the rounding is a sizeable fraction of small steps (up to 1/16 of a step at
+        // the floor), and a method stepping by the nominal h would drift from its clock.
+        let t_new = if last { t1 } else { t + h_abs * dir };
+        let h = t_new - t;
         let attempt = method.attempt(f, t, &y, h, Some(&opts.tol), ws, &mut stats.nfe);
         let norm = attempt.error_norm.unwrap_or(0.0);
         if norm <= 1.0 {
             stats.accepted += 1;
-            let t_new = if last { t1 } else { t + h };
             let cut = {
                 let mut dense = |tau: f64| {
                     let theta = ((tau - t) / h).clamp(0.0, 1.0);

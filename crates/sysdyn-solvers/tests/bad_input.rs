@@ -296,3 +296,192 @@ fn an_empty_time_span_returns_the_initial_state() {
         assert_eq!(sol.stats.nfe, 0);
     }
 }
+
+#[test]
+fn a_first_step_that_is_not_a_positive_size_is_a_typed_error() {
+    // The first step is a size: the direction comes from the span, as for fixed steps. A negative
+    // one was once taken silently as its absolute value.
+    for (span, h) in [
+        ((0.0, 15.0), -0.1),
+        ((15.0, 0.0), -0.1),
+        ((0.0, 15.0), 0.0),
+        ((0.0, 15.0), f64::NAN),
+        ((0.0, 15.0), f64::INFINITY),
+    ] {
+        let config = SolveConfig::adaptive(1e-6, 1e-6).first_step(h);
+        let start = if span.0 == 0.0 {
+            LotkaVolterra::W1_Y0
+        } else {
+            LotkaVolterra::W1_FINAL
+        };
+        let err = solve(&mut lv, &DOPRI5, span, start, &config).unwrap_err();
+        assert!(
+            matches!(err, SolveError::InvalidFirstStep { first_step } if first_step.to_bits() == h.to_bits()),
+            "span {span:?}, first step {h}: {err:?}"
+        );
+        let message = err.to_string();
+        assert!(
+            message.contains("first step") && message.contains("positive"),
+            "{message}"
+        );
+    }
+    // The message says how to fix a negative one.
+    let err = w1_with(&SolveConfig::adaptive(1e-6, 1e-6).first_step(-0.1)).unwrap_err();
+    assert!(err.to_string().contains("first_step(0.1)"), "{err}");
+    // A positive first step works both ways, and backwards it reproduces the forward solve.
+    let config = SolveConfig::adaptive(1e-10, 1e-10).first_step(0.1);
+    let forward = w1_with(&config).unwrap();
+    let back = solve(&mut lv, &DOPRI5, (15.0, 0.0), forward, &config).unwrap();
+    let start = LotkaVolterra::W1_Y0;
+    assert!(
+        (back.last()[0] - start[0]).abs() < 1e-6 && (back.last()[1] - start[1]).abs() < 1e-6,
+        "{:?}",
+        back.last()
+    );
+}
+
+#[test]
+fn an_empty_state_is_a_typed_error() {
+    let mut nothing = |_t: f64, y: &Vec<f64>| y.clone();
+    for config in [SolveConfig::adaptive(1e-6, 1e-6), SolveConfig::fixed(0.1)] {
+        let err = solve(&mut nothing, &DOPRI5, (0.0, 1.0), Vec::new(), &config).unwrap_err();
+        assert_eq!(err, SolveError::EmptyState { shape: vec![0] });
+        assert!(err.to_string().contains("no components"), "{err}");
+    }
+    // The same for a fixed-size array of length zero, with an implicit method and with events.
+    let mut empty_array = |_t: f64, y: &[f64; 0]| *y;
+    let err = solve(
+        &mut empty_array,
+        &sysdyn_solvers::implicit::ESDIRK4,
+        (0.0, 1.0),
+        [],
+        &SolveConfig::adaptive(1e-6, 1e-6),
+    )
+    .unwrap_err();
+    assert_eq!(err, SolveError::EmptyState { shape: vec![0] });
+    let mut events = [sysdyn_solvers::events::Event::terminal(
+        |t: f64, _y: &Vec<f64>| t - 0.5,
+    )];
+    let err = sysdyn_solvers::events::solve_with_events(
+        &mut nothing,
+        &DOPRI5,
+        (0.0, 1.0),
+        Vec::new(),
+        &SolveConfig::adaptive(1e-6, 1e-6),
+        &mut events,
+    )
+    .unwrap_err();
+    assert_eq!(err, SolveError::EmptyState { shape: vec![0] });
+}
+
+#[test]
+fn steps_too_small_for_the_time_reached_are_typed_errors() {
+    // At t = 1e16 consecutive f64 numbers are 2 apart, and steps must be at least 16 ε · 1e16 ≈ 36
+    // to move time meaningfully. Asking for less is a configuration error, found before any step
+    // (the vector field is never called), with the time and the smallest usable step.
+    let t0 = 1e16;
+    let span = (t0, t0 + 1e4);
+    let min_step = 16.0 * f64::EPSILON * (t0 + 1e4);
+    let mut calls = 0;
+    let mut decay = |_t: f64, y: &[f64; 1]| {
+        calls += 1;
+        [-y[0]]
+    };
+    let cases = [
+        ("the fixed step", SolveConfig::fixed(1.0)),
+        (
+            "the first step",
+            SolveConfig::adaptive(1e-6, 1e-6).first_step(1.0),
+        ),
+        (
+            "the largest step (max_step)",
+            SolveConfig::adaptive(1e-6, 1e-6).step_bounds(0.0, 1.0),
+        ),
+    ];
+    for (what, config) in cases {
+        let err = solve(&mut decay, &DOPRI5, span, [1.0], &config).unwrap_err();
+        match &err {
+            SolveError::StepBelowTimeResolution {
+                what: got,
+                step,
+                t,
+                min_step: floor,
+            } => {
+                assert_eq!(*got, what);
+                assert_eq!(*step, 1.0);
+                assert!(*t >= t0 && *floor > *step, "{err:?}");
+                assert!((floor / min_step - 1.0).abs() < 1e-3, "{err:?}");
+            }
+            other => panic!("{what}: expected StepBelowTimeResolution, got {other:?}"),
+        }
+        let message = err.to_string();
+        assert!(
+            message.contains(what) && message.contains("origin"),
+            "{message}"
+        );
+    }
+    assert_eq!(
+        calls, 0,
+        "bad options are refused before the first evaluation"
+    );
+    // Steps that time does resolve there work, and a step that covers the whole span in one go
+    // is always fine: y' = -y / τ with τ = 1e4 over the span, y(t1) = e^{-1}.
+    let mut slow = |_t: f64, y: &[f64; 1]| [-y[0] / 1e4];
+    let exact = (-1.0f64).exp();
+    let fixed = solve(&mut slow, &RK4, span, [1.0], &SolveConfig::fixed(100.0)).unwrap();
+    assert!((fixed.last()[0] - exact).abs() < 1e-8, "{:?}", fixed.last());
+    let first = SolveConfig::adaptive(1e-8, 1e-10).first_step(100.0);
+    let adaptive = solve(&mut slow, &DOPRI5, span, [1.0], &first).unwrap();
+    assert!(
+        (adaptive.last()[0] - exact).abs() < 1e-6,
+        "{:?}",
+        adaptive.last()
+    );
+    let tiny_span = (t0, t0 + 4.0);
+    let one_step = solve(&mut slow, &RK4, tiny_span, [1.0], &SolveConfig::fixed(10.0)).unwrap();
+    assert_eq!(one_step.stats.accepted, 1);
+    assert!((one_step.last()[0] - (-4e-4f64).exp()).abs() < 1e-12);
+}
+
+#[test]
+fn a_controller_that_cannot_shrink_or_keep_a_step_is_a_typed_error() {
+    use sysdyn_solvers::PidController;
+    // factor_min above factor_max used to panic inside `f64::clamp`.
+    for controller in [
+        PidController {
+            factor_min: 2.0,
+            factor_max: 1.5,
+            ..Default::default()
+        },
+        PidController {
+            factor_min: 0.0,
+            ..Default::default()
+        },
+        PidController {
+            safety: f64::NAN,
+            ..Default::default()
+        },
+        PidController {
+            icoeff: f64::INFINITY,
+            ..Default::default()
+        },
+    ] {
+        let err = w1_with(&SolveConfig::adaptive(1e-6, 1e-6).controller(controller)).unwrap_err();
+        assert!(
+            matches!(err, SolveError::InvalidStepOption(ref m) if m.contains("controller")),
+            "{controller:?}: {err:?}"
+        );
+    }
+    // A valid factor_min above 0.9 (the largest shrink factor of a rejection) no longer panics,
+    // and the solve still reaches the reference state.
+    let gentle = PidController {
+        factor_min: 0.95,
+        ..Default::default()
+    };
+    let y = w1_with(&SolveConfig::adaptive(1e-8, 1e-8).controller(gentle)).unwrap();
+    let reference = LotkaVolterra::W1_FINAL;
+    assert!(
+        (y[0] - reference[0]).abs() < 1e-5 && (y[1] - reference[1]).abs() < 1e-5,
+        "{y:?} vs {reference:?}"
+    );
+}

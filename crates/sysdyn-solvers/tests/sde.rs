@@ -559,6 +559,75 @@ fn bad_input_is_refused_with_typed_errors() {
 
 #[cfg(feature = "burn")]
 #[test]
+fn an_empty_state_and_steps_time_cannot_resolve_are_typed_errors() {
+    // No components: refused before the Brownian motion's dimension is compared with the state's.
+    let mut w = VirtualBrownianTree::new(1, (0.0, 1.0), 0).unwrap();
+    let err = solve_sde(
+        &mut ito_gbm(),
+        &EulerMaruyama,
+        (0.0, 1.0),
+        Vec::new(),
+        &mut w,
+        &SdeConfig::fixed(0.1),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        SdeError::Solve(SolveError::EmptyState { shape: vec![0] })
+    );
+    // At t = 1e16 time is resolved in steps of 2: a step of 1 alternated between 0 and 2 and the
+    // solve "succeeded" with half the steps it reported to take. Now it is refused, naming the
+    // smallest usable step (16 ε · |t| ≈ 36).
+    let span = (1e16, 1e16 + 1e4);
+    let mut w = VirtualBrownianTree::new(1, span, 2).unwrap();
+    let err = solve_sde(
+        &mut ito_gbm(),
+        &EulerMaruyama,
+        span,
+        vec![1.0; 2],
+        &mut w,
+        &SdeConfig::fixed(1.0),
+    )
+    .unwrap_err();
+    match err {
+        SdeError::Solve(SolveError::StepBelowTimeResolution {
+            step, t, min_step, ..
+        }) => {
+            assert_eq!(step, 1.0);
+            assert_eq!(t, span.1);
+            assert!((min_step - 16.0 * f64::EPSILON * span.1).abs() <= 1e-12 * min_step);
+        }
+        other => panic!("expected StepBelowTimeResolution, got {other:?}"),
+    }
+    // A step time resolves there runs: Euler–Maruyama's increments then add up to the path's
+    // own W(t1) - W(t0) exactly for the additive part, checked on dy = σ dW (zero drift).
+    let mut additive = Sde::ito(
+        Noise::Diagonal,
+        |_t: f64, y: &Vec<f64>| vec![0.0; y.len()],
+        |_t: f64, y: &Vec<f64>| vec![0.5; y.len()],
+    );
+    let sol = solve_sde(
+        &mut additive,
+        &EulerMaruyama,
+        span,
+        vec![0.0; 2],
+        &mut w,
+        &SdeConfig::fixed(100.0),
+    )
+    .unwrap();
+    assert_eq!(sol.stats.accepted, 100);
+    let mut increment = vec![0.0; 2];
+    w.increment(span.0, span.1, &mut increment).unwrap();
+    for (y, dw) in sol.last().iter().zip(&increment) {
+        assert!(
+            (y - 0.5 * dw).abs() <= 1e-9 * (1.0 + dw.abs()),
+            "{y} vs {}",
+            0.5 * dw
+        );
+    }
+}
+
+#[test]
 fn sde_solves_run_on_tensors_with_the_same_path_on_every_backend() {
     use sysdyn_core::State;
     use sysdyn_core::burn::tensor::Tensor;

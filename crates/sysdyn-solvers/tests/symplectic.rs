@@ -361,6 +361,55 @@ fn bad_input_is_refused_with_typed_errors() {
     ));
 }
 
+#[test]
+fn an_empty_state_and_steps_time_cannot_resolve_are_typed_errors() {
+    let mut h = Separable::new(|p: &Vec<f64>| p.clone(), |q: &Vec<f64>| q.clone());
+    let err = solve_hamiltonian(
+        &mut h,
+        &VELOCITY_VERLET,
+        (0.0, 1.0),
+        (Vec::new(), Vec::new()),
+        0.1,
+        &SaveAt::Final,
+    )
+    .unwrap_err();
+    assert_eq!(err, SolveError::EmptyState { shape: vec![0] });
+    // At t = 1e16 f64 time moves in steps of 2; a step of 1 would alternate between 0 and 2.
+    let mut oscillator = Separable::new(|p: &[f64; 1]| *p, |q: &[f64; 1]| [-q[0]]);
+    let span = (1e16, 1e16 + 64.0);
+    let err = solve_hamiltonian(
+        &mut oscillator,
+        &VELOCITY_VERLET,
+        span,
+        ([1.0], [0.0]),
+        1.0,
+        &SaveAt::Final,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, SolveError::StepBelowTimeResolution { step: 1.0, .. }),
+        "{err:?}"
+    );
+    // A step time resolves is taken there: one velocity-Verlet step of h = 64 at ω = 0.01 from
+    // (1, 0) is p½ = -h ω² / 2, q1 = 1 - (h ω)² / 2, p1 = p½ - h ω² q1 / 2.
+    let mut slow = Separable::new(|p: &[f64; 1]| *p, |q: &[f64; 1]| [-1e-4 * q[0]]);
+    let sol = solve_hamiltonian(
+        &mut slow,
+        &VELOCITY_VERLET,
+        span,
+        ([1.0], [0.0]),
+        64.0,
+        &SaveAt::Final,
+    )
+    .unwrap();
+    assert_eq!(sol.steps, 1);
+    let (h, w2) = (64.0, 1e-4);
+    let q1 = 1.0 - h * h * w2 / 2.0;
+    let p1 = -h * w2 / 2.0 * (1.0 + q1);
+    assert!((sol.qs[0][0] - q1).abs() < 1e-14, "{:?}", sol.qs);
+    assert!((sol.ps[0][0] - p1).abs() < 1e-14, "{:?}", sol.ps);
+}
+
 #[cfg(feature = "burn")]
 #[test]
 fn symplectic_steps_run_on_tensors() {

@@ -142,6 +142,15 @@ impl Robertson {
     /// rtol 1e-10, 1e-11 and 1e-12 converges to it (relative differences 1.5e-7, 3.1e-8, 6.5e-9
     /// in `y1`); the stiff test suite redoes both methods at rtol 1e-11.
     pub const AT_1E5: [f64; 3] = [0.017865921142614, 7.2747514685798e-8, 0.98213400610987];
+    /// The state at `t = 1e11`, the end of the long run (Hairer & Wanner, *Solving ODEs II*,
+    /// IV.10), as published in the Test Set for IVP Solvers (Mazzia & Magherini, problem ROBER).
+    /// It agrees with the late-time asymptotics: with `y2` in quasi-equilibrium,
+    /// `y2 ≈ (k1/k3) y1` and `y1' ≈ -k2 (k1/k3)² y1²`, so `y1 ≈ k3² / (k2 k1² t)` = 2.0833e-8.
+    pub const AT_1E11: [f64; 3] = [
+        0.2083340149701255e-7,
+        0.8333360770334713e-13,
+        0.999999979166505,
+    ];
 
     /// The vector field.
     #[inline]

@@ -40,7 +40,7 @@ use thiserror::Error;
 use crate::brownian::{BrownianError, BrownianPath};
 use crate::error::SolveError;
 use crate::grid::fixed_step_ends;
-use crate::solve::{DEFAULT_MAX_STEPS, SaveAt, Solution, Stats, validate_times};
+use crate::solve::{DEFAULT_MAX_STEPS, SaveAt, Solution, Stats, check_fixed_step, validate_times};
 
 /// The terms of an SDE `dy = f(t, y) dt + g(t, y) dW` and what kind of SDE it is.
 pub trait SdeTerms<S: State> {
@@ -392,12 +392,9 @@ where
     if t0 < w0 || t1 > w1 {
         return Err(SdeError::SpanNotCovered { t0, t1, w0, w1 });
     }
-    if !(config.dt.is_finite() && config.dt > 0.0) {
-        return Err(SolveError::InvalidStepOption(format!(
-            "the fixed step must be positive and finite, got {}",
-            config.dt
-        ))
-        .into());
+    check_fixed_step(config.dt, t0, t1)?;
+    if y0.num_components() == 0 {
+        return Err(SolveError::EmptyState { shape: y0.shape() }.into());
     }
     validate_times(&config.save_at, t0, t1)?;
     check_calculus(terms, method)?;

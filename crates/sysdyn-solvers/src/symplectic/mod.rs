@@ -29,7 +29,7 @@ use thiserror::Error;
 
 use crate::error::SolveError;
 use crate::grid::fixed_step_ends;
-use crate::solve::{SaveAt, validate_times};
+use crate::solve::{SaveAt, check_fixed_step, validate_times};
 
 /// Every symplectic method in the crate.
 pub const ALL: &[&SplittingMethod] = &[&VELOCITY_VERLET, &POSITION_VERLET, &YOSHIDA4];
@@ -269,10 +269,9 @@ pub fn solve_hamiltonian<S: State, H: SeparableHamiltonian<S>>(
     if !t0.is_finite() || !t1.is_finite() {
         return Err(SolveError::InvalidTimeSpan { t0, t1 });
     }
-    if !(dt.is_finite() && dt > 0.0) {
-        return Err(SolveError::InvalidStepOption(format!(
-            "the fixed step must be positive and finite, got {dt}"
-        )));
+    check_fixed_step(dt, t0, t1)?;
+    if q0.num_components() == 0 {
+        return Err(SolveError::EmptyState { shape: q0.shape() });
     }
     if q0.shape() != p0.shape() {
         return Err(ShapeMismatch {
