@@ -9,8 +9,10 @@
 //!   the CPU backends and on a GPU.
 //! - [`device`]: the typed device and precision policy (`ndarray`, `flex`, `wgpu`; f64 allowed on
 //!   CPU backends only), chosen by cargo feature and at run time.
-//! - [`cli`]: the command-line options every sysdyn program shares (`--out`, `--quick`, the
-//!   device flags), with the program's own flags through a callback.
+//! - `cli` (feature `cli`, with clap): the command-line options every sysdyn program shares
+//!   (`--out`, `--quick`, the device flags, `--seed`, `--quiet`, `--load`, `--resume`), flattened
+//!   into each program's own parser.
+//! - [`fs`]: atomic file writes for figures, summaries and checkpoints.
 //! - [`rng`]: counter-based seeded randomness that gives the same numbers on every backend.
 //! - [`jet`]: forward-mode derivatives of networks with respect to their input (Jacobians,
 //!   exact divergences, Laplacians), as tensor ops that burn differentiates with respect to
@@ -20,13 +22,38 @@
 //! - [`Tolerance`]: relative and absolute tolerances, scalar or per component, and the weighted
 //!   RMS error norm that adaptive solvers control.
 //!
+//! A first use: a state is anything that implements [`State`]. Solvers combine stages with host
+//! coefficients and control the weighted RMS norm of the error; randomness is reproducible from
+//! a seed.
+//!
+//! ```
+//! use sysdyn_core::{State, Tolerance, rng::SeededRng};
+//!
+//! let y = [1.0, 2.0];
+//! let slope = [0.5, -1.0];
+//! // y + h·(1·slope), as an explicit Euler step of size h = 0.1 computes it.
+//! let next = y.add_stages(0.1, &[1.0], &[slope]);
+//! assert!((next[0] - 1.05).abs() < 1e-15 && (next[1] - 1.9).abs() < 1e-15);
+//!
+//! // An error of 1e-7 against rtol 1e-6 is well inside the tolerance (norm < 1).
+//! let tol = Tolerance::new(1e-6, 1e-9);
+//! let norm = <[f64; 2]>::weighted_rms_norm(&[1e-7, 1e-7], &y, &next, &tol);
+//! assert!(norm < 1.0);
+//!
+//! // The same seed gives the same numbers, on every backend and platform.
+//! assert_eq!(SeededRng::new(7).normals(4), SeededRng::new(7).normals(4));
+//! ```
+//!
 //! Errors are typed ([`thiserror`]) and say how to fix the input.
 
-#[cfg(feature = "burn")]
+#![warn(missing_docs)]
+
+#[cfg(feature = "cli")]
 pub mod cli;
 #[cfg(feature = "burn")]
 pub mod device;
 pub mod error;
+pub mod fs;
 #[cfg(feature = "burn")]
 pub mod jet;
 pub mod linalg;

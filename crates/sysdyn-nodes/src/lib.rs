@@ -24,14 +24,37 @@
 //! field and its hand-written backward), [`host`] (the CPU fast path: fused MLP and flow kernels
 //! on host memory), [`node`] (solves and backward passes), [`tape`] (the taped reverse sweep),
 //! [`augmented`] (the adjoint's state and seminorm), [`params`] (flat parameter layout to and
-//! from `GradientsParams`), [`sensitivity`] (the gradient methods and adjoint options), [`cnf`],
-//! [`toy2d`] (two moons, eight Gaussians, checkerboard).
+//! from `GradientsParams`), [`sensitivity`] (the gradient methods and adjoint options), [`cnf`].
+//! Toy data sets for flows live in `sysdyn_data::toy2d`.
 //!
 //! The gradient methods agree: backprop (burn), taped backprop and checkpointed backprop give
 //! the same gradient to rounding; the adjoints converge to it with their tolerances (see the
 //! `gradients` integration tests, which also check backprop against finite differences).
 //!
 //! [`GradientsParams`]: burn::optim::GradientsParams
+//!
+//! A first use: a small MLP field on the flex CPU backend in f64, solved with RK4 through three
+//! output times; a loss on the final state is differentiated by the backsolve adjoint.
+//!
+//! ```
+//! use sysdyn_core::device::{Backend, DeviceSpec, Precision};
+//! use sysdyn_core::jet::MlpConfig;
+//! use sysdyn_nodes::{MlpField, NeuralOde, Sensitivity};
+//!
+//! let device = DeviceSpec::new(Backend::Flex, Precision::F64).with_autodiff(true).init()?;
+//! let mlp = MlpConfig::new(vec![2, 16, 2]).init_seeded(&device, 0)?;
+//! let node = NeuralOde::rk4(MlpField::autonomous(mlp), 0.05)
+//!     .with_sensitivity(Sensitivity::BacksolveAdjoint(Default::default()));
+//! let x0 = device.tensor(vec![1.0, 0.0, 0.0, 1.0], [2, 2])?;
+//! let trajectory = node.solve(x0, &[0.0, 0.5, 1.0])?;
+//! assert_eq!(trajectory.states().len(), 3);
+//! let loss = trajectory.last().clone().square().sum();
+//! let gradients = trajectory.backward(&loss)?;
+//! assert!(gradients.nfe_backward > 0);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#![warn(missing_docs)]
 
 mod adjoint;
 pub mod augmented;
@@ -48,7 +71,6 @@ pub mod resnet;
 pub mod rnn;
 pub mod sensitivity;
 pub mod tape;
-pub mod toy2d;
 
 pub use augmented::AugmentedState;
 pub use cnf::{

@@ -20,6 +20,21 @@
 //!
 //! Hyper-parameters are validated: a negative learning rate or a momentum outside `[0, 1)` is an
 //! [`OptimError`] saying what range is expected.
+//!
+//! A first use: heavy-ball momentum on the quadratic `f(x) = x₁² + 10 x₂²` (gradient
+//! `(2x₁, 20x₂)`) converges to the minimum at the origin.
+//!
+//! ```
+//! use sysdyn_optim::{HeavyBall, iterate};
+//!
+//! let rule = HeavyBall::new(0.5)?;
+//! let iterates = iterate(&rule, 0.05, &[1.0, 1.0], 200, |x| vec![2.0 * x[0], 20.0 * x[1]])?;
+//! let last = iterates.last().unwrap();
+//! assert!(last[0].abs() < 1e-8 && last[1].abs() < 1e-8);
+//! # Ok::<(), sysdyn_optim::OptimError>(())
+//! ```
+
+#![warn(missing_docs)]
 
 pub mod analysis;
 pub mod error;

@@ -12,7 +12,8 @@
 //! machine without fonts, a network or C libraries. Each figure is laid out once and drawn by
 //! both renderers, so the two files show the same picture; the SVG keeps text as text.
 //!
-//! Files are written atomically (a temporary file renamed into place). Bad input is a typed
+//! Files are written atomically (a temporary file renamed into place, by
+//! `sysdyn_core::fs::write_atomic`). Bad input is a typed
 //! [`PlotError`]; non-finite points are left out (a line breaks there) and counted in
 //! [`Saved::skipped`], and only a figure with no finite data at all is an error.
 //!
@@ -32,6 +33,8 @@
 //! # Ok::<(), sysdyn_plot::PlotError>(())
 //! ```
 
+#![warn(missing_docs)]
+
 mod color;
 mod contour;
 mod error;
@@ -48,7 +51,7 @@ mod svg;
 pub use color::{Color, Colormap, PALETTE, palette};
 pub use error::PlotError;
 pub use figure::{Figure, Legend};
-pub use output::{Saved, Skipped, write_atomic};
+pub use output::{Saved, Skipped};
 pub use scale::Scale;
 pub use scene::Dash;
 pub use series::{Contours, Heatmap, Marker, Quiver, Series};

@@ -1,5 +1,16 @@
 //! Reference problems with known solutions, and helpers shared by the test suites of every
 //! sysdyn crate. Used only by tests, examples and the bench.
+//!
+//! ```
+//! // Every backend compiled into this build (or those named in SYSDYN_TEST_BACKENDS).
+//! let backends = sysdyn_testing::test_backends();
+//! assert!(!backends.is_empty());
+//! // Errors falling as h² give an empirical order of 2.
+//! let order = sysdyn_testing::convergence_order(&[0.1, 0.05, 0.025], &[1e-2, 2.5e-3, 6.25e-4]);
+//! assert!((order - 2.0).abs() < 1e-12);
+//! ```
+
+#![warn(missing_docs)]
 
 pub mod problems;
 
