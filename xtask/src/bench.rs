@@ -1,7 +1,7 @@
-//! `cargo xtask bench`: the benchmark workloads of `shared/bench/WORKLOADS.md`, run on the
-//! plain-f64 path and on every compiled burn backend, so that sysdyn's figures can be set next to
-//! the reference medians measured with diffrax, torchdiffeq, scipy, PyTorch and JAX on the same
-//! kind of machine.
+//! `cargo xtask bench`: the benchmark workloads of `bench/WORKLOADS.md` (at the repository's
+//! root, with the fixtures they load in `bench/fixtures/`), run on the plain-f64 path and on
+//! every compiled burn backend, so that sysdyn's figures can be set next to the reference medians
+//! measured with diffrax, torchdiffeq, scipy, PyTorch and JAX on the same kind of machine.
 //!
 //! # Protocol (WORKLOADS.md, "Common protocol")
 //!
@@ -19,14 +19,18 @@
 //!   `impl`, `metric`, `median`, `min`, `max`, `unit`, `extra`) in `bench.jsonl` (JSON Lines) and
 //!   `bench.json` (an array), plus a readable table on stdout and in `bench.md` with the ratio of
 //!   every median to the reference medians. A measurement that fails (a backend that panics, a
-//!   solve that errs) is reported as a failure and the bench goes on.
+//!   solve that errs, a missing fixture) is reported as a failure and the bench goes on; at the
+//!   end, with every output written, the bench exits non-zero naming the failures, so CI and
+//!   scripts cannot take a partial run for a complete one.
 //!
 //! # Adding a workload
 //!
 //! Write `bench/wN.rs` with a `pub const WN: Workload` (its id, title, reference medians, the
 //! `extra` fields its table shows, and a `run(&mut Bench)` that calls [`Bench::time`] and
 //! [`Bench::record`]), declare the module below and add `&wN::WN` to [`WORKLOADS`]. Fixtures are
-//! found under [`Bench::shared`] (`<repo>/../shared`, or `--shared` / `SYSDYN_SHARED`).
+//! found under [`Bench::bench_dir`]: the repository's `bench/` (a copy of the shared bench folder
+//! with `WORKLOADS.md` and `fixtures/`, checked against `fixtures/checksums.json` on every load),
+//! or `<DIR>/bench` with `--shared DIR` / `SYSDYN_SHARED`.
 
 mod handwritten_dopri5;
 mod node_cnf;
@@ -40,9 +44,11 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use clap::Args;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use sysdyn_core::device::{Backend, DeviceSpec, Precision, SysDevice};
+use sysdyn_core::fs::write_atomic;
 
 /// Every workload the bench knows, in the order they run.
 const WORKLOADS: &[&Workload] = &[
@@ -59,28 +65,71 @@ const THREADS: &str = "2";
 /// Thread-count variables the protocol pins: rayon's global pool (burn-flex, burn-ndarray, gemm)
 /// and lavapipe's compute threads (wgpu in CI).
 const THREAD_VARS: [&str; 2] = ["RAYON_NUM_THREADS", "LP_NUM_THREADS"];
-/// Environment variable locating the shared folder (fixtures, WORKLOADS.md).
+/// Environment variable locating a shared folder whose `bench/` replaces the repository's.
 const ENV_SHARED: &str = "SYSDYN_SHARED";
 
-const USAGE: &str = "\
-usage: cargo xtask bench [options]
+/// `cargo xtask bench [options]`: runs the workloads of bench/WORKLOADS.md on the plain-f64 path
+/// and on every compiled burn backend; writes bench.jsonl, bench.json and bench.md and prints a
+/// table. Exits non-zero when any measurement failed.
+///
+/// Final figures come from `cargo xtask bench` (release profile); `cargo run -p xtask -- bench
+/// --quick` is the quick development run.
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct BenchArgs {
+    /// Few repetitions (CI smoke run; figures not for reporting)
+    #[arg(long)]
+    pub quick: bool,
 
-Runs the workloads of shared/bench/WORKLOADS.md on the plain-f64 path and on every compiled
-burn backend; writes bench.jsonl, bench.json and bench.md and prints a table.
+    /// Run only these workloads (comma-separated, repeatable) [default: all]
+    #[arg(
+        long = "workload",
+        visible_alias = "workloads",
+        value_name = "W1[,W2]",
+        value_delimiter = ',',
+        value_parser = parse_workload
+    )]
+    pub workloads: Vec<String>,
 
-options:
-  --quick               few repetitions (CI smoke run; figures not for reporting)
-  --workload W1[,W2]    run only these workloads (repeatable; default: all)
-  --backends LIST       comma-separated backends, e.g. flex,ndarray,wgpu (default: all compiled)
-  --impl TEXT           run only implementations whose name contains TEXT (W2, W2-memory, W6;
-                        e.g. `--impl flex-rk4-taped` to profile one of them)
-  --out DIR             output folder (default: <repo>/target/bench)
-  --shared DIR          shared folder with bench/fixtures (default: $SYSDYN_SHARED, else
-                        <repo>/../shared)
-  -h, --help            this text
+    /// Comma-separated backends, e.g. flex,ndarray,wgpu [default: all compiled]
+    #[arg(
+        long = "backends",
+        visible_alias = "backend",
+        value_name = "LIST",
+        value_delimiter = ',',
+        value_parser = sysdyn_core::cli::parse_backend
+    )]
+    pub backends: Vec<Backend>,
 
-Final figures come from `cargo xtask bench` (release profile); `cargo run -p xtask -- bench
---quick` is the quick development run.";
+    /// Run only implementations whose name contains TEXT (W2, W2-memory, W6; e.g.
+    /// `--impl flex-rk4-taped` to profile one of them)
+    #[arg(long = "impl", value_name = "TEXT")]
+    pub implementation_filter: Option<String>,
+
+    /// Output folder [default: REPO/target/bench]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// A folder whose bench/ (WORKLOADS.md, fixtures/) replaces the repository's own bench/
+    /// [default: REPO/bench]
+    #[arg(long, value_name = "DIR", env = ENV_SHARED)]
+    pub shared: Option<PathBuf>,
+}
+
+/// A workload id of [`WORKLOADS`], in its canonical spelling.
+fn parse_workload(text: &str) -> Result<String, String> {
+    let id = text.trim();
+    WORKLOADS
+        .iter()
+        .find(|w| w.id.eq_ignore_ascii_case(id))
+        .map(|w| w.id.to_string())
+        .ok_or_else(|| {
+            let known: Vec<_> = WORKLOADS.iter().map(|w| w.id).collect();
+            format!(
+                "unknown workload `{id}`; this bench implements {}",
+                known.join(", ")
+            )
+        })
+}
 
 /// One benchmark workload of WORKLOADS.md.
 pub struct Workload {
@@ -219,10 +268,12 @@ pub struct Bench {
     quick: bool,
     backends: Vec<Backend>,
     implementation_filter: Option<String>,
-    shared: PathBuf,
+    bench_dir: PathBuf,
     measurements: Vec<Measurement>,
     /// Lines shown under a workload's tables (goals, failures, remarks), per workload.
     notes: Vec<(String, String)>,
+    /// What failed, as `workload: what: why`; any makes the run exit non-zero.
+    failures: Vec<String>,
     current: &'static str,
 }
 
@@ -251,9 +302,9 @@ impl Bench {
             .is_none_or(|f| implementation.contains(f))
     }
 
-    /// The shared folder (`bench/fixtures`, `bench/WORKLOADS.md`).
-    pub fn shared(&self) -> &Path {
-        &self.shared
+    /// The bench folder (`WORKLOADS.md`, `fixtures/`).
+    pub fn bench_dir(&self) -> &Path {
+        &self.bench_dir
     }
 
     /// Warms up, then times `call` until the protocol's minimum count and budget are both
@@ -297,7 +348,7 @@ impl Bench {
             extra.remove("workload");
             if samples.is_empty() {
                 let why = extra.get("failed").map_or(Value::Null, Value::clone);
-                self.note(format!("FAILED {implementation}: {why}"));
+                self.fail(&implementation, &why.to_string());
                 continue;
             }
             let unit = match extra.remove("unit") {
@@ -325,7 +376,14 @@ impl Bench {
                 .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_else(|| "panicked".to_string()),
         };
-        self.note(format!("FAILED {what}: {failure}"));
+        self.fail(what, &failure);
+    }
+
+    /// Notes a failed measurement and remembers it for the exit status.
+    fn fail(&mut self, what: &str, why: &str) {
+        self.note(format!("FAILED {what}: {why}"));
+        self.failures
+            .push(format!("{}: {what}: {why}", self.current));
     }
 }
 
@@ -432,14 +490,14 @@ pub fn device(backend: Backend, precision: Precision) -> Result<SysDevice, Strin
         .map_err(|e| format!("{backend}:{precision}: {e}"))
 }
 
-/// Parsed command-line options.
+/// The options with their defaults filled in.
 struct Options {
     quick: bool,
     workloads: Vec<String>,
     implementation_filter: Option<String>,
     backends: Vec<Backend>,
     out: PathBuf,
-    shared: PathBuf,
+    bench_dir: PathBuf,
 }
 
 fn repo_root() -> PathBuf {
@@ -449,72 +507,38 @@ fn repo_root() -> PathBuf {
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
-fn parse_options(args: &[String]) -> Result<Option<Options>, String> {
-    let mut opts = Options {
-        quick: false,
-        workloads: Vec::new(),
-        implementation_filter: None,
-        backends: Backend::compiled(),
-        out: repo_root().join("target").join("bench"),
-        shared: std::env::var_os(ENV_SHARED)
-            .map(PathBuf::from)
-            .unwrap_or_else(|| repo_root().join("..").join("shared")),
-    };
-    let mut iter = args.iter();
-    while let Some(arg) = iter.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) => (f, Some(v.to_string())),
-            None => (arg.as_str(), None),
-        };
-        let mut value = || {
-            inline
+/// The repository's own bench folder: WORKLOADS.md and fixtures/, copied from the shared bench
+/// folder so that a clone alone can run every workload.
+pub fn repo_bench_dir() -> PathBuf {
+    repo_root().join("bench")
+}
+
+impl BenchArgs {
+    fn options(&self) -> Options {
+        let mut backends = Vec::new();
+        for &backend in &self.backends {
+            if !backends.contains(&backend) {
+                backends.push(backend);
+            }
+        }
+        if backends.is_empty() {
+            backends = Backend::compiled();
+        }
+        Options {
+            quick: self.quick,
+            workloads: self.workloads.clone(),
+            implementation_filter: self.implementation_filter.clone(),
+            backends,
+            out: self
+                .out
                 .clone()
-                .or_else(|| iter.next().cloned())
-                .ok_or_else(|| format!("{flag} needs a value\n\n{USAGE}"))
-        };
-        match flag {
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                return Ok(None);
-            }
-            "--quick" => opts.quick = true,
-            "--workload" | "--workloads" => {
-                for id in value()?.split(',').filter(|s| !s.trim().is_empty()) {
-                    let id = id.trim();
-                    let Some(workload) = WORKLOADS.iter().find(|w| w.id.eq_ignore_ascii_case(id))
-                    else {
-                        let known: Vec<_> = WORKLOADS.iter().map(|w| w.id).collect();
-                        return Err(format!(
-                            "unknown workload `{id}`; this bench implements {}",
-                            known.join(", ")
-                        ));
-                    };
-                    opts.workloads.push(workload.id.to_string());
-                }
-            }
-            "--backends" | "--backend" => {
-                let mut backends = Vec::new();
-                for name in value()?.split(',').filter(|s| !s.trim().is_empty()) {
-                    let backend: Backend = name.parse().map_err(|e| format!("--backends: {e}"))?;
-                    if !backend.is_compiled() {
-                        return Err(format!(
-                            "--backends: `{backend}` is not compiled into xtask (compiled: {:?})",
-                            Backend::compiled()
-                        ));
-                    }
-                    if !backends.contains(&backend) {
-                        backends.push(backend);
-                    }
-                }
-                opts.backends = backends;
-            }
-            "--out" => opts.out = PathBuf::from(value()?),
-            "--impl" => opts.implementation_filter = Some(value()?),
-            "--shared" => opts.shared = PathBuf::from(value()?),
-            _ => return Err(format!("unknown option `{arg}`\n\n{USAGE}")),
+                .unwrap_or_else(|| repo_root().join("target").join("bench")),
+            bench_dir: self
+                .shared
+                .as_ref()
+                .map_or_else(repo_bench_dir, |shared| shared.join("bench")),
         }
     }
-    Ok(Some(opts))
 }
 
 /// Pins the thread counts of the protocol, unless the caller set them, and returns what is in
@@ -537,12 +561,10 @@ fn pin_threads() -> Vec<(String, String)> {
         .collect()
 }
 
-/// Runs the benchmarks.
-pub fn run(args: &[String]) -> Result<(), String> {
+/// Runs the benchmarks; an error when the output cannot be written or any measurement failed.
+pub fn run(args: &BenchArgs) -> Result<(), String> {
     let threads = pin_threads();
-    let Some(opts) = parse_options(args)? else {
-        return Ok(());
-    };
+    let opts = args.options();
     let selected: Vec<&Workload> = WORKLOADS
         .iter()
         .copied()
@@ -584,12 +606,17 @@ pub fn run(args: &[String]) -> Result<(), String> {
         header,
         "- ratio columns: our median / reference median (below 1 = faster than the reference)"
     );
+    let _ = writeln!(
+        header,
+        "- fixtures: {}",
+        opts.bench_dir.join("fixtures").display()
+    );
     print!("{header}");
-    if !opts.shared.join("bench").is_dir() {
+    if !opts.bench_dir.join("fixtures").is_dir() {
         println!(
-            "- shared folder {} not found (set --shared or {ENV_SHARED}); workloads with fixtures \
-             will fail",
-            opts.shared.display()
+            "- no fixtures/ in {} (--shared DIR or {ENV_SHARED} must name a folder holding \
+             bench/fixtures); workloads with fixtures will fail",
+            opts.bench_dir.display()
         );
     }
 
@@ -598,9 +625,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
         quick: opts.quick,
         backends: opts.backends.clone(),
         implementation_filter: opts.implementation_filter.clone(),
-        shared: opts.shared.clone(),
+        bench_dir: opts.bench_dir.clone(),
         measurements: Vec::new(),
         notes: Vec::new(),
+        failures: Vec::new(),
         current: "",
     };
     let mut report = header;
@@ -617,7 +645,15 @@ pub fn run(args: &[String]) -> Result<(), String> {
 
     write_outputs(&opts.out, &bench, &threads, profile, &report)?;
     println!("results: {}", opts.out.display());
-    Ok(())
+    if bench.failures.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} measurement(s) failed:\n  {}",
+            bench.failures.len(),
+            bench.failures.join("\n  ")
+        ))
+    }
 }
 
 fn write_outputs(
@@ -627,10 +663,9 @@ fn write_outputs(
     profile: &str,
     report: &str,
 ) -> Result<(), String> {
-    std::fs::create_dir_all(out).map_err(|e| format!("creating {}: {e}", out.display()))?;
+    // A reader (CI, a comparison script) never sees a half-written result file.
     let write = |name: &str, text: String| {
-        let path = out.join(name);
-        std::fs::write(&path, text).map_err(|e| format!("writing {}: {e}", path.display()))
+        write_atomic(&out.join(name), text.as_bytes()).map_err(|e| e.to_string())
     };
     // Every measurement carries the conditions it was taken under.
     let measurements: Vec<Measurement> = bench
@@ -781,6 +816,7 @@ pub fn format_value(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::Parser;
 
     #[test]
     fn median_of_even_and_odd_counts() {
@@ -793,20 +829,67 @@ mod tests {
         assert_eq!(t.median_ms, 2.5);
     }
 
+    fn parse(args: &[&str]) -> Result<BenchArgs, clap::Error> {
+        let cli = crate::Cli::try_parse_from(["xtask", "bench"].iter().chain(args))?;
+        match cli.command {
+            crate::Command::Bench(args) => Ok(args),
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
     #[test]
     fn options_parse_and_reject_unknown_names() {
-        let args = |s: &[&str]| s.iter().map(|a| a.to_string()).collect::<Vec<_>>();
-        let opts = parse_options(&args(&["--quick", "--workload=w1", "--backends", "flex"]))
-            .unwrap()
-            .unwrap();
-        assert!(opts.quick);
-        assert_eq!(opts.workloads, vec!["W1".to_string()]);
+        let args = parse(&["--quick", "--workload=w1", "--backends", "flex"]).unwrap();
+        assert!(args.quick);
+        assert_eq!(args.workloads, vec!["W1".to_string()]);
+        let opts = args.options();
         assert_eq!(opts.backends, vec![Backend::Flex]);
-        assert!(parse_options(&args(&["--workload", "W9"])).is_err());
-        assert!(parse_options(&args(&["--backends", "cuda"])).is_err());
-        assert!(parse_options(&args(&["--frobnicate"])).is_err());
-        assert!(parse_options(&args(&["--out"])).is_err());
-        assert!(parse_options(&args(&["--help"])).unwrap().is_none());
+        // Repeated and comma-separated workloads add up; repeated backends count once.
+        let args = parse(&[
+            "--workload",
+            "W2,w6",
+            "--workloads",
+            "gbm",
+            "--backend=flex,flex",
+        ]);
+        let args = args.unwrap();
+        assert_eq!(args.workloads, ["W2", "W6", "gbm"]);
+        assert_eq!(args.options().backends, vec![Backend::Flex]);
+        let err = parse(&["--workload", "W9"]).unwrap_err();
+        assert!(err.to_string().contains("unknown workload `W9`"), "{err}");
+        assert_eq!(err.exit_code(), 2);
+        assert!(parse(&["--backends", "cuda"]).is_err());
+        assert_eq!(parse(&["--frobnicate"]).unwrap_err().exit_code(), 2);
+        assert!(parse(&["--out"]).is_err());
+        let help = parse(&["--help"]).unwrap_err();
+        assert_eq!(help.exit_code(), 0);
+        for flag in [
+            "--quick",
+            "--workload",
+            "--backends",
+            "--impl",
+            "--out",
+            "--shared",
+        ] {
+            assert!(
+                help.to_string().contains(flag),
+                "{flag} missing from\n{help}"
+            );
+        }
+    }
+
+    #[test]
+    fn fixtures_default_to_the_repository_and_shared_overrides_them() {
+        let opts = parse(&["--shared", "/elsewhere"]).unwrap().options();
+        assert_eq!(opts.bench_dir, Path::new("/elsewhere/bench"));
+        if std::env::var_os(ENV_SHARED).is_none() {
+            let opts = parse(&[]).unwrap().options();
+            assert_eq!(opts.bench_dir, repo_bench_dir());
+            assert!(opts.bench_dir.join("WORKLOADS.md").is_file());
+            assert!(opts.bench_dir.join("fixtures/checksums.json").is_file());
+            assert_eq!(opts.out, repo_root().join("target/bench"));
+            assert_eq!(opts.backends, Backend::compiled());
+        }
     }
 
     #[test]

@@ -1,32 +1,42 @@
 //! `cargo xtask <command>`: project automation written in Rust.
 //!
-//! - `cargo xtask bench [options]`: the benchmark workloads of `shared/bench/WORKLOADS.md` on the
-//!   plain-f64 path and on every compiled backend; writes JSON and a table.
+//! - `cargo xtask bench [options]`: the benchmark workloads of `bench/WORKLOADS.md` on the plain
+//!   f64 path and on every compiled backend; writes JSON and a table.
 //! - `cargo xtask tour [options]`: runs every example, collects their figures and JSON, and
 //!   writes a report.
 //!
-//! Run `cargo xtask <command> --help` for the options.
+//! Run `cargo xtask <command> --help` for the options. A bad command line exits with status 2
+//! and clap's message; a run that fails (an example, a benchmark measurement) with status 1.
 
 mod bench;
 mod tour;
 
 use std::process::ExitCode;
 
+use clap::{Parser, Subcommand};
+
+/// Project automation for sysdyn: benchmarks and the tour of the examples.
+#[derive(Debug, Parser)]
+#[command(name = "xtask", bin_name = "cargo xtask")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Benchmark workloads (bench/WORKLOADS.md) across backends; exits non-zero when any
+    /// measurement fails
+    Bench(bench::BenchArgs),
+    /// Run every example, collect figures and a report (out/report.md)
+    Tour(tour::TourArgs),
+}
+
 fn main() -> ExitCode {
-    let mut args = std::env::args().skip(1);
-    let command = args.next();
-    let rest: Vec<String> = args.collect();
-    let result = match command.as_deref() {
-        Some("bench") => bench::run(&rest),
-        Some("tour") => tour::run(&rest),
-        _ => {
-            eprintln!(
-                "usage: cargo xtask <bench|tour> [options]\n\
-                 \n  bench   benchmark workloads (shared/bench/WORKLOADS.md) across backends\
-                 \n  tour    run every example, collect figures and a report"
-            );
-            return ExitCode::from(2);
-        }
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Bench(args) => bench::run(args),
+        Command::Tour(args) => tour::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

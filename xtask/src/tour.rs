@@ -30,24 +30,45 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use clap::Args;
+use clap::builder::NonEmptyStringValueParser;
 use serde::Serialize;
 use serde_json::Value;
+use sysdyn_core::device::Backend;
+use sysdyn_core::fs::write_atomic;
 
 use crate::bench::format_value;
 
-const USAGE: &str = "\
-usage: cargo xtask tour [options]
+/// `cargo xtask tour [options]`: builds and runs every example under examples/ (each writes
+/// figures and summary.json into OUT/NAME/), then writes OUT/report.md and
+/// OUT/report.json.
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct TourArgs {
+    /// Each example's reduced run (CI smoke run)
+    #[arg(long)]
+    pub quick: bool,
 
-Builds and runs every example under examples/ (each writes figures and summary.json into
-<out>/<name>/), then writes <out>/report.md and <out>/report.json.
+    /// Cargo profile to build the examples with: release or dev (or another defined profile)
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "release",
+        value_parser = NonEmptyStringValueParser::new()
+    )]
+    pub profile: String,
 
-options:
-  --quick               each example's reduced run (CI smoke run)
-  --profile NAME        cargo profile to build the examples with: release (default) or dev
-  --backend NAME        passed to every example (ndarray, flex, wgpu)
-  --only NAME[,NAME]    run only these examples
-  --out DIR             output folder (default: <repo>/out)
-  -h, --help            this text";
+    /// Backend passed to every example (ndarray, flex, wgpu) [default: each example's own]
+    #[arg(long, value_name = "NAME", value_parser = sysdyn_core::cli::parse_backend)]
+    pub backend: Option<Backend>,
+
+    /// Run only these examples (comma-separated, repeatable; folder or package names)
+    #[arg(long, value_name = "NAME[,NAME]", value_delimiter = ',')]
+    pub only: Vec<String>,
+
+    /// Output folder; a relative one is taken from the repository root [default: REPO/out]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
 
 #[derive(Debug, Clone, PartialEq)]
 struct Options {
@@ -65,50 +86,27 @@ fn repo_root() -> PathBuf {
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
-fn parse_options(args: &[String], root: &Path) -> Result<Option<Options>, String> {
-    let mut opts = Options {
-        quick: false,
-        profile: "release".into(),
-        backend: None,
-        only: Vec::new(),
-        out: root.join("out"),
-    };
-    let mut iter = args.iter();
-    while let Some(arg) = iter.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) => (f, Some(v.to_string())),
-            None => (arg.as_str(), None),
-        };
-        let mut value = |name: &str| {
-            inline
-                .clone()
-                .or_else(|| iter.next().cloned())
-                .filter(|v| !v.is_empty())
-                .ok_or_else(|| format!("{name} needs a value\n\n{USAGE}"))
-        };
-        match flag {
-            "-h" | "--help" => return Ok(None),
-            "--quick" => opts.quick = true,
-            "--profile" => opts.profile = value("--profile")?,
-            "--backend" => opts.backend = Some(value("--backend")?),
-            "--only" => opts.only.extend(
-                value("--only")?
-                    .split(',')
-                    .map(|s| s.trim().to_string())
-                    .filter(|s| !s.is_empty()),
-            ),
-            "--out" => {
-                let dir = PathBuf::from(value("--out")?);
-                opts.out = if dir.is_absolute() {
-                    dir
-                } else {
-                    root.join(dir)
-                };
-            }
-            _ => return Err(format!("unknown option `{arg}`\n\n{USAGE}")),
+impl TourArgs {
+    /// The options with their defaults, relative to the repository at `root` (the examples run
+    /// from there, so a relative `--out` means the same to the tour and to them).
+    fn options(&self, root: &Path) -> Options {
+        Options {
+            quick: self.quick,
+            profile: self.profile.clone(),
+            backend: self.backend.map(|b| b.name().to_string()),
+            only: self
+                .only
+                .iter()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            out: match &self.out {
+                Some(dir) if dir.is_absolute() => dir.clone(),
+                Some(dir) => root.join(dir),
+                None => root.join("out"),
+            },
         }
     }
-    Ok(Some(opts))
 }
 
 /// A folder of `examples/` and whether it can run.
@@ -483,12 +481,9 @@ fn render_markdown(opts: &Options, outcomes: &[Outcome], total_s: f64) -> String
 }
 
 /// Runs the tour of the examples.
-pub fn run(args: &[String]) -> Result<(), String> {
+pub fn run(args: &TourArgs) -> Result<(), String> {
     let root = repo_root();
-    let Some(opts) = parse_options(args, &root)? else {
-        println!("{USAGE}");
-        return Ok(());
-    };
+    let opts = args.options(&root);
     let start = Instant::now();
     let folders = example_folders(&root)?;
     let members = runnable_members(&root)?;
@@ -593,8 +588,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         "examples": outcomes,
     });
     let write = |name: &str, text: String| {
-        let path = opts.out.join(name);
-        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+        write_atomic(&opts.out.join(name), text.as_bytes()).map_err(|e| e.to_string())
     };
     write("report.md", md)?;
     write(
@@ -623,41 +617,64 @@ pub fn run(args: &[String]) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::Parser;
 
-    fn args(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| s.to_string()).collect()
+    fn parse(list: &[&str], root: &Path) -> Result<Options, clap::Error> {
+        let cli = crate::Cli::try_parse_from(["xtask", "tour"].iter().chain(list))?;
+        match cli.command {
+            crate::Command::Tour(args) => Ok(args.options(root)),
+            other => panic!("parsed as {other:?}"),
+        }
     }
 
     #[test]
     fn options_parse_defaults_and_flags() {
         let root = Path::new("/repo");
-        let o = parse_options(&[], root).unwrap().unwrap();
+        let o = parse(&[], root).unwrap();
         assert_eq!(o.profile, "release");
         assert_eq!(o.out, Path::new("/repo/out"));
         assert!(!o.quick && o.backend.is_none() && o.only.is_empty());
-        let o = parse_options(
-            &args(&[
+        let o = parse(
+            &[
                 "--quick",
                 "--profile",
                 "dev",
                 "--backend=wgpu",
                 "--only",
                 "a,b",
+                "--only=c",
                 "--out",
                 "tmp/x",
-            ]),
+            ],
             root,
         )
-        .unwrap()
         .unwrap();
         assert!(o.quick);
         assert_eq!(o.profile, "dev");
         assert_eq!(o.backend.as_deref(), Some("wgpu"));
-        assert_eq!(o.only, ["a", "b"]);
+        assert_eq!(o.only, ["a", "b", "c"]);
         assert_eq!(o.out, Path::new("/repo/tmp/x"));
-        assert!(parse_options(&args(&["--help"]), root).unwrap().is_none());
-        assert!(parse_options(&args(&["--frobnicate"]), root).is_err());
-        assert!(parse_options(&args(&["--profile"]), root).is_err());
+        assert_eq!(
+            parse(&["--out", "/abs"], root).unwrap().out,
+            Path::new("/abs")
+        );
+        let help = parse(&["--help"], root).unwrap_err();
+        assert_eq!(help.exit_code(), 0);
+        for flag in ["--quick", "--profile", "--backend", "--only", "--out"] {
+            assert!(
+                help.to_string().contains(flag),
+                "{flag} missing from\n{help}"
+            );
+        }
+        for bad in [
+            &["--frobnicate"][..],
+            &["--profile"],
+            &["--profile="],
+            &["--backend", "cuda"],
+        ] {
+            let err = parse(bad, root).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{bad:?}: {err}");
+        }
     }
 
     #[test]
@@ -732,9 +749,7 @@ mod tests {
 
     #[test]
     fn the_report_embeds_figures_and_names_failures() {
-        let opts = parse_options(&args(&["--quick", "--profile", "dev"]), Path::new("/r"))
-            .unwrap()
-            .unwrap();
+        let opts = parse(&["--quick", "--profile", "dev"], Path::new("/r")).unwrap();
         let outcomes = vec![
             Outcome {
                 name: "lotka-volterra".into(),

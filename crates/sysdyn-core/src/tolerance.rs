@@ -2,7 +2,7 @@
 //!
 //! The error an adaptive solver controls is the weighted RMS norm
 //! `sqrt(mean_i (e_i / (atol_i + rtol_i * max(|y0_i|, |y1_i|)))^2)`, computed by
-//! [`State::weighted_rms_norm`](crate::State::weighted_rms_norm). A step is accepted when this is
+//! [`State::weighted_rms_norm`]. A step is accepted when this is
 //! at most one.
 
 use thiserror::Error;

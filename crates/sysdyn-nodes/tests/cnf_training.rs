@@ -6,7 +6,7 @@ use burn::tensor::Tensor;
 use sysdyn_core::device::{Backend, DeviceSpec, Precision, SysDevice};
 use sysdyn_core::jet::{Activation, MlpConfig};
 use sysdyn_core::rng::SeededRng;
-use sysdyn_nodes::toy2d::{Toy2d, gaussian_baseline_nll};
+use sysdyn_data::toy2d::{Toy2d, gaussian_baseline_nll};
 use sysdyn_nodes::{Cnf, MlpField, TraceEstimator, negative_log_likelihood, reverse_kl};
 use sysdyn_solvers::SolveConfig;
 use sysdyn_solvers::methods::RK4;

@@ -1,8 +1,11 @@
-//! Writing figures: both formats, atomically.
+//! Writing figures: both formats, atomically (through `sysdyn_core::fs::write_atomic`, which
+//! summaries and checkpoints use too).
 
 use std::ffi::OsString;
-use std::io::Write;
 use std::path::{Path, PathBuf};
+
+use sysdyn_core::fs::WriteError;
+pub(crate) use sysdyn_core::fs::write_atomic;
 
 use crate::PlotError;
 
@@ -62,44 +65,15 @@ pub(crate) fn output_paths(stem: &Path) -> (PathBuf, PathBuf) {
     (with(".svg"), with(".png"))
 }
 
-/// Writes `bytes` to `path` atomically: into a temporary file in the same directory, then
-/// renamed over `path`, so a reader never sees a half-written figure and a failed write leaves
-/// no debris. Creates the parent directory if needed.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), PlotError> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let write_err = |p: &Path| {
-        let p = p.to_path_buf();
-        move |source| PlotError::Write { path: p, source }
-    };
-    std::fs::create_dir_all(&dir).map_err(write_err(&dir))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".tmp")
-        .tempfile_in(&dir)
-        .map_err(write_err(&dir))?;
-    tmp.write_all(bytes).map_err(write_err(path))?;
-    // Temporary files are private (0600); a figure is an ordinary, world-readable file.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))
-            .map_err(write_err(path))?;
+/// A figure that could not be written keeps reporting as [`PlotError::Write`] with the path that
+/// failed, whichever step of the atomic write it was.
+impl From<WriteError> for PlotError {
+    fn from(e: WriteError) -> Self {
+        PlotError::Write {
+            path: e.path,
+            source: e.source,
+        }
     }
-    tmp.as_file().sync_all().map_err(write_err(path))?;
-    // On failure the temporary file is removed when `PersistError` drops it.
-    tmp.persist(path).map_err(|e| PlotError::Write {
-        path: path.to_path_buf(),
-        source: e.error,
-    })?;
-    Ok(())
 }
 
 #[cfg(test)]

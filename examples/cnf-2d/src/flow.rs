@@ -7,7 +7,7 @@ use burn::tensor::Tensor;
 use sysdyn_core::device::SysDevice;
 use sysdyn_core::jet::{Activation, MlpConfig};
 use sysdyn_core::rng::SeededRng;
-use sysdyn_nodes::toy2d::Toy2d;
+use sysdyn_data::toy2d::Toy2d;
 use sysdyn_nodes::{
     Cnf, MlpField, Sensitivity, TraceEstimator, negative_log_likelihood, reverse_kl,
 };

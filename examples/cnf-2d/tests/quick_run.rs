@@ -12,6 +12,8 @@ fn quick_run_learns_and_writes_every_file() {
         quick: true,
         device: DeviceSpec::new(Backend::Flex, Precision::F32),
         iterations: Some(120),
+        seed: cnf_2d::PROGRAM.default_seed.unwrap_or(0),
+        quiet: true,
     };
     let summary = run(&options).unwrap();
     assert_eq!(summary.datasets.len(), 3);

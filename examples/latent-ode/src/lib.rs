@@ -20,30 +20,19 @@ pub mod training;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use clap::Parser;
 use serde::Serialize;
-use sysdyn_core::cli::{CliError, parse_run_options};
+use sysdyn_core::cli::{CliError, Program, RunArgs, parse_from};
 use sysdyn_core::device::DeviceSpec;
+use sysdyn_core::fs::{WriteError, write_atomic};
 use sysdyn_core::rng::SeededRng;
 use sysdyn_core::{CoreError, ShapeMismatch};
 use sysdyn_nodes::NodeError;
-use sysdyn_plot::{PlotError, write_atomic};
+use sysdyn_plot::PlotError;
 use thiserror::Error;
 
 use crate::dataset::{GRID_POINTS, WINDOW};
 use crate::training::TrainConfig;
-
-/// Command-line help.
-pub const USAGE: &str = "\
-usage: latent-ode [--quick] [--out DIR] [--backend ndarray|flex|wgpu] [--precision f32|f64]
-                  [--iterations N] [--seed S]
-
-  --quick            200 steps on 32 training spirals instead of 1500 on 256 (CI smoke run);
-                     every file is still written
-  --out DIR          output folder (default out/latent-ode)
-  --backend NAME     backend (default flex; env SYSDYN_BACKEND)
-  --precision P      f32 or f64 (default f32; f64 only on CPU backends; env SYSDYN_PRECISION)
-  --iterations N     optimizer steps of each model
-  --seed S           seed of the data, the weights and the noise (default 2018)";
 
 /// Why the example failed.
 #[derive(Debug, Error)]
@@ -51,21 +40,65 @@ pub enum ExampleError {
     /// A device or precision that this build or the policy does not allow.
     #[error(transparent)]
     Device(#[from] CoreError),
-    /// The command line was refused (device flags included).
-    #[error("{0}\n\n{USAGE}")]
-    Cli(#[from] CliError),
     /// A latent-ODE computation failed.
     #[error(transparent)]
     Node(#[from] NodeError),
     /// A tensor of the wrong shape.
     #[error(transparent)]
     Shape(#[from] ShapeMismatch),
-    /// A figure or file could not be written.
+    /// A figure or the output folder could not be written.
     #[error(transparent)]
     Plot(#[from] PlotError),
+    /// The summary could not be written.
+    #[error(transparent)]
+    Write(#[from] WriteError),
     /// The summary could not be serialised.
     #[error("cannot serialise the summary: {0}")]
     Json(#[from] serde_json::Error),
+}
+
+/// Latent ODEs for irregularly sampled time series (Chen et al. 2018, Rubanova et al. 2019): a
+/// GRU encoder, a latent neural ODE and a decoder trained by the ELBO on noisy, irregularly
+/// observed spirals, against a GRU forecaster baseline; writes figures and summary.json.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "latent-ode", version)]
+pub struct Cli {
+    /// Optimizer steps of each model [default: 1500; 200 with --quick]
+    #[arg(long, value_name = "N")]
+    pub iterations: Option<usize>,
+
+    // Last: its help heading ("Common options") applies to every flag after it.
+    /// The options every sysdyn program shares (`--seed` seeds the data, the weights and the
+    /// noise; default 2018).
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// What the shared options default to here: seed 2018 (the published figures); the training
+/// loops cannot save checkpoints yet, so `--load` / `--resume` are refused.
+pub const PROGRAM: Program = Program {
+    default_out: Options::DEFAULT_OUT,
+    default_seed: Some(2018),
+    checkpoints: false,
+};
+
+impl Cli {
+    /// The options to run with, or clap's usage error (exit status 2) for what parsed but is not
+    /// allowed (f64 on `wgpu`, `--load`).
+    pub fn options(&self) -> Result<Options, clap::Error> {
+        let run = self
+            .run
+            .resolve(&PROGRAM)
+            .map_err(CliError::into_clap::<Cli>)?;
+        Ok(Options {
+            out_dir: run.out_dir,
+            quick: run.quick,
+            device: run.device.with_autodiff(true),
+            iterations: self.iterations,
+            seed: run.seed,
+            quiet: run.quiet,
+        })
+    }
 }
 
 /// What to run and where to write.
@@ -81,6 +114,8 @@ pub struct Options {
     pub iterations: Option<usize>,
     /// Seed of everything random.
     pub seed: u64,
+    /// No progress lines.
+    pub quiet: bool,
 }
 
 impl Options {
@@ -88,26 +123,19 @@ impl Options {
     pub const DEFAULT_OUT: &'static str = "out/latent-ode";
 
     /// Options from command-line arguments (without the program name) and the `SYSDYN_*`
-    /// environment variables.
-    pub fn from_args(args: &[String]) -> Result<Self, ExampleError> {
-        let mut iterations = None;
-        let mut seed = 2018;
-        let common = parse_run_options(args, Self::DEFAULT_OUT, |flag| {
-            match flag.name() {
-                "--iterations" => iterations = Some(flag.parse("a count")?),
-                "--seed" => seed = flag.parse("a count")?,
-                _ => return Ok(false),
-            }
-            Ok(true)
-        })?;
-        Ok(Options {
-            out_dir: common.out_dir,
-            quick: common.quick,
-            device: common.device.with_autodiff(true),
-            iterations,
-            seed,
-        })
+    /// environment variables; a bad command line is clap's error, as `main` prints it.
+    pub fn from_args(args: &[String]) -> Result<Self, clap::Error> {
+        parse_from::<Cli>(args)?.options()
     }
+}
+
+/// Progress on stderr, unless `--quiet`.
+macro_rules! say {
+    ($options:expr, $($arg:tt)*) => {
+        if !$options.quiet {
+            eprintln!($($arg)*);
+        }
+    };
 }
 
 /// One highlighted number.
@@ -185,7 +213,10 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         .unwrap_or(if options.quick { 200 } else { 1500 });
     let (n_train, n_test) = if options.quick { (32, 16) } else { (256, 64) };
 
-    eprintln!("[latent-ode] 1/4 data: {n_train} training and {n_test} test spirals");
+    say!(
+        options,
+        "[latent-ode] 1/4 data: {n_train} training and {n_test} test spirals"
+    );
     let mut rng = SeededRng::new(options.seed);
     let train = dataset::spirals(n_train, &mut rng);
     let test = dataset::spirals(n_test, &mut rng);
@@ -197,27 +228,32 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         seed: options.seed,
     };
     let report_every = (iterations / 10).max(1);
-    eprintln!(
+    say!(
+        options,
         "[latent-ode] 2/4 training the latent ODE: {iterations} steps on {}",
         device.spec()
     );
     let clock = Instant::now();
     let (lode, latent_log) = training::train_latent(&device, &train, &config, |i, loss| {
         if (i + 1) % report_every == 0 {
-            eprintln!("  step {:>5}: -ELBO/observation {loss:.3}", i + 1);
+            say!(options, "  step {:>5}: -ELBO/observation {loss:.3}", i + 1);
         }
     })?;
     let latent_s = clock.elapsed().as_secs_f64();
-    eprintln!("[latent-ode] 3/4 training the GRU baseline: {iterations} steps");
+    say!(
+        options,
+        "[latent-ode] 3/4 training the GRU baseline: {iterations} steps"
+    );
     let clock = Instant::now();
     let (gru, baseline_log) = training::train_baseline(&device, &train, &config, |i, loss| {
         if (i + 1) % report_every == 0 {
-            eprintln!("  step {:>5}: one-step MSE {loss:.3e}", i + 1);
+            say!(options, "  step {:>5}: one-step MSE {loss:.3e}", i + 1);
         }
     })?;
     let baseline_s = clock.elapsed().as_secs_f64();
 
-    eprintln!(
+    say!(
+        options,
         "[latent-ode] 4/4 evaluation on the test spirals; figures and summary into {}",
         dir.display()
     );

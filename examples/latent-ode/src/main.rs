@@ -1,29 +1,31 @@
-//! `cargo run -p latent-ode --release -- [--quick] [--out DIR] [--backend NAME] ...`
+//! `cargo run -p latent-ode --release -- [--quick] [--out DIR] [--backend NAME] [--seed N] ...`
+//! (`--help` lists every option).
 //!
-//! Everything happens in the library (`latent_ode::run`); this binary parses the command line
-//! and turns errors into a message and a non-zero exit status.
+//! Everything happens in the library (`latent_ode::run`); this binary parses the command line (a
+//! bad one exits with status 2 and clap's message) and turns errors into a message and a
+//! non-zero exit status.
 
 use std::process::ExitCode;
 
+use clap::Parser;
+use latent_ode::Cli;
+
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.iter().any(|a| a == "--help" || a == "-h") {
-        println!("{}", latent_ode::USAGE);
-        return ExitCode::SUCCESS;
-    }
-    let result = latent_ode::Options::from_args(&args).and_then(|o| latent_ode::run(&o));
-    match result {
+    let options = Cli::parse().options().unwrap_or_else(|e| e.exit());
+    match latent_ode::run(&options) {
         Ok(s) => {
-            eprintln!(
-                "[latent-ode] extrapolation RMSE: latent ODE {:.3}, GRU {:.3}; interpolation: \
-                 latent ODE {:.3}, GRU {:.3}; done in {:.1} s; results in {}",
-                s.latent_ode.extrapolation,
-                s.gru_baseline.extrapolation,
-                s.latent_ode.interpolation,
-                s.gru_baseline.interpolation,
-                s.wall_s,
-                s.out_dir
-            );
+            if !options.quiet {
+                eprintln!(
+                    "[latent-ode] extrapolation RMSE: latent ODE {:.3}, GRU {:.3}; interpolation: \
+                     latent ODE {:.3}, GRU {:.3}; done in {:.1} s; results in {}",
+                    s.latent_ode.extrapolation,
+                    s.gru_baseline.extrapolation,
+                    s.latent_ode.interpolation,
+                    s.gru_baseline.interpolation,
+                    s.wall_s,
+                    s.out_dir
+                );
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -11,6 +11,7 @@ fn options(dir: &std::path::Path) -> Options {
         device: DeviceSpec::new(Backend::Flex, Precision::F32),
         iterations: None,
         seed: 7,
+        quiet: true,
     }
 }
 

@@ -27,8 +27,10 @@ pub mod report;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use sysdyn_core::cli::{CliError, RunOptions, parse_run_options};
+use clap::Parser;
+use sysdyn_core::cli::{CliError, Program, RunArgs, parse_from};
 use sysdyn_core::device::DeviceSpec;
+use sysdyn_core::fs::WriteError;
 use sysdyn_core::{CoreError, ShapeMismatch};
 use sysdyn_plot::PlotError;
 use sysdyn_solvers::SolveError;
@@ -39,37 +41,65 @@ use crate::experiments::{
 };
 use crate::report::{KeyNumber, ProblemInfo, ReferenceInfo, Summary};
 
-/// Command-line help.
-pub const USAGE: &str = "\
-usage: lotka-volterra [--quick] [--out DIR] [--backend ndarray|flex|wgpu] [--precision f32|f64]
-
-  --quick            fewer tolerances, orbits and output points (CI smoke run); every file is
-                     still written
-  --out DIR          output folder (default out/lotka-volterra)
-  --backend NAME     backend of the batched solve (default: flex; env SYSDYN_BACKEND)
-  --precision P      f32 or f64 (default f32; f64 only on CPU backends; env SYSDYN_PRECISION)";
-
 /// Why the example failed.
 #[derive(Debug, Error)]
 pub enum ExampleError {
     /// A device or precision that this build or the policy does not allow.
     #[error(transparent)]
     Device(#[from] CoreError),
-    /// The command line was refused (device flags included).
-    #[error("{0}\n\n{USAGE}")]
-    Cli(#[from] CliError),
     /// A solve failed.
     #[error("solve failed: {0}")]
     Solve(#[from] SolveError),
     /// A tensor of the wrong shape.
     #[error(transparent)]
     Shape(#[from] ShapeMismatch),
-    /// A figure or file could not be written.
+    /// A figure could not be drawn or written.
     #[error(transparent)]
     Plot(#[from] PlotError),
+    /// The summary could not be written.
+    #[error(transparent)]
+    Write(#[from] WriteError),
     /// The summary could not be serialised.
     #[error("cannot serialise the summary: {0}")]
     Json(#[from] serde_json::Error),
+}
+
+/// The Lotka–Volterra predator–prey model solved with every explicit Runge–Kutta method of
+/// sysdyn, a work–precision study, and a batched family of orbits on a burn backend; writes
+/// figures and summary.json.
+///
+/// The command line: only the options every sysdyn program shares.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "lotka-volterra", version)]
+pub struct Cli {
+    /// The shared options.
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// What the shared options default to here; the example is deterministic (no `--seed`) and
+/// trains nothing (no `--load` / `--resume`).
+pub const PROGRAM: Program = Program {
+    default_out: Options::DEFAULT_OUT,
+    default_seed: None,
+    checkpoints: false,
+};
+
+impl Cli {
+    /// The options to run with, or clap's usage error (exit status 2) for what parsed but is not
+    /// allowed (f64 on `wgpu`, `--seed`, `--load`).
+    pub fn options(&self) -> Result<Options, clap::Error> {
+        let run = self
+            .run
+            .resolve(&PROGRAM)
+            .map_err(CliError::into_clap::<Cli>)?;
+        Ok(Options {
+            out_dir: run.out_dir,
+            quick: run.quick,
+            device: run.device,
+            quiet: run.quiet,
+        })
+    }
 }
 
 /// What to run and where to write.
@@ -81,6 +111,8 @@ pub struct Options {
     pub quick: bool,
     /// Device of the batched solve.
     pub device: DeviceSpec,
+    /// No progress lines.
+    pub quiet: bool,
 }
 
 impl Options {
@@ -88,23 +120,16 @@ impl Options {
     pub const DEFAULT_OUT: &'static str = "out/lotka-volterra";
 
     /// Options from command-line arguments (without the program name) and the `SYSDYN_*`
-    /// environment variables.
-    pub fn from_args(args: &[String]) -> Result<Self, ExampleError> {
-        let RunOptions {
-            out_dir,
-            quick,
-            device,
-        } = parse_run_options(args, Self::DEFAULT_OUT, |_| Ok(false))?;
-        Ok(Options {
-            out_dir,
-            quick,
-            device,
-        })
+    /// environment variables; a bad command line is clap's error, as `main` prints it.
+    pub fn from_args(args: &[String]) -> Result<Self, clap::Error> {
+        parse_from::<Cli>(args)?.options()
     }
 }
 
-fn progress(stage: usize, stages: usize, what: &str) {
-    eprintln!("[lotka-volterra] {stage}/{stages} {what}");
+fn progress(options: &Options, stage: usize, stages: usize, what: &str) {
+    if !options.quiet {
+        eprintln!("[lotka-volterra] {stage}/{stages} {what}");
+    }
 }
 
 /// Runs the whole example and writes its files; returns the summary it wrote.
@@ -117,6 +142,7 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
     let device = options.device.init()?;
 
     progress(
+        options,
         1,
         stages,
         &format!("reference trajectory: dop853 at rtol = atol = {REFERENCE_TOL:e}"),
@@ -125,6 +151,7 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
     let reference = experiments::reference(&grid)?;
 
     progress(
+        options,
         2,
         stages,
         &format!(
@@ -160,6 +187,7 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         vec![0.1, 0.05, 0.02, 0.01, 0.005, 0.002]
     };
     progress(
+        options,
         3,
         stages,
         &format!(
@@ -171,6 +199,7 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
 
     let orbits = if quick { 4 } else { 16 };
     progress(
+        options,
         4,
         stages,
         &format!(
@@ -181,7 +210,12 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
     let family = problem::family(orbits);
     let batched = batched::solve_family(&device, &family, &grid)?;
 
-    progress(5, stages, &format!("figures into {}", dir.display()));
+    progress(
+        options,
+        5,
+        stages,
+        &format!("figures into {}", dir.display()),
+    );
     let saved = [
         figures::phase_portrait(dir, &batched, &reference)?,
         figures::time_series(dir, &reference, &runs)?,
@@ -193,7 +227,7 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         .flat_map(|s| s.names_relative_to(dir))
         .collect();
 
-    progress(6, stages, "summary.json");
+    progress(options, 6, stages, "summary.json");
     let methods: Vec<_> = runs.into_iter().map(|(result, _)| result).collect();
     let mut key_numbers = Vec::new();
     for m in &methods {

@@ -1,23 +1,25 @@
 //! `cargo run -p lotka-volterra -- [--quick] [--out DIR] [--backend NAME] [--precision f32|f64]`
+//! (`--help` lists every option).
 //!
 //! Everything happens in the library (`lotka_volterra::run`); this binary parses the command line
-//! and turns errors into a message and a non-zero exit status.
+//! (a bad one exits with status 2 and clap's message) and turns errors into a message and a
+//! non-zero exit status.
 
 use std::process::ExitCode;
 
+use clap::Parser;
+use lotka_volterra::Cli;
+
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.iter().any(|a| a == "--help" || a == "-h") {
-        println!("{}", lotka_volterra::USAGE);
-        return ExitCode::SUCCESS;
-    }
-    let result = lotka_volterra::Options::from_args(&args).and_then(|o| lotka_volterra::run(&o));
-    match result {
+    let options = Cli::parse().options().unwrap_or_else(|e| e.exit());
+    match lotka_volterra::run(&options) {
         Ok(summary) => {
-            eprintln!(
-                "[lotka-volterra] done in {:.2} s; results in {}",
-                summary.wall_s, summary.out_dir
-            );
+            if !options.quiet {
+                eprintln!(
+                    "[lotka-volterra] done in {:.2} s; results in {}",
+                    summary.wall_s, summary.out_dir
+                );
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use serde::Serialize;
-use sysdyn_plot::write_atomic;
+use sysdyn_core::fs::write_atomic;
 
 use crate::ExampleError;
 use crate::batched::BatchedResult;

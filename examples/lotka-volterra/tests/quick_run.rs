@@ -26,6 +26,7 @@ fn quick_run_writes_a_consistent_summary_and_every_figure() {
         out_dir: dir.path().join("lv"),
         quick: true,
         device: DeviceSpec::new(Backend::Flex, Precision::F64),
+        quiet: true,
     };
     let returned = run(&options).unwrap();
     let text = std::fs::read_to_string(dir.path().join("lv/summary.json")).unwrap();
@@ -140,22 +141,48 @@ fn quick_run_writes_a_consistent_summary_and_every_figure() {
 #[test]
 fn bad_arguments_are_typed_errors() {
     let args = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    // Bad command lines are clap's usage errors (exit status 2), naming what is wrong.
     let err = Options::from_args(&args(&["--backend", "cuda"])).unwrap_err();
     assert!(err.to_string().contains("unknown backend `cuda`"), "{err}");
+    assert_eq!(err.exit_code(), 2);
     let err = Options::from_args(&args(&["--frobnicate"])).unwrap_err();
-    assert!(err.to_string().contains("unknown argument `--frobnicate`"));
+    assert!(
+        err.to_string()
+            .contains("unexpected argument '--frobnicate'"),
+        "{err}"
+    );
     let err = Options::from_args(&args(&["--out"])).unwrap_err();
-    assert!(err.to_string().contains("--out needs a folder"));
+    assert!(err.to_string().contains("'--out <DIR>'"), "{err}");
+    // The example is deterministic and trains nothing: `--seed`, `--load` and `--resume` are
+    // refused, not ignored.
+    for (flag, why) in [
+        ("--seed=3", "no randomness"),
+        ("--load=ckpt", "not supported yet by this example"),
+        ("--resume=ckpt", "not supported yet by this example"),
+    ] {
+        let err = Options::from_args(&args(&[flag])).unwrap_err();
+        assert!(err.to_string().contains(why), "{err}");
+        assert_eq!(err.exit_code(), 2);
+    }
+    // f64 on wgpu is refused on the command line, before any work.
+    let err = Options::from_args(&args(&["--backend=wgpu", "--precision=f64"])).unwrap_err();
+    assert!(
+        err.to_string().contains("f64 is not supported on `wgpu`"),
+        "{err}"
+    );
     let o =
         Options::from_args(&args(&["--quick", "--out=somewhere", "--precision", "f64"])).unwrap();
     assert!(o.quick);
     assert_eq!(o.out_dir, std::path::Path::new("somewhere"));
     assert_eq!(o.device.precision, Precision::F64);
-    // f64 on wgpu is refused by the device policy before any work.
+    assert!(!o.quiet);
+    assert!(Options::from_args(&args(&["-q"])).unwrap().quiet);
+    // A library caller's f64 on wgpu is refused by the device policy before any work.
     let options = Options {
         out_dir: std::env::temp_dir().join("lv-never-written"),
         quick: true,
         device: DeviceSpec::new(Backend::Wgpu, Precision::F64),
+        quiet: true,
     };
     let err = run(&options).unwrap_err();
     assert!(

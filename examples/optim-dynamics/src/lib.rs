@@ -27,8 +27,10 @@ pub mod training;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use sysdyn_core::cli::{CliError, RunOptions, parse_run_options};
+use clap::Parser;
+use sysdyn_core::cli::{CliError, Program, RunArgs, parse_from};
 use sysdyn_core::device::DeviceSpec;
+use sysdyn_core::fs::{WriteError, write_atomic};
 use sysdyn_core::{CoreError, ShapeMismatch};
 use sysdyn_optim::OptimError;
 use sysdyn_plot::PlotError;
@@ -38,37 +40,67 @@ use crate::report::{
     FlowSummary, GameSummary, ProblemSummary, RateSummary, Summary, TrainingSummary,
 };
 
-/// Command-line help.
-pub const USAGE: &str = "\
-usage: optim-dynamics [--quick] [--out DIR] [--backend ndarray|flex|wgpu] [--precision f32|f64]
-
-  --quick            fewer iterations and step sizes (CI smoke run); every file is still written
-  --out DIR          output folder (default out/optim-dynamics)
-  --backend NAME     backend of the burn part: MLP training and the game on modules (default:
-                     flex; env SYSDYN_BACKEND)
-  --precision P      f32 or f64 (default f32; f64 only on CPU backends; env SYSDYN_PRECISION)";
-
 /// Why the example failed.
 #[derive(Debug, Error)]
 pub enum ExampleError {
     /// A device or precision that this build or the policy does not allow.
     #[error(transparent)]
     Device(#[from] CoreError),
-    /// The command line was refused (device flags included).
-    #[error("{0}\n\n{USAGE}")]
-    Cli(#[from] CliError),
     /// An optimizer, game or flow could not run.
     #[error(transparent)]
     Optim(#[from] OptimError),
     /// A tensor of the wrong shape.
     #[error(transparent)]
     Shape(#[from] ShapeMismatch),
-    /// A figure or file could not be written.
+    /// A figure or the output folder could not be written.
     #[error(transparent)]
     Plot(#[from] PlotError),
+    /// The summary could not be written.
+    #[error(transparent)]
+    Write(#[from] WriteError),
     /// The summary could not be serialised.
     #[error("cannot serialise the summary: {0}")]
     Json(#[from] serde_json::Error),
+}
+
+/// Optimizers as dynamical systems: momentum against gradient descent on an ill-conditioned
+/// quadratic and Rosenbrock, the bilinear game under four schemes, gradient descent against
+/// gradient flow, measured rates against theory, and the optimizers training a burn MLP; writes
+/// figures and summary.json.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "optim-dynamics", version)]
+pub struct Cli {
+    /// The options every sysdyn program shares (`--backend` and `--precision` choose the device
+    /// of the burn part, MLP training and the game on modules; `--seed` the MLP's weights and
+    /// batches, default 5).
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// What the shared options default to here: seed 5 (the published figures); the MLP training
+/// cannot save checkpoints yet, so `--load` / `--resume` are refused.
+pub const PROGRAM: Program = Program {
+    default_out: Options::DEFAULT_OUT,
+    default_seed: Some(5),
+    checkpoints: false,
+};
+
+impl Cli {
+    /// The options to run with, or clap's usage error (exit status 2) for what parsed but is not
+    /// allowed (f64 on `wgpu`, `--load`).
+    pub fn options(&self) -> Result<Options, clap::Error> {
+        let run = self
+            .run
+            .resolve(&PROGRAM)
+            .map_err(CliError::into_clap::<Cli>)?;
+        Ok(Options {
+            out_dir: run.out_dir,
+            quick: run.quick,
+            device: run.device,
+            seed: run.seed,
+            quiet: run.quiet,
+        })
+    }
 }
 
 /// What to run and where to write.
@@ -80,6 +112,10 @@ pub struct Options {
     pub quick: bool,
     /// Device of the burn part (autodiff is switched on for it).
     pub device: DeviceSpec,
+    /// Seed of the MLP's initial weights and of its mini-batches.
+    pub seed: u64,
+    /// No progress lines.
+    pub quiet: bool,
 }
 
 impl Options {
@@ -87,23 +123,23 @@ impl Options {
     pub const DEFAULT_OUT: &'static str = "out/optim-dynamics";
 
     /// Options from command-line arguments (without the program name) and the `SYSDYN_*`
-    /// environment variables.
-    pub fn from_args(args: &[String]) -> Result<Self, ExampleError> {
-        let RunOptions {
-            out_dir,
-            quick,
-            device,
-        } = parse_run_options(args, Self::DEFAULT_OUT, |_| Ok(false))?;
-        Ok(Options {
-            out_dir,
-            quick,
-            device,
-        })
+    /// environment variables; a bad command line is clap's error, as `main` prints it.
+    pub fn from_args(args: &[String]) -> Result<Self, clap::Error> {
+        parse_from::<Cli>(args)?.options()
     }
 }
 
-fn progress(stage: usize, stages: usize, what: &str) {
-    eprintln!("[optim-dynamics] {stage}/{stages} {what}");
+/// Progress on stderr, unless `--quiet`.
+macro_rules! say {
+    ($options:expr, $($arg:tt)*) => {
+        if !$options.quiet {
+            eprintln!($($arg)*);
+        }
+    };
+}
+
+fn progress(options: &Options, stage: usize, stages: usize, what: &str) {
+    say!(options, "[optim-dynamics] {stage}/{stages} {what}");
 }
 
 fn relative_error(measured: f64, theory: f64) -> f64 {
@@ -125,6 +161,7 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
     let mut figures = Vec::new();
 
     progress(
+        options,
         1,
         stages,
         "linear rates on quadratics (GD and heavy-ball, optimal tuning)",
@@ -137,9 +174,14 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
     let rates: Vec<RateSummary> = experiments::rate_table(kappas)?
         .into_iter()
         .map(|r| {
-            eprintln!(
+            say!(
+                options,
                 "    κ = {:>7}: GD {:.6} (theory {:.6}), heavy-ball {:.6} (theory {:.6})",
-                r.kappa, r.gd_measured, r.gd_theory, r.heavy_ball_measured, r.heavy_ball_theory
+                r.kappa,
+                r.gd_measured,
+                r.gd_theory,
+                r.heavy_ball_measured,
+                r.heavy_ball_theory
             );
             RateSummary {
                 kappa: r.kappa,
@@ -157,6 +199,7 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         .collect();
 
     progress(
+        options,
         2,
         stages,
         "momentum on the quadratic and Rosenbrock's valley",
@@ -181,6 +224,7 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         .collect();
 
     progress(
+        options,
         3,
         stages,
         "the bilinear game min_x max_y xy under four schemes",
@@ -189,7 +233,8 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
     let game = experiments::bilinear_game(eta, 150, 10_000, 2000)?;
     figures.extend(figures::bilinear_game(dir, &game)?.names_relative_to(dir));
     let modules_difference = training::game_on_device(&device, eta, if quick { 20 } else { 100 })?;
-    eprintln!(
+    say!(
+        options,
         "    growth {:.12} (theory {:.12}), extragradient distance {:.2e}, modules vs f64 {:.1e}",
         game.simultaneous_growth_measured,
         game.simultaneous_growth_theory,
@@ -198,6 +243,7 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
     );
 
     progress(
+        options,
         4,
         stages,
         "gradient descent against gradient flow; heavy-ball against its ODE",
@@ -212,27 +258,32 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
     };
     let flow = experiments::flow_study(etas, hb_etas)?;
     figures.extend(figures::flow_vs_gd(dir, &flow)?.names_relative_to(dir));
-    eprintln!(
+    say!(
+        options,
         "    slopes: GD {:.3}, heavy-ball {:.3}",
-        flow.slope, flow.hb_slope
+        flow.slope,
+        flow.hb_slope
     );
 
     let spec = device.spec();
     progress(
+        options,
         5,
         stages,
         &format!("training a tanh MLP with every optimizer on {spec}"),
     );
     let train_steps = if quick { 60 } else { 600 };
-    let runs = training::train_all(&device, train_steps)?;
+    let runs = training::train_all(&device, train_steps, options.seed)?;
     figures.extend(figures::training_loss(dir, &runs, &spec.to_string())?.names_relative_to(dir));
     let training = runs
         .iter()
         .map(|r| {
             let (first, last) = (r.losses[0], r.losses[r.losses.len() - 1]);
-            eprintln!(
+            say!(
+                options,
                 "    {:>10} η={:<6} loss {first:.4} -> {last:.5}",
-                r.name, r.lr
+                r.name,
+                r.lr
             );
             TrainingSummary {
                 optimizer: r.name.to_string(),
@@ -244,7 +295,7 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         })
         .collect();
 
-    progress(6, stages, "summary.json");
+    progress(options, 6, stages, "summary.json");
     let summary = Summary {
         example: "optim-dynamics",
         quick,
@@ -288,6 +339,6 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         wall_s: start.elapsed().as_secs_f64(),
     };
     let json = serde_json::to_string_pretty(&summary)?;
-    sysdyn_plot::write_atomic(&dir.join("summary.json"), json.as_bytes())?;
+    write_atomic(&dir.join("summary.json"), json.as_bytes())?;
     Ok(summary)
 }

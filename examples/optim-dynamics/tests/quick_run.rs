@@ -19,6 +19,8 @@ fn quick_run_writes_a_consistent_summary_and_every_figure() {
         out_dir: out.clone(),
         quick: true,
         device: DeviceSpec::new(Backend::Flex, Precision::F64),
+        seed: optim_dynamics::PROGRAM.default_seed.unwrap_or(0),
+        quiet: true,
     };
     let returned = run(&options).unwrap();
     let text = std::fs::read_to_string(out.join("summary.json")).unwrap();
@@ -99,18 +101,22 @@ fn quick_run_writes_a_consistent_summary_and_every_figure() {
 #[test]
 fn bad_arguments_are_reported() {
     let err = Options::from_args(&["--frobnicate".to_string()]).unwrap_err();
-    assert!(err.to_string().contains("unknown argument"));
+    assert!(err.to_string().contains("unexpected argument"), "{err}");
+    assert_eq!(err.exit_code(), 2);
+    // f64 on wgpu is refused by the device policy while parsing, before any work.
     let err = Options::from_args(&[
         "--backend".into(),
         "wgpu".into(),
         "--precision".into(),
         "f64".into(),
     ])
-    .unwrap()
-    .device
-    .init()
     .unwrap_err();
-    assert!(err.to_string().contains("f64"));
+    assert!(err.to_string().contains("f64"), "{err}");
+    let err = Options::from_args(&["--load".into(), "ckpt".into()]).unwrap_err();
+    assert!(err.to_string().contains("not supported yet"), "{err}");
     let o = Options::from_args(&["--quick".into(), "--out=x/y".into()]).unwrap();
     assert!(o.quick && o.out_dir.ends_with("x/y"));
+    assert_eq!(o.seed, 5);
+    let o = Options::from_args(&["--seed".into(), "11".into()]).unwrap();
+    assert_eq!(o.seed, 11);
 }

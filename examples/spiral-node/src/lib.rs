@@ -18,30 +18,19 @@ pub mod training;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use clap::{Parser, ValueEnum};
 use serde::Serialize;
-use sysdyn_core::cli::{CliError, parse_run_options};
+use sysdyn_core::cli::{CliError, Program, RunArgs, parse_from};
 use sysdyn_core::device::DeviceSpec;
+use sysdyn_core::fs::{WriteError, write_atomic};
 use sysdyn_core::rng::SeededRng;
 use sysdyn_core::{CoreError, ShapeMismatch};
 use sysdyn_nodes::{AdjointOptions, NodeError, Sensitivity};
-use sysdyn_plot::{PlotError, write_atomic};
+use sysdyn_plot::PlotError;
 use sysdyn_solvers::SolveError;
 use thiserror::Error;
 
 use crate::training::TrainConfig;
-
-/// Command-line help.
-pub const USAGE: &str = "\
-usage: spiral-node [--quick] [--out DIR] [--backend ndarray|flex|wgpu] [--precision f32|f64]
-                   [--iterations N] [--sensitivity backprop|taped|adjoint|checkpointed-adjoint]
-
-  --quick            100 iterations instead of 2000 (CI smoke run); every file is still written
-  --out DIR          output folder (default out/spiral-node)
-  --backend NAME     backend (default flex; env SYSDYN_BACKEND)
-  --precision P      f32 or f64 (default f32; f64 only on CPU backends; env SYSDYN_PRECISION)
-  --iterations N     optimizer steps
-  --sensitivity S    gradient method (default taped: backprop through the solver by sysdyn's
-                     reverse sweep)";
 
 /// Why the example failed.
 #[derive(Debug, Error)]
@@ -49,9 +38,6 @@ pub enum ExampleError {
     /// A device or precision that this build or the policy does not allow.
     #[error(transparent)]
     Device(#[from] CoreError),
-    /// The command line was refused (device flags included).
-    #[error("{0}\n\n{USAGE}")]
-    Cli(#[from] CliError),
     /// The reference solve failed.
     #[error("reference solve failed: {0}")]
     Solve(#[from] SolveError),
@@ -61,12 +47,94 @@ pub enum ExampleError {
     /// A tensor of the wrong shape.
     #[error(transparent)]
     Shape(#[from] ShapeMismatch),
-    /// A figure or file could not be written.
+    /// A figure or the output folder could not be written.
     #[error(transparent)]
     Plot(#[from] PlotError),
+    /// The summary could not be written.
+    #[error(transparent)]
+    Write(#[from] WriteError),
     /// The summary could not be serialised.
     #[error("cannot serialise the summary: {0}")]
     Json(#[from] serde_json::Error),
+}
+
+/// The classic neural-ODE spiral: learns dy/dt = y³A from one trajectory with an MLP on y³,
+/// trained on mini-batches of short windows; writes trajectories, the learned vector field, NFE
+/// and loss over training, and summary.json.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "spiral-node", version)]
+pub struct Cli {
+    /// Optimizer steps [default: 2000; 100 with --quick]
+    #[arg(long, value_name = "N")]
+    pub iterations: Option<usize>,
+
+    /// Gradient method
+    #[arg(long, value_name = "S", value_enum, default_value_t = SensitivityArg::Taped)]
+    pub sensitivity: SensitivityArg,
+
+    // Last: its help heading ("Common options") applies to every flag after it.
+    /// The options every sysdyn program shares (`--seed` seeds the initial weights and the
+    /// mini-batches; default 2018).
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// The gradient methods `--sensitivity` offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SensitivityArg {
+    /// Backpropagation through the solver by burn's autodiff
+    Backprop,
+    /// Backpropagation through the solver by sysdyn's reverse sweep
+    Taped,
+    /// Backsolve adjoint with the seminorm
+    Adjoint,
+    /// Checkpointed adjoint (8 steps per checkpoint)
+    CheckpointedAdjoint,
+}
+
+impl SensitivityArg {
+    /// The method it names.
+    pub fn sensitivity(self) -> Sensitivity {
+        match self {
+            SensitivityArg::Backprop => Sensitivity::Backprop,
+            SensitivityArg::Taped => Sensitivity::TapedBackprop,
+            SensitivityArg::Adjoint => {
+                Sensitivity::BacksolveAdjoint(AdjointOptions::default().seminorm(true))
+            }
+            SensitivityArg::CheckpointedAdjoint => Sensitivity::CheckpointedAdjoint {
+                options: AdjointOptions::default(),
+                steps_per_checkpoint: 8,
+            },
+        }
+    }
+}
+
+/// What the shared options default to here: seed 2018 (the published figures); the training
+/// loop cannot save checkpoints yet, so `--load` / `--resume` are refused.
+pub const PROGRAM: Program = Program {
+    default_out: Options::DEFAULT_OUT,
+    default_seed: Some(2018),
+    checkpoints: false,
+};
+
+impl Cli {
+    /// The options to run with, or clap's usage error (exit status 2) for what parsed but is not
+    /// allowed (f64 on `wgpu`, `--load`).
+    pub fn options(&self) -> Result<Options, clap::Error> {
+        let run = self
+            .run
+            .resolve(&PROGRAM)
+            .map_err(CliError::into_clap::<Cli>)?;
+        Ok(Options {
+            out_dir: run.out_dir,
+            quick: run.quick,
+            device: run.device.with_autodiff(true),
+            iterations: self.iterations,
+            sensitivity: self.sensitivity.sensitivity(),
+            seed: run.seed,
+            quiet: run.quiet,
+        })
+    }
 }
 
 /// What to run and where to write.
@@ -82,19 +150,10 @@ pub struct Options {
     pub iterations: Option<usize>,
     /// Gradient method.
     pub sensitivity: Sensitivity,
-}
-
-fn parse_sensitivity(name: &str) -> Option<Sensitivity> {
-    Some(match name {
-        "backprop" => Sensitivity::Backprop,
-        "taped" => Sensitivity::TapedBackprop,
-        "adjoint" => Sensitivity::BacksolveAdjoint(AdjointOptions::default().seminorm(true)),
-        "checkpointed-adjoint" => Sensitivity::CheckpointedAdjoint {
-            options: AdjointOptions::default(),
-            steps_per_checkpoint: 8,
-        },
-        _ => return None,
-    })
+    /// Seed of the initial weights and of the mini-batches.
+    pub seed: u64,
+    /// No progress lines.
+    pub quiet: bool,
 }
 
 fn sensitivity_name(s: &Sensitivity) -> &'static str {
@@ -112,30 +171,19 @@ impl Options {
     pub const DEFAULT_OUT: &'static str = "out/spiral-node";
 
     /// Options from command-line arguments (without the program name) and the `SYSDYN_*`
-    /// environment variables.
-    pub fn from_args(args: &[String]) -> Result<Self, ExampleError> {
-        let mut iterations = None;
-        let mut sensitivity = Sensitivity::TapedBackprop;
-        let common = parse_run_options(args, Self::DEFAULT_OUT, |flag| {
-            match flag.name() {
-                "--iterations" => iterations = Some(flag.parse("a count")?),
-                "--sensitivity" => {
-                    let name = flag.value("a name")?;
-                    sensitivity = parse_sensitivity(&name)
-                        .ok_or_else(|| CliError::Usage(format!("unknown sensitivity `{name}`")))?;
-                }
-                _ => return Ok(false),
-            }
-            Ok(true)
-        })?;
-        Ok(Options {
-            out_dir: common.out_dir,
-            quick: common.quick,
-            device: common.device.with_autodiff(true),
-            iterations,
-            sensitivity,
-        })
+    /// environment variables; a bad command line is clap's error, as `main` prints it.
+    pub fn from_args(args: &[String]) -> Result<Self, clap::Error> {
+        parse_from::<Cli>(args)?.options()
     }
+}
+
+/// Progress on stderr, unless `--quiet`.
+macro_rules! say {
+    ($options:expr, $($arg:tt)*) => {
+        if !$options.quiet {
+            eprintln!($($arg)*);
+        }
+    };
 }
 
 /// One highlighted number.
@@ -209,7 +257,10 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
     let iterations = options
         .iterations
         .unwrap_or(if options.quick { 100 } else { 2000 });
-    eprintln!("[spiral-node] 1/4 true trajectory (DOP853, tol 1e-12)");
+    say!(
+        options,
+        "[spiral-node] 1/4 true trajectory (DOP853, tol 1e-12)"
+    );
     let data = dataset::true_trajectory()?;
 
     let config = TrainConfig {
@@ -220,23 +271,24 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         tol: (1e-6, 1e-7),
         sensitivity: options.sensitivity.clone(),
     };
-    eprintln!(
+    say!(
+        options,
         "[spiral-node] 2/4 training: {iterations} steps on {} ({})",
         device.spec(),
         sensitivity_name(&config.sensitivity)
     );
-    let mut rng = SeededRng::new(2018);
-    let initial = model::CubicMlp::init(&device, &mut SeededRng::new(2018));
+    let mut rng = SeededRng::new(options.seed);
+    let initial = model::CubicMlp::init(&device, &mut SeededRng::new(options.seed));
     let train_start = Instant::now();
     let report_every = (iterations / 10).max(1);
     let (field, log) = training::train(&device, &data, &config, &mut rng, |i, loss| {
         if (i + 1) % report_every == 0 {
-            eprintln!("  step {:>5}: loss {loss:.3e}", i + 1);
+            say!(options, "  step {:>5}: loss {loss:.3e}", i + 1);
         }
     })?;
     let train_s = train_start.elapsed().as_secs_f64();
 
-    eprintln!("[spiral-node] 3/4 evaluation over [0, 25]");
+    say!(options, "[spiral-node] 3/4 evaluation over [0, 25]");
     let learned = training::predict(&device, &field, &data.ts)?;
     let untrained = training::predict(&device, &initial, &data.ts)?;
     let trajectory_mse = training::mse(&learned, &data.ys);
@@ -248,7 +300,8 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         .unzip();
     let learned_field = training::field_at(&device, &field, &gx, &gy)?;
 
-    eprintln!(
+    say!(
+        options,
         "[spiral-node] 4/4 figures and summary into {}",
         dir.display()
     );

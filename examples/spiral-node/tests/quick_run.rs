@@ -14,6 +14,8 @@ fn quick_run_learns_and_writes_every_file() {
         device: DeviceSpec::new(Backend::Flex, Precision::F32),
         iterations: Some(200),
         sensitivity: Sensitivity::TapedBackprop,
+        seed: spiral_node::PROGRAM.default_seed.unwrap_or(0),
+        quiet: true,
     };
     let summary = run(&options).unwrap();
     assert_eq!(summary.iterations, 200);

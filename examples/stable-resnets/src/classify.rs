@@ -131,6 +131,8 @@ pub struct TrainSettings {
     pub learning_rate: f64,
     /// Damping γ of the antisymmetric network.
     pub gamma: f64,
+    /// Seed of every network's initial weights (each architecture starts from the same draws).
+    pub seed: u64,
 }
 
 /// Scores of one architecture at one depth.
@@ -370,7 +372,7 @@ pub fn run(
     let runs = Architecture::ALL
         .iter()
         .map(|&architecture| {
-            let mut rng = SeededRng::new(2017);
+            let mut rng = SeededRng::new(settings.seed);
             let scale = 1.0 / (n as f64).sqrt();
             let head = head(device, &mut rng, n, problem.classes);
             match architecture {

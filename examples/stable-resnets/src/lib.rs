@@ -10,26 +10,27 @@
 //!    multi-level: Adam at 4 layers, prolonged in depth (parameters interpolated, `h = T / N`
 //!    halved), trained again, through 8, 16 and 32 layers; training and validation accuracy
 //!    per problem, architecture and depth;
-//! 3. with `--mnist DIR` ([`idx`], [`mnist`]): convolutional ResNets (3×3 kernels, standard and
+//! 3. with `--mnist DIR` ([`sysdyn_data::idx`], [`mnist`]): convolutional ResNets (3×3 kernels, standard and
 //!    antisymmetric) trained on the MNIST IDX files found there; skipped without the folder;
 //! 4. figures (`stability_trajectories`, `spread_vs_depth`, `decision_boundaries_<problem>`, as
 //!    SVG and PNG) and `summary.json` with `key_numbers`.
 //!
-//! Modules: [`stability`], [`datasets`], [`classify`], [`idx`], [`mnist`], [`figures`].
+//! Modules: [`stability`], [`datasets`], [`classify`], [`mnist`], [`figures`].
 
 pub mod classify;
 pub mod datasets;
 pub mod figures;
-pub mod idx;
 pub mod mnist;
 pub mod stability;
 
 use std::path::PathBuf;
 use std::time::Instant;
 
+use clap::Parser;
 use serde::Serialize;
-use sysdyn_core::cli::{CliError, parse_run_options};
+use sysdyn_core::cli::{CliError, Program, RunArgs, parse_from};
 use sysdyn_core::device::DeviceSpec;
+use sysdyn_core::fs::{WriteError, write_atomic};
 use sysdyn_core::{CoreError, ShapeMismatch};
 use sysdyn_nodes::resnet::ResNetError;
 use sysdyn_plot::PlotError;
@@ -39,44 +40,77 @@ use crate::classify::{ProblemResult, TrainSettings};
 use crate::mnist::{MnistOutcome, MnistSettings};
 use crate::stability::StabilityRun;
 
-/// Command-line help.
-pub const USAGE: &str = "\
-usage: stable-resnets [--quick] [--out DIR] [--mnist DIR] [--backend ndarray|flex|wgpu]
-                      [--precision f32|f64]
-
-  --quick            fewer layers and training steps, a coarser figure grid (CI smoke run);
-                     every file is still written
-  --out DIR          output folder (default out/stable-resnets)
-  --mnist DIR        folder with the uncompressed MNIST IDX files (train-images-idx3-ubyte,
-                     train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte);
-                     trains convolutional ResNets on them. Without it that run is skipped.
-  --backend NAME     backend (default: flex; env SYSDYN_BACKEND)
-  --precision P      f32 or f64 (default f32; f64 only on CPU backends; env SYSDYN_PRECISION)";
-
 /// Why the example failed.
 #[derive(Debug, Error)]
 pub enum ExampleError {
     /// A device or precision that this build or the policy does not allow.
     #[error(transparent)]
     Device(#[from] CoreError),
-    /// The command line was refused (device flags included).
-    #[error("{0}\n\n{USAGE}")]
-    Cli(#[from] CliError),
     /// A network could not be built or run.
     #[error(transparent)]
     Network(#[from] ResNetError),
     /// A tensor of the wrong shape.
     #[error(transparent)]
     Shape(#[from] ShapeMismatch),
-    /// A figure or file could not be written.
+    /// A figure could not be drawn or written.
     #[error(transparent)]
     Plot(#[from] PlotError),
+    /// The summary could not be written.
+    #[error(transparent)]
+    Write(#[from] WriteError),
     /// The MNIST files could not be read.
     #[error(transparent)]
-    Idx(#[from] idx::IdxError),
+    Idx(#[from] sysdyn_data::DataError),
     /// The summary could not be serialised.
     #[error("cannot serialise the summary: {0}")]
     Json(#[from] serde_json::Error),
+}
+
+/// Deep residual networks as ODE discretisations: the stability of forward Euler networks by
+/// the spectrum of their layers, standard, antisymmetric and Verlet networks trained multi-level
+/// to classify ellipses, the swiss roll and peaks, and convolutional ResNets on MNIST IDX files;
+/// writes figures and summary.json.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "stable-resnets", version)]
+pub struct Cli {
+    /// Folder with the uncompressed MNIST IDX files (train-images-idx3-ubyte,
+    /// train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte); trains
+    /// convolutional ResNets on them. Without it that run is skipped
+    #[arg(long, value_name = "DIR")]
+    pub mnist: Option<PathBuf>,
+
+    // Last: its help heading ("Common options") applies to every flag after it.
+    /// The options every sysdyn program shares (`--seed` seeds the datasets and the networks'
+    /// initial weights; default 42).
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// What the shared options default to here: seed 42 (the published figures); the training loops
+/// cannot save checkpoints yet, so `--load` / `--resume` are refused.
+pub const PROGRAM: Program = Program {
+    default_out: Options::DEFAULT_OUT,
+    default_seed: Some(PROGRAM_DEFAULT_SEED),
+    checkpoints: false,
+};
+
+impl Cli {
+    /// The options to run with, or clap's usage error (exit status 2) for what parsed but is not
+    /// allowed (f64 on `wgpu`, `--load`).
+    pub fn options(&self) -> Result<Options, clap::Error> {
+        let run = self
+            .run
+            .resolve(&PROGRAM)
+            .map_err(CliError::into_clap::<Cli>)?;
+        Ok(Options {
+            out_dir: run.out_dir,
+            quick: run.quick,
+            device: run.device,
+            mnist_dir: self.mnist.clone(),
+            seed: run.seed,
+            quiet: run.quiet,
+        })
+    }
 }
 
 /// What to run and where to write.
@@ -90,6 +124,11 @@ pub struct Options {
     pub device: DeviceSpec,
     /// Folder with the MNIST IDX files; the MNIST run is skipped without it.
     pub mnist_dir: Option<PathBuf>,
+    /// Seed of the datasets (`seed`, `seed + 1`, `seed + 2`) and of the networks' initial
+    /// weights (`seed + 1975`: the default 42 keeps the published 2017).
+    pub seed: u64,
+    /// No progress lines.
+    pub quiet: bool,
 }
 
 impl Options {
@@ -97,26 +136,20 @@ impl Options {
     pub const DEFAULT_OUT: &'static str = "out/stable-resnets";
 
     /// Options from command-line arguments (without the program name) and the `SYSDYN_*`
-    /// environment variables.
-    pub fn from_args(args: &[String]) -> Result<Self, ExampleError> {
-        let mut mnist_dir = None;
-        let common = parse_run_options(args, Self::DEFAULT_OUT, |flag| {
-            match flag.name() {
-                "--mnist" => {
-                    mnist_dir = Some(PathBuf::from(flag.value("the folder of the IDX files")?))
-                }
-                _ => return Ok(false),
-            }
-            Ok(true)
-        })?;
-        Ok(Options {
-            out_dir: common.out_dir,
-            quick: common.quick,
-            device: common.device,
-            mnist_dir,
-        })
+    /// environment variables; a bad command line is clap's error, as `main` prints it.
+    pub fn from_args(args: &[String]) -> Result<Self, clap::Error> {
+        parse_from::<Cli>(args)?.options()
+    }
+
+    /// The seed of the networks' initial weights.
+    pub fn network_seed(&self) -> u64 {
+        self.seed
+            .wrapping_add(mnist::DEFAULT_SEED - PROGRAM_DEFAULT_SEED)
     }
 }
+
+/// The default `--seed`.
+const PROGRAM_DEFAULT_SEED: u64 = 42;
 
 /// A named number for the tour's table.
 #[derive(Debug, Clone, Serialize)]
@@ -159,12 +192,14 @@ pub struct Summary {
     pub wall_s: f64,
 }
 
-fn progress(stage: usize, stages: usize, what: &str) {
-    eprintln!("[stable-resnets] {stage}/{stages} {what}");
+fn progress(options: &Options, stage: usize, stages: usize, what: &str) {
+    if !options.quiet {
+        eprintln!("[stable-resnets] {stage}/{stages} {what}");
+    }
 }
 
-/// The training schedule of a full or quick run.
-pub fn train_settings(quick: bool) -> TrainSettings {
+/// The training schedule of a full or quick run, the networks drawn from `seed`.
+pub fn train_settings(quick: bool, seed: u64) -> TrainSettings {
     TrainSettings {
         depths: if quick {
             vec![4, 8]
@@ -174,6 +209,7 @@ pub fn train_settings(quick: bool) -> TrainSettings {
         iterations_per_level: if quick { 40 } else { 300 },
         learning_rate: 0.03,
         gamma: 0.01,
+        seed,
     }
 }
 
@@ -220,26 +256,28 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
     let device = options.device.init()?;
     let training_device = options.device.with_autodiff(true).init()?;
     if let Some(mnist_dir) = &options.mnist_dir {
-        idx::check_folder(mnist_dir)?;
+        sysdyn_data::idx::check_folder(mnist_dir)?;
     }
 
     progress(
+        options,
         1,
         stages,
         "stability: K+, K-, K0 through 10 forward Euler layers",
     );
     let stability = stability::run(&device)?;
 
-    let settings = train_settings(quick);
+    let settings = train_settings(quick, options.network_seed());
     let problems = [
-        datasets::concentric_ellipses(42),
-        datasets::swiss_roll(43),
-        datasets::peaks(44),
+        datasets::concentric_ellipses(options.seed),
+        datasets::swiss_roll(options.seed.wrapping_add(1)),
+        datasets::peaks(options.seed.wrapping_add(2)),
     ];
     let resolution = if quick { 25 } else { 81 };
     let mut classification = Vec::with_capacity(problems.len());
     for problem in &problems {
         progress(
+            options,
             2,
             stages,
             &format!(
@@ -262,6 +300,7 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         Some(mnist_dir) => {
             let settings = MnistSettings::new(quick);
             progress(
+                options,
                 3,
                 stages,
                 &format!(
@@ -270,15 +309,25 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
                     settings.train_images
                 ),
             );
-            mnist::run(&training_device, mnist_dir, &settings)?
+            mnist::run_seeded(
+                &training_device,
+                mnist_dir,
+                &settings,
+                options.network_seed(),
+            )?
         }
         None => {
-            progress(3, stages, "MNIST skipped (no --mnist DIR)");
+            progress(options, 3, stages, "MNIST skipped (no --mnist DIR)");
             MnistOutcome::skipped()
         }
     };
 
-    progress(4, stages, &format!("figures into {}", dir.display()));
+    progress(
+        options,
+        4,
+        stages,
+        &format!("figures into {}", dir.display()),
+    );
     let mut saved = vec![
         figures::stability_trajectories(dir, &stability)?,
         figures::spread_vs_depth(dir, &stability)?,
@@ -296,7 +345,7 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         .flat_map(|s| s.names_relative_to(dir))
         .collect();
 
-    progress(5, stages, "summary.json");
+    progress(options, 5, stages, "summary.json");
     let spec = device.spec();
     let summary = Summary {
         example: "stable-resnets",
@@ -314,6 +363,6 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         wall_s: start.elapsed().as_secs_f64(),
     };
     let json = serde_json::to_string_pretty(&summary)?;
-    sysdyn_plot::write_atomic(&dir.join("summary.json"), json.as_bytes())?;
+    write_atomic(&dir.join("summary.json"), json.as_bytes())?;
     Ok(summary)
 }

@@ -1,23 +1,25 @@
-//! `cargo run -p stable-resnets -- [--quick] [--out DIR] [--backend NAME] [--precision f32|f64]`
+//! `cargo run -p stable-resnets -- [--quick] [--out DIR] [--mnist DIR] [--backend NAME] ...`
+//! (`--help` lists every option).
 //!
 //! Everything happens in the library (`stable_resnets::run`); this binary parses the command line
-//! and turns errors into a message and a non-zero exit status.
+//! (a bad one exits with status 2 and clap's message) and turns errors into a message and a
+//! non-zero exit status.
 
 use std::process::ExitCode;
 
+use clap::Parser;
+use stable_resnets::Cli;
+
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.iter().any(|a| a == "--help" || a == "-h") {
-        println!("{}", stable_resnets::USAGE);
-        return ExitCode::SUCCESS;
-    }
-    let result = stable_resnets::Options::from_args(&args).and_then(|o| stable_resnets::run(&o));
-    match result {
+    let options = Cli::parse().options().unwrap_or_else(|e| e.exit());
+    match stable_resnets::run(&options) {
         Ok(summary) => {
-            eprintln!(
-                "[stable-resnets] done in {:.2} s; results in {}",
-                summary.wall_s, summary.out_dir
-            );
+            if !options.quiet {
+                eprintln!(
+                    "[stable-resnets] done in {:.2} s; results in {}",
+                    summary.wall_s, summary.out_dir
+                );
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -19,11 +19,12 @@ use sysdyn_core::State;
 use sysdyn_core::device::SysDevice;
 use sysdyn_core::jet::Activation;
 use sysdyn_core::rng::SeededRng;
+use sysdyn_data::LabelledImages;
+use sysdyn_data::idx::{Split, load_split};
 use sysdyn_nodes::resnet::{ConvResNet, ResNetError, WeightForm};
 
 use crate::ExampleError;
 use crate::classify::accuracy;
-use crate::idx::{LabelledImages, Split, load_split};
 
 /// Side of the pooled feature map the read-out sees.
 pub const POOLED: usize = 4;
@@ -207,14 +208,18 @@ fn score(
     Ok(correct / data.len() as f64)
 }
 
-/// Trains one architecture; `device` must record gradients.
+/// Seed of the networks' initial weights in a default run (the published figures).
+pub const DEFAULT_SEED: u64 = 2017;
+
+/// Trains one architecture from weights drawn from `seed`; `device` must record gradients.
 pub fn train(
     device: &SysDevice,
     (train_set, test_set): (&LabelledImages, &LabelledImages),
     settings: &MnistSettings,
     form: WeightForm,
+    seed: u64,
 ) -> Result<(ConvClassifier, MnistScore), ExampleError> {
-    let mut model = ConvClassifier::new(device, settings, form, 2017)?;
+    let mut model = ConvClassifier::new(device, settings, form, seed)?;
     let mut optimizer = AdamConfig::new().init();
     let mut last_epoch_loss = f64::NAN;
     for _ in 0..settings.epochs {
@@ -251,6 +256,16 @@ pub fn run(
     dir: &Path,
     settings: &MnistSettings,
 ) -> Result<MnistOutcome, ExampleError> {
+    run_seeded(device, dir, settings, DEFAULT_SEED)
+}
+
+/// [`run`] with the networks' initial weights drawn from `seed` (`--seed`).
+pub fn run_seeded(
+    device: &SysDevice,
+    dir: &Path,
+    settings: &MnistSettings,
+    seed: u64,
+) -> Result<MnistOutcome, ExampleError> {
     let train_set = load_split(
         dir,
         Split::Train,
@@ -271,7 +286,7 @@ pub fn run(
     ];
     let scores = forms
         .into_iter()
-        .map(|form| Ok(train(device, (&train_set, &test_set), settings, form)?.1))
+        .map(|form| Ok(train(device, (&train_set, &test_set), settings, form, seed)?.1))
         .collect::<Result<Vec<_>, ExampleError>>()?;
     let mut settings = settings.clone();
     settings.train_images = train_set.len();

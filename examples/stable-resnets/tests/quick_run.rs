@@ -32,6 +32,8 @@ fn quick_run_writes_a_consistent_summary_and_every_figure() {
         quick: true,
         device: DeviceSpec::new(Backend::Flex, Precision::F32),
         mnist_dir: None,
+        seed: 42,
+        quiet: true,
     };
     let returned = run(&options).unwrap();
     let s: Value =
@@ -170,14 +172,30 @@ fn quick_run_writes_a_consistent_summary_and_every_figure() {
 #[test]
 fn bad_arguments_are_typed_errors() {
     let args = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    // Bad command lines are clap's usage errors (exit status 2), naming what is wrong.
     let err = Options::from_args(&args(&["--backend", "cuda"])).unwrap_err();
     assert!(err.to_string().contains("unknown backend `cuda`"), "{err}");
     let err = Options::from_args(&args(&["--frobnicate"])).unwrap_err();
-    assert!(err.to_string().contains("unknown argument `--frobnicate`"));
+    assert!(
+        err.to_string()
+            .contains("unexpected argument '--frobnicate'"),
+        "{err}"
+    );
+    assert_eq!(err.exit_code(), 2);
     let err = Options::from_args(&args(&["--out"])).unwrap_err();
-    assert!(err.to_string().contains("--out needs a folder"));
+    assert!(err.to_string().contains("'--out <DIR>'"), "{err}");
     let err = Options::from_args(&args(&["--mnist"])).unwrap_err();
-    assert!(err.to_string().contains("--mnist needs the folder"));
+    assert!(err.to_string().contains("'--mnist <DIR>'"), "{err}");
+    let err = Options::from_args(&args(&["--resume", "ckpt"])).unwrap_err();
+    assert!(err.to_string().contains("not supported yet"), "{err}");
+    // `--seed` moves every seed: the datasets' and the networks'.
+    let o = Options::from_args(&args(&["--seed", "7"])).unwrap();
+    assert_eq!(o.seed, 7);
+    assert_ne!(
+        o.network_seed(),
+        Options::from_args(&[]).unwrap().network_seed()
+    );
+    assert_eq!(Options::from_args(&[]).unwrap().network_seed(), 2017);
     let o = Options::from_args(&args(&["--mnist", "digits"])).unwrap();
     assert_eq!(o.mnist_dir.as_deref(), Some(std::path::Path::new("digits")));
     // A folder without the IDX files is a typed error, not a skipped run.
@@ -186,6 +204,8 @@ fn bad_arguments_are_typed_errors() {
         quick: true,
         device: DeviceSpec::new(Backend::Flex, Precision::F32),
         mnist_dir: Some(std::env::temp_dir().join("stable-resnets-no-such-mnist")),
+        seed: 42,
+        quiet: true,
     };
     let err = run(&missing).unwrap_err();
     assert!(err.to_string().contains("train-images-idx3-ubyte"), "{err}");
@@ -197,6 +217,8 @@ fn bad_arguments_are_typed_errors() {
         quick: true,
         device: DeviceSpec::new(Backend::Wgpu, Precision::F64),
         mnist_dir: None,
+        seed: 42,
+        quiet: true,
     };
     assert!(run(&options).is_err());
     assert!(!options.out_dir.exists());

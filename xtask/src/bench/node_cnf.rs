@@ -1,4 +1,4 @@
-//! W2 (node-train) and W6 (cnf-2d) of `shared/bench/WORKLOADS.md`: neural-ODE and CNF training
+//! W2 (node-train) and W6 (cnf-2d) of `bench/WORKLOADS.md`: neural-ODE and CNF training
 //! steps with the fixture weights and data, on every compiled backend.
 //!
 //! - **W2**: `f(x) = L2(tanh(L1(tanh(L0(x)))))` (2 → 64 → 64 → 2), the 512 points of
@@ -190,7 +190,7 @@ fn training_row(
 
 /// W2 training steps on each backend: RK4 (backprop, taped, backsolve adjoint) and Dopri5.
 pub(crate) fn w2(bench: &Bench, out: &mut Vec<Measurement>) -> Result<(), String> {
-    let arrays = load_fixture(bench.shared(), "node")?;
+    let arrays = load_fixture(bench.bench_dir(), "node")?;
     let variants: [(&str, ButcherTableau, SolveConfig<Tensor<2>>, Sensitivity); 5] = [
         (
             "rk4-backprop",
@@ -270,7 +270,7 @@ impl ModuleMapper for BalancedCheckpointing {
 /// Peak resident-set growth of one W2 training step at 20, 200 (and 2000) RK4 steps, per
 /// gradient method, on flex.
 pub(crate) fn w2_memory(bench: &Bench, out: &mut Vec<Measurement>) -> Result<(), String> {
-    let arrays = load_fixture(bench.shared(), "node")?;
+    let arrays = load_fixture(bench.bench_dir(), "node")?;
     let device = DeviceSpec::new(Backend::Flex, Precision::F32)
         .with_autodiff(true)
         .init()
@@ -356,7 +356,7 @@ pub(crate) fn w2_memory(bench: &Bench, out: &mut Vec<Measurement>) -> Result<(),
 
 /// W6 training steps on each backend: exact-trace CNF, RK4, backprop, taped and adjoint.
 pub(crate) fn w6(bench: &Bench, out: &mut Vec<Measurement>) -> Result<(), String> {
-    let arrays = load_fixture(bench.shared(), "cnf")?;
+    let arrays = load_fixture(bench.bench_dir(), "cnf")?;
     for device in devices(bench.backends(), "W6", out) {
         let backend = device.spec().backend;
         let x = matrix(&device, array(&arrays, "x")?)?;

@@ -160,9 +160,10 @@ pub fn verify(
     Ok(())
 }
 
-/// Reads fixture `name` from `<shared>/bench/fixtures/<name>.npz` and verifies it.
-pub fn load_fixture(shared: &Path, name: &str) -> Result<BTreeMap<String, Array>, String> {
-    let dir = shared.join("bench").join("fixtures");
+/// Reads fixture `name` from `<bench_dir>/fixtures/<name>.npz` and verifies it against
+/// `<bench_dir>/fixtures/checksums.json`.
+pub fn load_fixture(bench_dir: &Path, name: &str) -> Result<BTreeMap<String, Array>, String> {
+    let dir = bench_dir.join("fixtures");
     let arrays = read_npz(&dir.join(format!("{name}.npz")))?;
     let text = std::fs::read_to_string(dir.join("checksums.json"))
         .map_err(|e| format!("{}: {e}", dir.join("checksums.json").display()))?;
@@ -229,20 +230,30 @@ mod tests {
     }
 
     #[test]
-    fn the_shared_fixtures_load_and_match_their_checksums() {
-        // The shared folder sits next to the repository (or where SYSDYN_SHARED points); a
-        // checkout without it has nothing to check.
-        let shared = std::env::var_os("SYSDYN_SHARED")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
-        if !shared.join("bench/fixtures").is_dir() {
-            eprintln!("no shared fixtures at {}: skipped", shared.display());
-            return;
+    fn the_repository_fixtures_load_and_match_their_checksums() {
+        // The repository carries its own copy (bench/ at its root), so this always runs: every
+        // fixture that checksums.json lists, not only those the workloads use today.
+        let bench_dir = crate::bench::repo_bench_dir();
+        let text = std::fs::read_to_string(bench_dir.join("fixtures/checksums.json")).unwrap();
+        let checksums: Value = serde_json::from_str(&text).unwrap();
+        let names: Vec<&String> = checksums.as_object().unwrap().keys().collect();
+        assert!(names.len() >= 5, "{names:?}");
+        for name in names {
+            load_fixture(&bench_dir, name).unwrap_or_else(|e| panic!("{name}: {e}"));
         }
-        let node = load_fixture(&shared, "node").unwrap();
+        let node = load_fixture(&bench_dir, "node").unwrap();
         assert_eq!(node["x0"].shape, vec![512, 2]);
         assert_eq!(node["L1.weight"].shape, vec![64, 64]);
-        let cnf = load_fixture(&shared, "cnf").unwrap();
+        let cnf = load_fixture(&bench_dir, "cnf").unwrap();
         assert_eq!(cnf["L0.weight"].shape, vec![64, 3]);
+    }
+
+    #[test]
+    fn a_missing_fixture_is_an_error_naming_the_file() {
+        let empty = std::env::temp_dir().join(format!("sysdyn-npz-empty-{}", std::process::id()));
+        std::fs::create_dir_all(empty.join("fixtures")).unwrap();
+        let err = load_fixture(&empty, "node").unwrap_err();
+        assert!(err.contains("node.npz"), "{err}");
+        std::fs::remove_dir_all(&empty).unwrap();
     }
 }
