@@ -12,6 +12,7 @@
 
 #![warn(missing_docs)]
 
+pub mod cli;
 pub mod problems;
 
 use sysdyn_core::device::{Backend, DeviceSpec, Precision, SysDevice};
