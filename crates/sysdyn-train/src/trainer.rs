@@ -515,17 +515,13 @@ impl Trainer {
             let every = self.config.check_params_every;
             if every > 0
                 && done.is_multiple_of(every)
-                && let Some(bad) = step.non_finite_parameter()
+                && let Some((what, value)) = non_finite_parameter(step)
             {
-                let what = Divergence::NonFiniteParameter {
-                    path: bad.path,
-                    index: bad.index,
-                };
                 return self.diverge(
                     step,
                     done,
                     what,
-                    bad.value,
+                    value,
                     done,
                     &checkpoints,
                     &mut log,
@@ -607,16 +603,12 @@ impl Trainer {
                 || stop_now
                 || done == total;
             if due {
-                if let Some(bad) = step.non_finite_parameter() {
-                    let what = Divergence::NonFiniteParameter {
-                        path: bad.path,
-                        index: bad.index,
-                    };
+                if let Some((what, value)) = non_finite_parameter(step) {
                     return self.diverge(
                         step,
                         done,
                         what,
-                        bad.value,
+                        value,
                         done,
                         &checkpoints,
                         &mut log,
@@ -779,4 +771,17 @@ pub fn restore_latest<C: Checkpointable>(
         }
         None => Ok(None),
     }
+}
+
+/// The step's first non-finite parameter as a divergence and its value, if any.
+fn non_finite_parameter<S: TrainStep + ?Sized>(step: &S) -> Option<(Divergence, f64)> {
+    step.non_finite_parameter().map(|bad| {
+        (
+            Divergence::NonFiniteParameter {
+                path: bad.path,
+                index: bad.index,
+            },
+            bad.value,
+        )
+    })
 }
