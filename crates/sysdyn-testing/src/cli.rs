@@ -96,4 +96,60 @@ impl ExampleBinary {
             assert!(!out_dir.exists(), "{flag}: the example started working");
         }
     }
+
+    /// Training checkpoints reproduce the run: `args` (a quick training run) writes
+    /// `A/summary.json` and its run directory `A/run`; `--load A/run` evaluates the saved model
+    /// without training and `--resume A/run` continues the finished run (nothing left to train),
+    /// and both write summaries whose values at the JSON `pointers` (e.g. `"/test_accuracy"`)
+    /// equal the training run's bit for bit. A `--load` of a folder without checkpoints fails
+    /// with a message naming it.
+    pub fn assert_checkpoints_reproduce(&self, args: &[&str], pointers: &[&str]) {
+        let base = std::env::temp_dir().join(format!("{}-ckpt-{}", self.name, std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        let dir = |name: &str| base.join(name).display().to_string();
+        let run_dir = base.join("trained").join("run").display().to_string();
+        let summary = |name: &str| -> serde_json::Value {
+            let path = base.join(name).join("summary.json");
+            let text = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            serde_json::from_str(&text).unwrap()
+        };
+        let run_ok = |extra: &[&str]| {
+            let all: Vec<&str> = args.iter().chain(extra).copied().collect();
+            let out = self.run(&all);
+            assert!(out.status.success(), "{all:?}: {out:?}");
+        };
+        run_ok(&["--out", &dir("trained")]);
+        run_ok(&["--out", &dir("loaded"), "--load", &run_dir]);
+        run_ok(&["--out", &dir("resumed"), "--resume", &run_dir]);
+        let (trained, loaded, resumed) =
+            (summary("trained"), summary("loaded"), summary("resumed"));
+        for pointer in pointers {
+            let value = trained
+                .pointer(pointer)
+                .unwrap_or_else(|| panic!("summary.json has no {pointer}: {trained}"));
+            assert_eq!(
+                loaded.pointer(pointer),
+                Some(value),
+                "--load changed {pointer}"
+            );
+            assert_eq!(
+                resumed.pointer(pointer),
+                Some(value),
+                "--resume changed {pointer}"
+            );
+        }
+        let (empty, bad) = (dir("empty"), dir("bad"));
+        std::fs::create_dir_all(&empty).unwrap();
+        let all: Vec<&str> = args
+            .iter()
+            .copied()
+            .chain(["--out", &bad, "--load", &empty])
+            .collect();
+        let out = self.run(&all);
+        assert!(!out.status.success(), "{out:?}");
+        let text = String::from_utf8_lossy(&out.stderr);
+        assert!(text.contains("holds no checkpoint"), "{text}");
+        std::fs::remove_dir_all(&base).unwrap();
+    }
 }

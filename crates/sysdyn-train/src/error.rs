@@ -97,6 +97,15 @@ pub enum TrainError {
         /// The first differing field and both values.
         detail: String,
     },
+    /// `--load` or `--resume` named a folder that holds no checkpoint.
+    #[error(
+        "`{path}` holds no checkpoint: pass a run directory (with a `checkpoints/` folder, such \
+         as the `run` folder in an example's output) or one of its `checkpoints/step-<n>` folders"
+    )]
+    NoCheckpoint {
+        /// The folder named.
+        path: PathBuf,
+    },
     /// A configuration value is out of range.
     #[error("invalid training configuration: {0}")]
     InvalidConfig(String),

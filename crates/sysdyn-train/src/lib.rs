@@ -120,11 +120,12 @@ mod optim;
 mod params;
 mod progress;
 mod schedule;
+mod session;
 mod trainer;
 
 pub use checkpoint::{
-    Checkpointable, Checkpoints, load_config, load_json, load_module, save_config, save_json,
-    save_module, write_atomic,
+    Checkpointable, Checkpoints, load_config, load_json, load_module, load_rng, save_config,
+    save_json, save_module, save_rng, write_atomic,
 };
 pub use ema::Ema;
 pub use error::{Divergence, TrainError};
@@ -133,6 +134,7 @@ pub use optim::Optim;
 pub use params::{NonFinite, clip_grad_norm, find_non_finite, global_grad_norm, scale_grads};
 pub use progress::ProgressMode;
 pub use schedule::LrSchedule;
+pub use session::Session;
 pub use trainer::{
     BoxError, EarlyStopping, RunState, StepContext, StepReport, StopReason, TrainConfig, TrainStep,
     TrainSummary, Trainer, restore_latest,

@@ -41,6 +41,17 @@ pub enum LrSchedule {
         /// The length of the annealing (at least 1).
         steps: u64,
     },
+    /// Exponential (geometric) decay from `lr` to `final_lr` over `steps` steps, then
+    /// `final_lr`: `lr · (final_lr/lr)^(min(step, steps)/steps)` (torchdiffeq's spiral demo
+    /// decays by a constant factor per step, which is this schedule).
+    Exponential {
+        /// The rate at step 0 (positive).
+        lr: f64,
+        /// The rate reached at step `steps` and kept afterwards (positive).
+        final_lr: f64,
+        /// The length of the decay (at least 1).
+        steps: u64,
+    },
     /// Linear warm-up: on step `s < steps` the rate is `(s + 1)/steps` times the rate `then`
     /// gives at its step 0; from step `steps` on, `then` is evaluated at `s − steps` (so it
     /// starts where the warm-up ends).
@@ -79,6 +90,15 @@ impl LrSchedule {
                 let t = step.min(steps) as f64 / steps as f64;
                 min_lr + (lr - min_lr) * 0.5 * (1.0 + (std::f64::consts::PI * t).cos())
             }
+            LrSchedule::Exponential {
+                lr,
+                final_lr,
+                steps,
+            } => {
+                let steps = (*steps).max(1);
+                let t = step.min(steps) as f64 / steps as f64;
+                lr * (final_lr / lr).powf(t)
+            }
             LrSchedule::WarmUp { steps, then } => {
                 let steps = (*steps).max(1);
                 if step < steps {
@@ -114,6 +134,23 @@ impl LrSchedule {
                 rate("min_lr", *min_lr)?;
                 if *steps == 0 {
                     return Err("cosine schedule: `steps` must be at least 1".into());
+                }
+                Ok(())
+            }
+            LrSchedule::Exponential {
+                lr,
+                final_lr,
+                steps,
+            } => {
+                for (name, v) in [("lr", *lr), ("final_lr", *final_lr)] {
+                    if !(v.is_finite() && v > 0.0) {
+                        return Err(format!(
+                            "exponential schedule: {name} must be finite and positive, got {v}"
+                        ));
+                    }
+                }
+                if *steps == 0 {
+                    return Err("exponential schedule: `steps` must be at least 1".into());
                 }
                 Ok(())
             }
@@ -165,6 +202,28 @@ mod tests {
             assert!((s.lr(step as u64) - e).abs() < 1e-15, "step {step}");
         }
         assert_eq!(s.lr(100), 0.1);
+    }
+
+    #[test]
+    fn exponential_decays_geometrically() {
+        let s = LrSchedule::Exponential {
+            lr: 1.0,
+            final_lr: 0.01,
+            steps: 4,
+        };
+        // Each step multiplies by 0.01^(1/4) = 10^(-1/2).
+        for step in 0..=4u64 {
+            let expected = 10f64.powf(-(step as f64) / 2.0);
+            assert!((s.lr(step) - expected).abs() < 1e-15, "step {step}");
+        }
+        assert_eq!(s.lr(100), s.lr(4));
+        assert!(s.validate().is_ok());
+        let zero = LrSchedule::Exponential {
+            lr: 1.0,
+            final_lr: 0.0,
+            steps: 4,
+        };
+        assert!(zero.validate().is_err());
     }
 
     #[test]

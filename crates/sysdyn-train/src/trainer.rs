@@ -92,6 +92,10 @@ pub struct TrainConfig {
     /// Progress output.
     #[config(default = "ProgressMode::Auto")]
     pub progress: ProgressMode,
+    /// The program's own settings that the run depends on (data sizes, architecture, ...), as
+    /// JSON: saved with the run like every other field, so a resume with other settings is
+    /// refused with [`TrainError::ConfigMismatch`] instead of continuing on other data.
+    pub program_settings: Option<serde_json::Value>,
 }
 
 impl TrainConfig {

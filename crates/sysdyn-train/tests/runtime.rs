@@ -277,11 +277,23 @@ fn resuming_with_another_configuration_is_refused() {
         .unwrap();
     assert_eq!((summary.resumed_from, summary.steps), (Some(5), 8));
     // ... another seed is another run.
-    let err = Trainer::new(config.with_seed(2).with_max_steps(10), &dir)
+    let err = Trainer::new(config.clone().with_seed(2).with_max_steps(10), &dir)
         .run(&mut Regression::new(4, 1))
         .unwrap_err();
     assert!(matches!(err, TrainError::ConfigMismatch { .. }), "{err}");
     assert!(err.to_string().contains("`seed` was 1, now 2"), "{err}");
+    // So are other program settings (e.g. another data set size).
+    let other_data = config
+        .with_max_steps(10)
+        .with_program_settings(Some(serde_json::json!({ "points": 64 })));
+    let err = Trainer::new(other_data, &dir)
+        .run(&mut Regression::new(4, 1))
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("`program_settings` was null, now {\"points\":64}"),
+        "{err}"
+    );
     fs::remove_dir_all(dir).unwrap();
 }
 

@@ -100,12 +100,15 @@ impl UpdateRule for Adam {
     }
 
     #[cfg(feature = "burn")]
-    fn module_optimizer(&self) -> burn::optim::ModuleOptimizer {
+    type BurnOptimizer = burn::optim::Adam;
+
+    #[cfg(feature = "burn")]
+    fn burn_optimizer(&self) -> burn::optim::Adam {
         // burn stores these as f32; the cast is the documented precision of burn's path.
         burn::optim::AdamConfig::new()
             .with_beta_1(self.beta1 as f32)
             .with_beta_2(self.beta2 as f32)
             .with_epsilon(self.epsilon as f32)
-            .init()
+            .build()
     }
 }

@@ -28,8 +28,11 @@ impl UpdateRule for GradientDescent {
     }
 
     #[cfg(feature = "burn")]
-    fn module_optimizer(&self) -> burn::optim::ModuleOptimizer {
+    type BurnOptimizer = burn::optim::Sgd;
+
+    #[cfg(feature = "burn")]
+    fn burn_optimizer(&self) -> burn::optim::Sgd {
         // No momentum, no weight decay, no clipping: `tensor - lr * grad`.
-        burn::optim::SgdConfig::new().init()
+        burn::optim::SgdConfig::new().build()
     }
 }

@@ -54,8 +54,11 @@ impl UpdateRule for HeavyBall {
     }
 
     #[cfg(feature = "burn")]
-    fn module_optimizer(&self) -> burn::optim::ModuleOptimizer {
-        burn::optim::ModuleOptimizer::from(*self)
+    type BurnOptimizer = HeavyBall;
+
+    #[cfg(feature = "burn")]
+    fn burn_optimizer(&self) -> HeavyBall {
+        *self
     }
 }
 

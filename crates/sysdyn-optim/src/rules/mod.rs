@@ -6,7 +6,8 @@
 //! - the validated hyper-parameters (a typed error for anything out of range);
 //! - the update on plain `f64` slices ([`UpdateRule::update`]), used by the rate, game and flow
 //!   analyses: fast, exact f64, no backend;
-//! - the same update for burn modules (`UpdateRule::module_optimizer`, feature `burn`): our own
+//! - the same update for burn modules (`UpdateRule::burn_optimizer`, a per-tensor burn
+//!   `Optimizer`, and `UpdateRule::module_optimizer`, feature `burn`): our own
 //!   `burn::optim::Optimizer` where burn's form differs from the one we need (heavy-ball,
 //!   Nesterov), burn's optimizer where it is the same (SGD, RMSProp, Adam). Tests run both paths
 //!   on one gradient sequence and compare the iterates.
@@ -50,10 +51,22 @@ pub trait UpdateRule: Clone + Debug + Send + Sync + 'static {
     /// otherwise only their common prefix is updated.
     fn update(&self, lr: f64, params: &mut [f64], grad: &[f64], state: &mut Self::State);
 
+    /// The same update as a burn per-tensor optimizer: ours where burn's form differs from the
+    /// one we need (heavy-ball, Nesterov), burn's own where it is the same (SGD, RMSProp, Adam).
+    #[cfg(feature = "burn")]
+    type BurnOptimizer: burn::optim::Optimizer;
+
+    /// The rule as its burn per-tensor optimizer (for `sysdyn_train::Optim`, which saves and
+    /// restores its state exactly, or any code driving a burn `Optimizer`).
+    #[cfg(feature = "burn")]
+    fn burn_optimizer(&self) -> Self::BurnOptimizer;
+
     /// The same rule as a burn [`ModuleOptimizer`](burn::optim::ModuleOptimizer), which applies
     /// it to every parameter of a module and can save and load its state.
     #[cfg(feature = "burn")]
-    fn module_optimizer(&self) -> burn::optim::ModuleOptimizer;
+    fn module_optimizer(&self) -> burn::optim::ModuleOptimizer {
+        burn::optim::ModuleOptimizer::from(self.burn_optimizer())
+    }
 }
 
 /// Runs `steps` updates of `rule` with learning rate `lr` from `x0`, where `grad(x)` is the

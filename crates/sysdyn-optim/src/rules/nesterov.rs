@@ -72,8 +72,11 @@ impl UpdateRule for Nesterov {
     }
 
     #[cfg(feature = "burn")]
-    fn module_optimizer(&self) -> burn::optim::ModuleOptimizer {
-        burn::optim::ModuleOptimizer::from(*self)
+    type BurnOptimizer = Nesterov;
+
+    #[cfg(feature = "burn")]
+    fn burn_optimizer(&self) -> Nesterov {
+        *self
     }
 }
 

@@ -76,13 +76,16 @@ impl UpdateRule for RmsProp {
     }
 
     #[cfg(feature = "burn")]
-    fn module_optimizer(&self) -> burn::optim::ModuleOptimizer {
+    type BurnOptimizer = burn::optim::RmsProp;
+
+    #[cfg(feature = "burn")]
+    fn burn_optimizer(&self) -> burn::optim::RmsProp {
         // burn stores these as f32; the cast is the documented precision of burn's path.
         burn::optim::RmsPropConfig::new()
             .with_alpha(self.alpha as f32)
             .with_epsilon(self.epsilon as f32)
             .with_momentum(0.0)
             .with_centered(false)
-            .init()
+            .build()
     }
 }
