@@ -19,6 +19,8 @@
 //!   the parameters; with an [`Mlp`](jet::Mlp) module that uses them.
 //! - [`linalg`]: small dense matrices on the host: eigenvalues (stability analyses) and LU
 //!   factorisation (Newton iterations of implicit solvers).
+//! - `spectral` (feature `spectral`, with rustfft): periodic pseudo-spectral operators
+//!   (derivatives, Laplacian, Poisson solve, 2/3 dealiasing) on host grids of any size.
 //! - [`Tolerance`]: relative and absolute tolerances, scalar or per component, and the weighted
 //!   RMS error norm that adaptive solvers control.
 //!
@@ -58,6 +60,8 @@ pub mod fs;
 pub mod jet;
 pub mod linalg;
 pub mod rng;
+#[cfg(feature = "spectral")]
+pub mod spectral;
 pub mod state;
 pub mod tolerance;
 

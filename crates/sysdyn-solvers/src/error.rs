@@ -134,6 +134,22 @@ pub enum SolveError {
         /// accuracy (see [`crate::stiffness`]).
         stiff: bool,
     },
+    /// The Newton matrix `I - hγJ` of an implicit fixed-step solve is singular at this step size.
+    #[error(
+        "the Newton matrix I - hγJ is singular at t = {t} with the fixed step {h:e}: the step \
+         size meets an eigenvalue of the Jacobian (hγλ = 1); use another fixed step or an \
+         adaptive solve (`SolveConfig::adaptive`), which steps around it"
+    )]
+    SingularNewtonMatrix {
+        /// Time of the step.
+        t: f64,
+        /// The step size.
+        h: f64,
+    },
+    /// A sparse Jacobian is inconsistent (pattern of the wrong size, an entry outside it).
+    #[cfg(feature = "sparse")]
+    #[error(transparent)]
+    SparseJacobian(#[from] crate::sparse::SparseJacobianError),
     /// The vector field returned a state of a different shape than it was given.
     #[error(transparent)]
     Shape(#[from] ShapeMismatch),

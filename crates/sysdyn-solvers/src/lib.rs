@@ -11,6 +11,8 @@
 //! - [`implicit`]: stiff solvers (backward Euler, trapezoid, TR-BDF2, ESDIRK4) as tableau data,
 //!   with Newton iterations on the host ([`linalg`], [`jacobian`]); [`stiffness`] diagnoses
 //!   explicit solves that run out of steps on stiff problems.
+//! - `sparse` (feature `sparse`, with faer): sparse Jacobians (a pattern, with or without the
+//!   values) and sparse LU factorisations of the Newton matrices, for discretised PDEs.
 //! - [`events`]: zero crossings located on the dense output, terminating or with callbacks.
 //! - [`symplectic`]: Verlet and Yoshida splitting methods for separable Hamiltonian systems.
 //! - [`sde`]: Itô and Stratonovich SDEs (Euler–Maruyama, Milstein, stochastic and reversible
@@ -43,6 +45,8 @@ pub mod method;
 pub mod methods;
 pub mod sde;
 pub mod solve;
+#[cfg(feature = "sparse")]
+pub mod sparse;
 pub mod stiffness;
 pub mod symplectic;
 pub mod tableau;

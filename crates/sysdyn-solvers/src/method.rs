@@ -7,6 +7,7 @@
 
 use sysdyn_core::{State, Tolerance};
 
+use crate::error::SolveError;
 use crate::term::VectorField;
 
 /// The outcome of one attempted step.
@@ -77,5 +78,13 @@ pub trait OdeMethod<S: State> {
     /// method that runs out of steps is diagnosed for stiffness; an implicit one is not.
     fn is_implicit(&self) -> bool {
         false
+    }
+
+    /// A failure of the last attempt that a smaller step cannot fix, or that a fixed-step solve
+    /// cannot step around (a Jacobian written outside its sparsity pattern, a singular Newton
+    /// matrix): the loop ends the solve with it. Asked after every attempt; `None` by default.
+    fn take_failure(&self, ws: &mut Self::Workspace) -> Option<SolveError> {
+        let _ = ws;
+        None
     }
 }

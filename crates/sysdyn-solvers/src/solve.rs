@@ -464,6 +464,8 @@ where
     }
     validate_times(&config.save_at, t0, t1)?;
     check_initial_state(t0, &y0)?;
+    #[cfg(feature = "sparse")]
+    crate::sparse::check_pattern(f, &y0)?;
     if config.max_steps == 0 {
         return Err(SolveError::InvalidStepOption(
             "max_steps must be at least 1".into(),
@@ -627,6 +629,9 @@ fn fixed_loop<S: State, F: VectorField<S>, M: OdeMethod<S>, O: StepObserver<S>>(
             continue;
         }
         let attempt = method.attempt(f, t, &y, h, None, ws, &mut stats.nfe);
+        if let Some(failure) = method.take_failure(ws) {
+            return Err(failure);
+        }
         if let Some(component) = attempt.y1.first_non_finite() {
             return Err(SolveError::NonFiniteState {
                 t: t_new,
@@ -799,6 +804,9 @@ fn adaptive_loop<S: State, F: VectorField<S>, M: OdeMethod<S>, O: StepObserver<S
         let t_new = if last { t1 } else { t + h_abs * dir };
         let h = t_new - t;
         let attempt = method.attempt(f, t, &y, h, Some(&opts.tol), ws, &mut stats.nfe);
+        if let Some(failure) = method.take_failure(ws) {
+            return Err(failure);
+        }
         let norm = attempt.error_norm.unwrap_or(0.0);
         if norm <= 1.0 {
             stats.accepted += 1;

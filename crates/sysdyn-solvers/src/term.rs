@@ -19,6 +19,29 @@ pub trait VectorField<S: State> {
         let _ = (t, y, jac);
         false
     }
+
+    /// The sparsity pattern of `∂f/∂y`, when the field has one (feature `sparse`). Implicit
+    /// methods then store and factorise `I − hγJ` sparsely, and fill `J` from
+    /// [`VectorField::sparse_jacobian`] or by finite differences with column colouring. See
+    /// [`crate::sparse::WithSparsity`] and [`crate::sparse::WithSparseJacobian`].
+    #[cfg(feature = "sparse")]
+    fn sparsity(&self) -> Option<&crate::sparse::SparsityPattern> {
+        None
+    }
+
+    /// Writes the values of `∂f/∂y` at `(t, y)` in the layout of [`VectorField::sparsity`] (the
+    /// values zeroed beforehand) and returns `true`, or returns `false` when the field knows only
+    /// the pattern (finite differences then fill it).
+    #[cfg(feature = "sparse")]
+    fn sparse_jacobian(
+        &mut self,
+        t: f64,
+        y: &S,
+        jac: &mut crate::sparse::JacobianValues<'_>,
+    ) -> bool {
+        let _ = (t, y, jac);
+        false
+    }
 }
 
 impl<S: State, F: FnMut(f64, &S) -> S> VectorField<S> for F {

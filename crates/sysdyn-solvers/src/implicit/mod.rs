@@ -35,8 +35,11 @@
 //! Newton runs on the host in `f64` whatever the state type: a tensor state is copied to the host
 //! each iteration ([`State::to_f64_vec`] / [`State::with_components`]) and the linear algebra is
 //! dense ([`sysdyn_core::linalg`]). This is meant for small systems — up to a few hundred components in
-//! total. Gradients do not flow through an implicit step on an autodiff device (the host round
-//! trip detaches them).
+//! total. Larger systems with sparse Jacobians (discretised PDEs) give their sparsity pattern
+//! (feature `sparse`: `sparse::WithSparsity`, `sparse::WithSparseJacobian`); the same methods then
+//! factorise `I - h γ J` with faer's sparse LU (symbolic analysis once per solve) and difference
+//! the field one colour of columns at a time. Gradients do not flow through an implicit step on
+//! an autodiff device (the host round trip detaches them).
 
 mod methods;
 pub mod tableau;
@@ -46,8 +49,11 @@ pub use tableau::{DirkTableau, DirkTableauError};
 
 use sysdyn_core::{State, Tol, Tolerance};
 
+use crate::error::SolveError;
 use crate::jacobian;
 use crate::method::{Attempt, OdeMethod};
+#[cfg(feature = "sparse")]
+use crate::sparse::{JacobianValues, SparseJacobianError, SparseLu, SparseNewton};
 use crate::term::VectorField;
 use sysdyn_core::linalg::{LuFactors, Matrix};
 
@@ -144,6 +150,11 @@ pub struct DirkWorkspace {
     max_rate: f64,
     /// Unit roundoff of the state's storage (f32 tensors are coarser than the host f64).
     unit_roundoff: Option<f64>,
+    /// The sparse Newton machinery, for a field with a sparsity pattern.
+    #[cfg(feature = "sparse")]
+    sparse: Option<SparseNewton>,
+    /// A failure that ends the solve (the loop takes it after the attempt).
+    failure: Option<SolveError>,
     /// Counters.
     pub counters: ImplicitCounters,
 }
@@ -194,6 +205,39 @@ enum NewtonFailure {
     Singular,
     /// The iterations diverged or would not converge in time.
     NoConvergence,
+    /// An error a smaller step cannot fix (a Jacobian that breaks its pattern).
+    #[cfg(feature = "sparse")]
+    Fatal(SolveError),
+}
+
+/// The factorised Newton matrix `I - hγ J` of the current attempt.
+enum Factors<'a> {
+    Dense(&'a LuFactors),
+    #[cfg(feature = "sparse")]
+    Sparse(&'a SparseLu),
+}
+
+impl Factors<'_> {
+    /// Solves in place; `false` if the solve was refused (sizes agree by construction).
+    fn solve(&self, b: &mut [f64]) -> bool {
+        match self {
+            Factors::Dense(lu) => lu.solve_in_place(b).is_ok(),
+            #[cfg(feature = "sparse")]
+            Factors::Sparse(lu) => lu.solve_in_place(b).is_ok(),
+        }
+    }
+}
+
+/// The factors prepared for this attempt (sparse when the field has a pattern).
+fn factors<'a>(
+    dense: &'a Option<(LuFactors, f64)>,
+    #[cfg(feature = "sparse")] sparse: &'a Option<SparseNewton>,
+) -> Option<Factors<'a>> {
+    #[cfg(feature = "sparse")]
+    if let Some(sp) = sparse {
+        return sp.factored_hg.map(|_| Factors::Sparse(&sp.lu));
+    }
+    dense.as_ref().map(|(lu, _)| Factors::Dense(lu))
 }
 
 impl Dirk {
@@ -210,6 +254,9 @@ impl Dirk {
             eta: 1.0,
             max_rate: 0.0,
             unit_roundoff: None,
+            #[cfg(feature = "sparse")]
+            sparse: None,
+            failure: None,
             counters: ImplicitCounters::default(),
         }
     }
@@ -226,6 +273,10 @@ impl Dirk {
         ws: &mut DirkWorkspace,
         nfe: &mut usize,
     ) -> Result<(), NewtonFailure> {
+        #[cfg(feature = "sparse")]
+        if f.sparsity().is_some() {
+            return self.prepare_sparse_matrix(f, t, y, y_host, hg, ws, nfe);
+        }
         let n = y_host.len();
         if ws.jac.is_none() || ws.refresh_jacobian {
             let mut jac = ws.jac.take().unwrap_or_else(|| Matrix::zeros(n, n));
@@ -257,6 +308,73 @@ impl Dirk {
                 Err(_) => {
                     ws.lu = None;
                     return Err(NewtonFailure::Singular);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// [`Dirk::prepare_matrix`] for a field with a sparsity pattern: `J` in compressed sparse
+    /// columns, `I - hγ J` factorised by faer (symbolic analysis once per solve).
+    #[cfg(feature = "sparse")]
+    #[allow(clippy::too_many_arguments)]
+    fn prepare_sparse_matrix<S: State, F: VectorField<S>>(
+        &self,
+        f: &mut F,
+        t: f64,
+        y: &S,
+        y_host: &[f64],
+        hg: f64,
+        ws: &mut DirkWorkspace,
+        nfe: &mut usize,
+    ) -> Result<(), NewtonFailure> {
+        let fatal = |e: SparseJacobianError| NewtonFailure::Fatal(SolveError::SparseJacobian(e));
+        if ws.sparse.is_none() {
+            let Some(pattern) = f.sparsity() else {
+                return Err(NewtonFailure::Singular);
+            };
+            if pattern.n() != y_host.len() {
+                return Err(fatal(SparseJacobianError::PatternShape {
+                    pattern: pattern.n(),
+                    state: y_host.len(),
+                }));
+            }
+            ws.sparse = Some(SparseNewton::new(pattern).map_err(fatal)?);
+        }
+        let u = *ws.unit_roundoff.get_or_insert_with(|| storage_roundoff(y));
+        let Some(sp) = ws.sparse.as_mut() else {
+            return Err(NewtonFailure::Singular);
+        };
+        if !sp.evaluated || ws.refresh_jacobian {
+            sp.jac.fill(0.0);
+            let mut values = JacobianValues::new(&sp.jac_pattern, &mut sp.jac).map_err(fatal)?;
+            let analytic = f.sparse_jacobian(t, y, &mut values);
+            if let Some((row, col)) = values.outside_pattern() {
+                return Err(fatal(SparseJacobianError::OutsidePattern { row, col }));
+            }
+            if !analytic {
+                // A fresh f(t, y), as in the dense case.
+                *nfe += 1;
+                let f0 = f.eval(t, y).to_f64_vec();
+                sp.finite_difference(f, t, y, y_host, &f0, u, nfe);
+            }
+            sp.evaluated = true;
+            sp.factored_hg = None;
+            ws.counters.jacobians += 1;
+            ws.jac_is_current = true;
+            ws.refresh_jacobian = false;
+        }
+        if sp.factored_hg != Some(hg) {
+            ws.counters.factorizations += 1;
+            match sp.factor(hg) {
+                Ok(()) => sp.factored_hg = Some(hg),
+                Err(SparseJacobianError::Singular { .. }) => {
+                    sp.factored_hg = None;
+                    return Err(NewtonFailure::Singular);
+                }
+                Err(e) => {
+                    sp.factored_hg = None;
+                    return Err(fatal(e));
                 }
             }
         }
@@ -309,7 +427,13 @@ impl Dirk {
                 *zv = r + hg * g;
             }
             let ti = t + tab.c[i] * h;
-            let lu = &ws.lu.as_ref().expect("factorised above").0;
+            let Some(lu) = factors(
+                &ws.lu,
+                #[cfg(feature = "sparse")]
+                &ws.sparse,
+            ) else {
+                return Err(NewtonFailure::Singular);
+            };
             let mut eta = ws.eta.max(f64::EPSILON).powf(0.8);
             let mut previous: Option<f64> = None;
             let mut converged = false;
@@ -320,9 +444,10 @@ impl Dirk {
                 // Residual of Y - hγ f(Y) = rhs, solved for the correction Δ.
                 let mut delta: Vec<f64> = (0..n).map(|k| rhs[k] + hg * fz[k] - z[k]).collect();
                 // (The sizes agree by construction; a refusal counts as a failed iteration.)
-                let norm = match lu.solve_in_place(&mut delta) {
-                    Ok(()) => rms_scaled(&delta, scale),
-                    Err(_) => f64::NAN,
+                let norm = if lu.solve(&mut delta) {
+                    rms_scaled(&delta, scale)
+                } else {
+                    f64::NAN
                 };
                 if !norm.is_finite() {
                     break;
@@ -432,8 +557,17 @@ impl<S: State> OdeMethod<S> for Dirk {
         if let Err(failure) = outcome {
             ws.counters.newton_failures += 1;
             ws.eta = 1.0;
-            if matches!(failure, NewtonFailure::Singular) {
-                ws.refresh_jacobian = true;
+            match failure {
+                NewtonFailure::Singular => {
+                    ws.refresh_jacobian = true;
+                    // A fixed step cannot shrink away from the singularity: say so.
+                    if tol.is_none() {
+                        ws.failure = Some(SolveError::SingularNewtonMatrix { t, h });
+                    }
+                }
+                #[cfg(feature = "sparse")]
+                NewtonFailure::Fatal(e) => ws.failure = Some(e),
+                NewtonFailure::NoConvergence => {}
             }
             return match tol {
                 // A rejected step: the loop shrinks h and tries again.
@@ -475,9 +609,13 @@ impl<S: State> OdeMethod<S> for Dirk {
                     }
                 }
                 // Filter: stiff components of the estimate are damped as the method damps them.
-                let lu = &ws.lu.as_ref().expect("factorised in this attempt").0;
                 // (The sizes agree by construction; a refusal rejects the step.)
-                let filtered = lu.solve_in_place(&mut err).is_ok();
+                let filtered = factors(
+                    &ws.lu,
+                    #[cfg(feature = "sparse")]
+                    &ws.sparse,
+                )
+                .is_some_and(|lu| lu.solve(&mut err));
                 let scale: Vec<f64> = (0..n)
                     .map(|i| atol[i] + rtol[i] * y_host[i].abs().max(ws.y1[i].abs()))
                     .collect();
@@ -527,6 +665,10 @@ impl<S: State> OdeMethod<S> for Dirk {
 
     fn is_implicit(&self) -> bool {
         true
+    }
+
+    fn take_failure(&self, ws: &mut DirkWorkspace) -> Option<SolveError> {
+        ws.failure.take()
     }
 
     fn accept(&self, ws: &mut DirkWorkspace) {
@@ -591,6 +733,10 @@ impl<S: State> OdeMethod<S> for DirkTableau {
 
     fn is_implicit(&self) -> bool {
         true
+    }
+
+    fn take_failure(&self, ws: &mut DirkWorkspace) -> Option<SolveError> {
+        ws.failure.take()
     }
 
     fn accept(&self, ws: &mut DirkWorkspace) {
