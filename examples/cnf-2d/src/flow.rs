@@ -1,12 +1,15 @@
-//! The flows: construction, maximum-likelihood and reverse-KL training, and evaluation
+//! The flows: construction, maximum-likelihood and reverse-KL training (one [`MleStep`] or
+//! [`ReverseKlStep`] per optimizer step, driven by the `sysdyn-train` runtime), and evaluation
 //! (log-densities on a grid, test NLL, samples).
 
+use std::path::Path;
+
 use burn::module::Module;
-use burn::optim::AdamConfig;
+use burn::optim::{Adam, AdamConfig};
 use burn::tensor::Tensor;
 use sysdyn_core::device::SysDevice;
 use sysdyn_core::jet::{Activation, MlpConfig};
-use sysdyn_core::rng::SeededRng;
+use sysdyn_core::rng::{CounterRng, SeededRng};
 use sysdyn_data::toy2d::Toy2d;
 use sysdyn_nodes::{
     Cnf, MlpField, Sensitivity, TraceEstimator, negative_log_likelihood, reverse_kl,
@@ -14,6 +17,10 @@ use sysdyn_nodes::{
 use sysdyn_solvers::SolveConfig;
 use sysdyn_solvers::methods::RK4;
 use sysdyn_solvers::tableau::ButcherTableau;
+use sysdyn_train::{
+    BoxError, Checkpointable, NonFinite, Optim, StepContext, StepReport, TrainError, TrainStep,
+    find_non_finite, load_module, save_module,
+};
 
 use crate::ExampleError;
 
@@ -35,7 +42,11 @@ pub struct FlowConfig {
     pub learning_rate: f64,
 }
 
-/// A fresh flow with weights drawn from `seed`, trained by backprop through the solver with
+/// The fork of a run's seed that draws the flow's initial weights; the runtime draws the
+/// training batches from other forks of the same seed (one stream per step).
+const INIT_STREAM: u64 = 0x1417;
+
+/// A fresh flow with weights drawn from a fixed fork of the run's `seed`, trained by backprop through the solver with
 /// sysdyn's taped reverse sweep: on CPU backends the field, its exact trace and their
 /// vector–Jacobian product run as one fused host kernel per evaluation.
 pub fn new_flow(device: &SysDevice, config: &FlowConfig, seed: u64) -> Result<Flow, ExampleError> {
@@ -44,7 +55,7 @@ pub fn new_flow(device: &SysDevice, config: &FlowConfig, seed: u64) -> Result<Fl
     widths.push(2);
     let mlp = MlpConfig::new(widths)
         .with_activation(Activation::Tanh)
-        .init_seeded(device, seed)?;
+        .init_seeded(device, CounterRng::new(seed).fork(INIT_STREAM).bits(0))?;
     Ok(Cnf::new(
         MlpField::time_dependent(mlp),
         TraceEstimator::Exact,
@@ -77,31 +88,103 @@ pub fn values<const D: usize>(t: Tensor<D>) -> Vec<f64> {
         .expect("a float tensor reads as f64")
 }
 
-/// Maximum likelihood on fresh samples of `data` every step; returns the flow and the NLL of
-/// every step.
-pub fn train_mle(
-    device: &SysDevice,
+/// A flow with its Adam state: what both training steps own and checkpoint.
+struct Trained {
+    flow: Flow,
+    adam: Optim<Adam>,
+}
+
+impl Trained {
+    fn new(flow: Flow) -> Self {
+        Trained {
+            flow,
+            adam: Optim::new(AdamConfig::new().build()),
+        }
+    }
+
+    fn update(&mut self, lr: f64, grads: burn::optim::GradientsParams) {
+        let field = self.adam.step(lr, self.flow.field().clone(), grads);
+        self.flow.set_field(field);
+    }
+
+    fn save(&self, dir: &Path) -> Result<(), TrainError> {
+        save_module(self.flow.field(), dir, "field")?;
+        self.adam.save(dir, "adam")
+    }
+
+    fn load(&mut self, dir: &Path) -> Result<(), TrainError> {
+        let field = load_module(self.flow.field().clone(), dir, "field")?;
+        self.flow.set_field(field);
+        self.adam.load(dir, "adam", self.flow.field())
+    }
+
+    fn non_finite(&self) -> Option<NonFinite> {
+        find_non_finite(self.flow.field(), "field")
+    }
+}
+
+/// Maximum likelihood: each step draws a fresh batch of `data` from the step's random stream and
+/// takes one Adam step on its negative log-likelihood (the loss the runtime logs).
+pub struct MleStep {
+    device: SysDevice,
     data: Toy2d,
-    config: &FlowConfig,
-    seed: u64,
-    mut progress: impl FnMut(usize, f64),
-) -> Result<(Flow, Vec<f64>), ExampleError> {
-    let mut flow = new_flow(device, config, seed)?;
-    let mut optimizer = AdamConfig::new().init();
-    let mut rng = SeededRng::new(seed ^ 0x5eed);
-    let mut losses = Vec::with_capacity(config.iterations);
-    for i in 0..config.iterations {
-        let x = device.tensor(data.sample(config.batch, &mut rng), [config.batch, 2])?;
-        let pass = flow.log_density(x, &mut rng)?;
+    batch: usize,
+    trained: Trained,
+}
+
+impl MleStep {
+    /// A fresh flow (weights from `seed`, the run's seed) to train on `data`.
+    pub fn new(
+        device: &SysDevice,
+        data: Toy2d,
+        config: &FlowConfig,
+        seed: u64,
+    ) -> Result<Self, ExampleError> {
+        Ok(MleStep {
+            device: device.clone(),
+            data,
+            batch: config.batch,
+            trained: Trained::new(new_flow(device, config, seed)?),
+        })
+    }
+
+    /// The flow as trained (or loaded) so far.
+    pub fn flow(&self) -> &Flow {
+        &self.trained.flow
+    }
+
+    fn try_step(&mut self, ctx: &mut StepContext) -> Result<StepReport, ExampleError> {
+        let n = self.batch;
+        let x = self
+            .device
+            .tensor(self.data.sample(n, &mut ctx.rng), [n, 2])?;
+        let pass = self.trained.flow.log_density(x, &mut ctx.rng)?;
         let loss = negative_log_likelihood(&pass);
         let value = scalar(loss.clone());
         let grads = pass.backward(&loss)?;
-        let field = optimizer.step(config.learning_rate, flow.field().clone(), grads.params);
-        flow.set_field(field);
-        losses.push(value);
-        progress(i, value);
+        self.trained.update(ctx.lr, grads.params);
+        Ok(StepReport::new(value))
     }
-    Ok((flow, losses))
+}
+
+impl Checkpointable for MleStep {
+    fn save_checkpoint(&self, dir: &Path) -> Result<(), TrainError> {
+        self.trained.save(dir)
+    }
+
+    fn load_checkpoint(&mut self, dir: &Path) -> Result<(), TrainError> {
+        self.trained.load(dir)
+    }
+}
+
+impl TrainStep for MleStep {
+    fn step(&mut self, ctx: &mut StepContext) -> Result<StepReport, BoxError> {
+        Ok(self.try_step(ctx)?)
+    }
+
+    fn non_finite_parameter(&self) -> Option<NonFinite> {
+        self.trained.non_finite()
+    }
 }
 
 /// `log p̃(x)` of the unnormalised target of the reverse-KL demo: eight Gaussian bumps of
@@ -156,31 +239,60 @@ pub fn target_log_density_host(x: f64, y: f64) -> f64 {
     max + terms.iter().map(|t| (t - max).exp()).sum::<f64>().ln()
 }
 
-/// Reverse KL: samples of the flow are pushed towards the target; returns the flow and the
-/// estimate of `KL(q ‖ p) = E_q[log q - log p̃] + log Z` at every step.
-pub fn train_reverse_kl(
-    device: &SysDevice,
-    config: &FlowConfig,
-    seed: u64,
-    mut progress: impl FnMut(usize, f64),
-) -> Result<(Flow, Vec<f64>), ExampleError> {
-    let mut flow = new_flow(device, config, seed)?;
-    let mut optimizer = AdamConfig::new().init();
-    let mut rng = SeededRng::new(seed ^ 0xbeef);
-    let log_z = target_log_normaliser();
-    let mut kls = Vec::with_capacity(config.iterations);
-    for i in 0..config.iterations {
-        let z = device.randn(&mut rng, [config.batch, 2]);
-        let pass = flow.sample(z, &mut rng)?;
-        let loss = reverse_kl(&pass, target_log_density);
-        let kl = scalar(loss.clone()) + log_z;
-        let grads = pass.backward(&loss)?;
-        let field = optimizer.step(config.learning_rate, flow.field().clone(), grads.params);
-        flow.set_field(field);
-        kls.push(kl);
-        progress(i, kl);
+/// Reverse KL: each step pushes a batch of the flow's own samples (latent draws from the
+/// step's random stream) towards the unnormalised target. The runtime logs the minimised loss
+/// `E_q[log q - log p̃]` and, as the metric `"kl"`, the estimate of `KL(q ‖ p)` (the loss plus
+/// the known `log Z`).
+pub struct ReverseKlStep {
+    device: SysDevice,
+    batch: usize,
+    trained: Trained,
+}
+
+impl ReverseKlStep {
+    /// A fresh flow (weights from `seed`, the run's seed).
+    pub fn new(device: &SysDevice, config: &FlowConfig, seed: u64) -> Result<Self, ExampleError> {
+        Ok(ReverseKlStep {
+            device: device.clone(),
+            batch: config.batch,
+            trained: Trained::new(new_flow(device, config, seed)?),
+        })
     }
-    Ok((flow, kls))
+
+    /// The flow as trained (or loaded) so far.
+    pub fn flow(&self) -> &Flow {
+        &self.trained.flow
+    }
+
+    fn try_step(&mut self, ctx: &mut StepContext) -> Result<StepReport, ExampleError> {
+        let z = self.device.randn(&mut ctx.rng, [self.batch, 2]);
+        let pass = self.trained.flow.sample(z, &mut ctx.rng)?;
+        let loss = reverse_kl(&pass, target_log_density);
+        let value = scalar(loss.clone());
+        let grads = pass.backward(&loss)?;
+        self.trained.update(ctx.lr, grads.params);
+        Ok(StepReport::new(value).with("kl", value + target_log_normaliser()))
+    }
+}
+
+impl Checkpointable for ReverseKlStep {
+    fn save_checkpoint(&self, dir: &Path) -> Result<(), TrainError> {
+        self.trained.save(dir)
+    }
+
+    fn load_checkpoint(&mut self, dir: &Path) -> Result<(), TrainError> {
+        self.trained.load(dir)
+    }
+}
+
+impl TrainStep for ReverseKlStep {
+    fn step(&mut self, ctx: &mut StepContext) -> Result<StepReport, BoxError> {
+        Ok(self.try_step(ctx)?)
+    }
+
+    fn non_finite_parameter(&self) -> Option<NonFinite> {
+        self.trained.non_finite()
+    }
 }
 
 /// `log p(x)` of `points` (row-major `n × 2`) under a frozen flow, in chunks.

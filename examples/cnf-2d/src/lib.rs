@@ -9,6 +9,11 @@
 //! unnormalised density (eight Gaussian bumps) by reverse KL, with the KL estimated using the
 //! known normaliser.
 //!
+//! Every flow trains on the `sysdyn-train` runtime, in its own run directory
+//! `<out>/run/<name>` (`two-moons`, `eight-gaussians`, `checkerboard`, `reverse-kl`): checkpoints,
+//! and the per-step losses in `metrics.jsonl` that the figures read. `--resume <out>/run`
+//! continues interrupted runs, `--load <out>/run` evaluates the trained flows without training.
+//!
 //! Modules: [`flow`] (construction, training, evaluation), [`figures`].
 
 pub mod figures;
@@ -28,6 +33,9 @@ use sysdyn_core::{CoreError, ShapeMismatch};
 use sysdyn_data::toy2d::{Toy2d, gaussian_baseline_nll};
 use sysdyn_nodes::NodeError;
 use sysdyn_plot::{PlotError, linspace};
+use sysdyn_train::{
+    Checkpoints, LrSchedule, ProgressMode, Session, TrainError, TrainStep, Trainer,
+};
 use thiserror::Error;
 
 use crate::flow::FlowConfig;
@@ -56,6 +64,9 @@ pub enum ExampleError {
     /// The summary could not be serialised.
     #[error("cannot serialise the summary: {0}")]
     Json(#[from] serde_json::Error),
+    /// Training, a checkpoint or a run directory failed.
+    #[error(transparent)]
+    Train(#[from] sysdyn_train::TrainError),
 }
 
 /// Continuous normalizing flows on two moons, eight Gaussians and a checkerboard, trained by
@@ -69,23 +80,26 @@ pub struct Cli {
     pub iterations: Option<usize>,
 
     // Last: its help heading ("Common options") applies to every flag after it.
-    /// The options every sysdyn program shares.
+    /// The options every sysdyn program shares (`--load` / `--resume` take the folder of the
+    /// run directories, `<out>/run`).
     #[command(flatten)]
     pub run: RunArgs,
 }
 
 /// What the shared options default to here. The default seed reproduces the published figures
-/// (flows drawn from seeds 100–102 and 999, data from 7–9); the training loop cannot save
-/// checkpoints yet, so `--load` / `--resume` are refused.
+/// (runs seeded 100–102 and 999, evaluation data from 7–9). Training saves checkpoints, so
+/// `--load DIR` (evaluate the trained flows without training) and `--resume DIR` (continue
+/// interrupted runs) are accepted, DIR being the folder of the run directories, e.g.
+/// `out/cnf-2d/run`.
 pub const PROGRAM: Program = Program {
     default_out: Options::DEFAULT_OUT,
     default_seed: Some(0),
-    checkpoints: false,
+    checkpoints: true,
 };
 
 impl Cli {
     /// The options to run with, or clap's usage error (exit status 2) for what parsed but is not
-    /// allowed (f64 on `wgpu`, `--load`).
+    /// allowed (f64 on `wgpu`).
     pub fn options(&self) -> Result<Options, clap::Error> {
         let run = self
             .run
@@ -98,6 +112,8 @@ impl Cli {
             iterations: self.iterations,
             seed: run.seed,
             quiet: run.quiet,
+            load: run.load,
+            resume: run.resume,
         })
     }
 }
@@ -117,6 +133,10 @@ pub struct Options {
     pub seed: u64,
     /// No progress lines.
     pub quiet: bool,
+    /// Evaluate the flows of this folder of run directories without training.
+    pub load: Option<PathBuf>,
+    /// Continue the interrupted runs in this folder of run directories.
+    pub resume: Option<PathBuf>,
 }
 
 impl Options {
@@ -152,7 +172,7 @@ pub struct DatasetResult {
     pub gaussian_test_nll: f64,
     /// `gaussian_test_nll - test_nll` (positive: the flow is better).
     pub margin_over_gaussian: f64,
-    /// Seconds of training.
+    /// Seconds of training in this invocation (0 with `--load`).
     pub train_s: f64,
 }
 
@@ -172,6 +192,8 @@ pub struct Summary {
     pub example: &'static str,
     /// Reduced run.
     pub quick: bool,
+    /// Whether this invocation trained (false with `--load`).
+    pub trained: bool,
     /// Output folder.
     pub out_dir: String,
     /// Backend.
@@ -226,13 +248,92 @@ fn grid_points(xs: &[f64], ys: &[f64]) -> Vec<f64> {
         .collect()
 }
 
+/// The name of the reverse-KL run (the maximum-likelihood runs are named after their data sets).
+const REVERSE_KL: &str = "reverse-kl";
+
+/// The training session of the run `name`: fresh in `<out>/run/<name>`, or the run of that name
+/// in the folder `--load` / `--resume` names.
+fn session_for(
+    options: &Options,
+    config: &FlowConfig,
+    name: &str,
+    seed: u64,
+) -> Result<Session, ExampleError> {
+    let run_config = sysdyn_train::TrainConfig::new(config.iterations as u64)
+        .with_seed(seed)
+        .with_schedule(LrSchedule::constant(config.learning_rate))
+        .with_checkpoint_every(Some((config.iterations as u64 / 5).max(1)))
+        .with_progress(if options.quiet {
+            ProgressMode::Quiet
+        } else {
+            ProgressMode::Auto
+        });
+    if let Some(parent) = &options.resume {
+        let run_dir = parent.join(name);
+        if Checkpoints::new(&run_dir).latest()?.is_none() {
+            // An interrupted invocation stops in one run and never starts the later ones: they
+            // train from the start in their place, as long as the folder holds the runs of
+            // this example at all.
+            let mut names = DATA_SETS.iter().map(|d| d.name()).chain([REVERSE_KL]);
+            let started = names.try_fold(false, |found, n| {
+                Ok::<bool, TrainError>(
+                    found || Checkpoints::new(&parent.join(n)).latest()?.is_some(),
+                )
+            })?;
+            if !started {
+                return Err(TrainError::NoCheckpoint {
+                    path: parent.clone(),
+                }
+                .into());
+            }
+            return Ok(Session::Train(Trainer::new(run_config, run_dir)));
+        }
+    }
+    let named = |d: &Option<PathBuf>| d.as_deref().map(|d| d.join(name));
+    Ok(Session::from_flags(
+        run_config,
+        &options.out_dir.join("run").join(name),
+        named(&options.load).as_deref(),
+        named(&options.resume).as_deref(),
+    )?)
+}
+
+/// Trains (or loads) `step` in `session`; returns the losses of metrics.jsonl (or the named
+/// metric of every step) and the seconds spent training.
+fn train(
+    session: &Session,
+    step: &mut impl TrainStep,
+    metric: Option<&str>,
+) -> Result<(Vec<f64>, f64), ExampleError> {
+    let start = Instant::now();
+    let trained = session.run(step)?.is_some();
+    let train_s = if trained {
+        start.elapsed().as_secs_f64()
+    } else {
+        0.0
+    };
+    // From metrics.jsonl, so a loaded run reports and draws what the training run did.
+    let values = session
+        .train_metrics()?
+        .iter()
+        .map(|line| match metric {
+            Some(name) => line.metrics.get(name).copied().unwrap_or(f64::NAN),
+            None => line.loss.unwrap_or(f64::NAN),
+        })
+        .collect();
+    Ok((values, train_s))
+}
+
 /// Runs the whole example and writes its files; returns the summary it wrote.
 pub fn run(options: &Options) -> Result<Summary, ExampleError> {
     let start = Instant::now();
     let dir = options.out_dir.as_path();
     let mut spec = options.device;
     spec.autodiff = true;
-    let device = spec.init()?;
+    let mut device = spec.init()?;
+    // Optimizer state is restored in the device's default float type: make it the run's
+    // precision before any tensor exists, so an f64 run resumes exactly.
+    device.configure_defaults()?;
     let quick = options.quick;
     let config = FlowConfig {
         hidden: if quick { vec![32, 32] } else { vec![64, 64] },
@@ -252,24 +353,33 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
     let mut results = Vec::new();
     let mut curves = Vec::new();
     let mut panel_data = Vec::new();
+    let mut trained = false;
     for (k, data) in DATA_SETS.into_iter().enumerate() {
-        say!(
-            options,
-            "[cnf-2d] {}/{stages} {}: {} steps of maximum likelihood on {}",
-            k + 1,
-            data.name(),
-            config.iterations,
-            device.spec()
-        );
-        let report_every = (config.iterations / 5).max(1);
-        let train_start = Instant::now();
-        let (flow, losses) = flow::train_mle(&device, data, &config, seed(100 + k), |i, nll| {
-            if (i + 1) % report_every == 0 {
-                say!(options, "  step {:>5}: batch NLL {nll:.3}", i + 1);
-            }
-        })?;
-        let train_s = train_start.elapsed().as_secs_f64();
-        let mut frozen = flow::frozen(&flow, &config);
+        let session = session_for(options, &config, data.name(), seed(100 + k))?;
+        trained |= session.trains();
+        if session.trains() {
+            say!(
+                options,
+                "[cnf-2d] {}/{stages} {}: {} steps of maximum likelihood on {}",
+                k + 1,
+                data.name(),
+                config.iterations,
+                device.spec()
+            );
+        } else {
+            say!(
+                options,
+                "[cnf-2d] {}/{stages} {}: loading the trained flow from {}",
+                k + 1,
+                data.name(),
+                session
+                    .run_dir()
+                    .map_or_else(String::new, |p| p.display().to_string())
+            );
+        }
+        let mut step = flow::MleStep::new(&device, data, &config, seed(100 + k))?;
+        let (losses, train_s) = train(&session, &mut step, None)?;
+        let mut frozen = flow::frozen(step.flow(), &config);
         let mut rng = SeededRng::new(seed(7 + k));
         let train_reference = data.sample(20_000, &mut rng);
         let test = data.sample(test_samples, &mut rng);
@@ -303,8 +413,11 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         "[cnf-2d] {}/{stages} reverse KL to eight unnormalised Gaussian bumps",
         stages - 1
     );
-    let (kl_flow, kls) = flow::train_reverse_kl(&device, &config, seed(999), |_, _| {})?;
-    let mut kl_frozen = flow::frozen(&kl_flow, &config);
+    let session = session_for(options, &config, REVERSE_KL, seed(999))?;
+    trained |= session.trains();
+    let mut kl_step = flow::ReverseKlStep::new(&device, &config, seed(999))?;
+    let (kls, _) = train(&session, &mut kl_step, Some("kl"))?;
+    let mut kl_frozen = flow::frozen(kl_step.flow(), &config);
     let kl_samples = flow::samples(&device, &mut kl_frozen, sample_n, seed(12))?;
     let (kx, ky) = grid_for(Toy2d::EightGaussians, grid_n);
     let log_z = flow::target_log_normaliser();
@@ -359,6 +472,7 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
     let summary = Summary {
         example: "cnf-2d",
         quick,
+        trained,
         out_dir: dir.display().to_string(),
         backend: device.spec().backend.to_string(),
         precision: device.spec().precision.to_string(),

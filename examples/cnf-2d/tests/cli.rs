@@ -1,7 +1,7 @@
 //! The built binary's command line, as a user meets it (the checks shared by every example are
-//! in `sysdyn_testing::cli`): `--help` shows the usage with every option and exits 0; a bad flag,
-//! or a shared flag this example does not support yet, exits 2 with clap's message before any
-//! work is done.
+//! in `sysdyn_testing::cli`): `--help` shows the usage with every option and exits 0; a bad flag
+//! exits 2 with clap's message before any work is done; `--load` and `--resume` of a quick run's
+//! checkpoints reproduce its evaluation bit for bit.
 
 use sysdyn_testing::cli::ExampleBinary;
 
@@ -20,8 +20,28 @@ fn a_bad_flag_exits_2_with_the_usage() {
 }
 
 #[test]
-fn unsupported_checkpoint_flags_exit_2_before_any_work() {
-    binary().assert_checkpoint_flags_refused();
+fn load_and_resume_reproduce_the_evaluation() {
+    // A few steps per flow keep the three runs of this test quick; the test NLLs (evaluated on
+    // fixed draws) and the training curves read back from metrics.jsonl must come back bit for
+    // bit, for all four runs.
+    let mut pointers = vec!["/reverse_kl_first_last".to_string()];
+    for k in 0..3 {
+        for field in ["test_nll", "gaussian_test_nll", "final_batch_nll"] {
+            pointers.push(format!("/datasets/{k}/{field}"));
+        }
+    }
+    let pointers: Vec<&str> = pointers.iter().map(String::as_str).collect();
+    binary().assert_checkpoints_reproduce(
+        &[
+            "--quick",
+            "--quiet",
+            "--iterations",
+            "8",
+            "--backend",
+            "flex",
+        ],
+        &pointers,
+    );
 }
 
 #[test]

@@ -109,14 +109,15 @@ pub fn error_over_time(dir: &Path, latent: &[f64], baseline: &[f64]) -> Result<S
         .save(dir.join("rmse_over_time"))
 }
 
-/// The training losses of both models.
+/// The training losses of both models (from the runs' metrics, so a loaded or resumed run draws
+/// the same curves).
 pub fn training(dir: &Path, latent: &TrainLog, baseline: &TrainLog) -> Result<Saved, PlotError> {
-    let its = |n: usize| (1..=n).map(|i| i as f64).collect::<Vec<f64>>();
+    let its = |log: &TrainLog| log.step.iter().map(|&s| s as f64).collect::<Vec<f64>>();
     let latent_panel = Figure::new("Latent ODE: −ELBO per observation")
         .x_label("iteration")
         .y_label("−ELBO / observation")
         .series(
-            Series::line("latent ODE", &its(latent.loss.len()), &latent.loss)
+            Series::line("latent ODE", &its(latent), &latent.loss)
                 .color(latent_color())
                 .width(1.0),
         );
@@ -125,7 +126,7 @@ pub fn training(dir: &Path, latent: &TrainLog, baseline: &TrainLog) -> Result<Sa
         .y_label("MSE")
         .y_log()
         .series(
-            Series::line("GRU", &its(baseline.loss.len()), &baseline.loss)
+            Series::line("GRU", &its(baseline), &baseline.loss)
                 .color(baseline_color())
                 .width(1.0),
         );

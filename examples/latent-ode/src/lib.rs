@@ -9,6 +9,11 @@
 //! evaluated on held-out spirals: RMSE against the noise-free truth inside the observation
 //! window (interpolation) and beyond it (extrapolation).
 //!
+//! Both models are trained through the training runtime (`sysdyn_train`), as two runs in
+//! `<out>/run/latent-ode` and `<out>/run/baseline` with checkpoints every tenth of the run:
+//! `--resume <out>/run` continues an interrupted training bit for bit, and `--load <out>/run`
+//! evaluates the trained models without training, writing the same figures and numbers.
+//!
 //! Modules: [`dataset`], [`baseline`], [`training`] (both models, predictions, RMSE),
 //! [`figures`].
 
@@ -25,14 +30,14 @@ use serde::Serialize;
 use sysdyn_core::cli::{CliError, Program, RunArgs, parse_from};
 use sysdyn_core::device::DeviceSpec;
 use sysdyn_core::fs::{WriteError, write_atomic};
-use sysdyn_core::rng::SeededRng;
 use sysdyn_core::{CoreError, ShapeMismatch};
 use sysdyn_nodes::NodeError;
 use sysdyn_plot::PlotError;
+use sysdyn_train::{Checkpoints, ProgressMode, Session, TrainConfig, TrainError, Trainer};
 use thiserror::Error;
 
 use crate::dataset::{GRID_POINTS, WINDOW};
-use crate::training::TrainConfig;
+use crate::training::{BaselineStep, LatentStep, TrainLog, TrainSettings};
 
 /// Why the example failed.
 #[derive(Debug, Error)]
@@ -55,6 +60,21 @@ pub enum ExampleError {
     /// The summary could not be serialised.
     #[error("cannot serialise the summary: {0}")]
     Json(#[from] serde_json::Error),
+    /// Training, or saving or loading a checkpoint, failed.
+    #[error(transparent)]
+    Train(#[from] TrainError),
+    /// `--load` / `--resume` named one model's run directory (or a checkpoint in it) instead of
+    /// the folder holding both runs.
+    #[error(
+        "`{path}` belongs to one model's run; this example trains two (`latent-ode` and \
+         `baseline`), so `--load` and `--resume` take the folder holding both: `{runs}`"
+    )]
+    OneRun {
+        /// The folder named.
+        path: PathBuf,
+        /// The folder holding both runs.
+        runs: PathBuf,
+    },
 }
 
 /// Latent ODEs for irregularly sampled time series (Chen et al. 2018, Rubanova et al. 2019): a
@@ -74,17 +94,18 @@ pub struct Cli {
     pub run: RunArgs,
 }
 
-/// What the shared options default to here: seed 2018 (the published figures); the training
-/// loops cannot save checkpoints yet, so `--load` / `--resume` are refused.
+/// What the shared options default to here: seed 2018 (the published figures); both training
+/// runs save checkpoints, so `--load DIR` / `--resume DIR` take the folder holding the two run
+/// directories (`<out>/run`).
 pub const PROGRAM: Program = Program {
     default_out: Options::DEFAULT_OUT,
     default_seed: Some(2018),
-    checkpoints: false,
+    checkpoints: true,
 };
 
 impl Cli {
     /// The options to run with, or clap's usage error (exit status 2) for what parsed but is not
-    /// allowed (f64 on `wgpu`, `--load`).
+    /// allowed (f64 on `wgpu`).
     pub fn options(&self) -> Result<Options, clap::Error> {
         let run = self
             .run
@@ -97,6 +118,8 @@ impl Cli {
             iterations: self.iterations,
             seed: run.seed,
             quiet: run.quiet,
+            load: run.load,
+            resume: run.resume,
         })
     }
 }
@@ -116,6 +139,10 @@ pub struct Options {
     pub seed: u64,
     /// No progress lines.
     pub quiet: bool,
+    /// Evaluate the models of the runs in this folder (a former `<out>/run`) without training.
+    pub load: Option<PathBuf>,
+    /// Continue the interrupted runs in this folder (a former `<out>/run`).
+    pub resume: Option<PathBuf>,
 }
 
 impl Options {
@@ -173,6 +200,11 @@ pub struct Summary {
     pub seed: u64,
     /// Optimizer steps of each model.
     pub iterations: usize,
+    /// Whether this run trained (`false` when it loaded the models with `--load`; a resumed
+    /// run trains, possibly no step when it was finished).
+    pub trained: bool,
+    /// The steps of the latent ODE's and the baseline's checkpoints the models come from.
+    pub checkpoint_steps: [u64; 2],
     /// Training and test spirals.
     pub spirals: [usize; 2],
     /// Latent ODE on the test spirals.
@@ -183,7 +215,7 @@ pub struct Summary {
     pub latent_loss_first_last: [f64; 2],
     /// The baseline's one-step MSE: mean of the first and of the last 50 steps.
     pub baseline_loss_first_last: [f64; 2],
-    /// Seconds training the latent ODE and the baseline.
+    /// Seconds training (or loading) the latent ODE and the baseline in this run.
     pub train_s: [f64; 2],
     /// Figure files.
     pub figures: Vec<String>,
@@ -199,58 +231,176 @@ fn first_last(loss: &[f64]) -> [f64; 2] {
     [mean(&loss[..n]), mean(&loss[loss.len() - n..])]
 }
 
+/// The run directories of the two models, under `<out>/run` (or the folder given to `--load` /
+/// `--resume`).
+pub const RUNS: [&str; 2] = ["latent-ode", "baseline"];
+
+/// The sessions of the two runs (latent ODE, baseline) the flags ask for. `--load` needs a
+/// checkpoint in both run directories. `--resume` needs the folder and a checkpoint in at least
+/// one of them; a run directory without one (the run was interrupted before that model's
+/// training started) trains from the start. Without either flag both runs start afresh in
+/// `<out>/run`, replacing an earlier run there.
+pub fn sessions(
+    options: &Options,
+    configs: [TrainConfig; 2],
+) -> Result<[Session; 2], ExampleError> {
+    if let Some(root) = options.load.as_ref().or(options.resume.as_ref()) {
+        refuse_one_run(root)?;
+    }
+    let fresh_root = options.out_dir.join("run");
+    let [latent, baseline] = configs;
+    let session = |config: TrainConfig, name: &str| -> Result<Session, TrainError> {
+        let fresh = fresh_root.join(name);
+        match (&options.load, &options.resume) {
+            (Some(root), _) => Session::from_flags(config, &fresh, Some(&root.join(name)), None),
+            (None, Some(root)) => {
+                let dir = root.join(name);
+                if Checkpoints::new(&dir).latest()?.is_some() {
+                    Session::from_flags(config, &fresh, None, Some(&dir))
+                } else {
+                    Ok(Session::Train(Trainer::new(config, dir)))
+                }
+            }
+            (None, None) => Session::from_flags(config, &fresh, None, None),
+        }
+    };
+    if let Some(root) = &options.resume {
+        // A folder that does not exist, or holds neither run's checkpoints, is a wrong path
+        // rather than a run to start: refuse it instead of training from scratch there.
+        let mut any = false;
+        for name in RUNS {
+            any |= Checkpoints::new(&root.join(name)).latest()?.is_some();
+        }
+        if !any {
+            return Err(TrainError::NoCheckpoint { path: root.clone() }.into());
+        }
+    }
+    Ok([session(latent, RUNS[0])?, session(baseline, RUNS[1])?])
+}
+
+/// A run directory (it has checkpoints) or a checkpoint folder (`…/checkpoints/step-<n>`) named
+/// where the folder of both runs is expected: an error pointing to that folder.
+fn refuse_one_run(path: &std::path::Path) -> Result<(), ExampleError> {
+    let runs = if Checkpoints::new(path).latest()?.is_some() {
+        path.parent()
+    } else if path.join("trainer.json").is_file() {
+        // `<runs>/<model>/checkpoints/step-<n>`.
+        path.ancestors().nth(3)
+    } else {
+        return Ok(());
+    };
+    Err(ExampleError::OneRun {
+        path: path.to_path_buf(),
+        runs: runs.map_or_else(|| PathBuf::from(".."), std::path::Path::to_path_buf),
+    })
+}
+
+/// The step of the checkpoint a session's model comes from: the trained run's last step, or
+/// the loaded checkpoint's.
+fn checkpoint_step(session: &Session, trained: Option<sysdyn_train::TrainSummary>) -> u64 {
+    match (session, trained) {
+        (_, Some(summary)) => summary.steps,
+        (Session::Load { step, .. }, None) => *step,
+        (Session::Train(_), None) => 0,
+    }
+}
+
+/// The loss curve of a session's run, from its `metrics.jsonl`.
+fn train_log(session: &Session) -> Result<TrainLog, TrainError> {
+    Ok(TrainLog::from_metrics(&session.train_metrics()?))
+}
+
 /// Runs the whole example and writes its files; returns the summary it wrote.
 pub fn run(options: &Options) -> Result<Summary, ExampleError> {
     let start = Instant::now();
     let dir = options.out_dir.as_path();
     let mut spec = options.device;
     spec.autodiff = true;
-    let device = spec.init()?;
+    let mut device = spec.init()?;
+    // Adam's state is restored in the device's default float type: fix it to the run's
+    // precision before any tensor exists, so a resumed f64 run keeps its precision.
+    device.configure_defaults()?;
     spec.autodiff = false;
-    let plain = spec.init()?;
+    let mut plain = spec.init()?;
+    plain.configure_defaults()?;
     let iterations = options
         .iterations
         .unwrap_or(if options.quick { 200 } else { 1500 });
     let (n_train, n_test) = if options.quick { (32, 16) } else { (256, 64) };
 
-    say!(
-        options,
-        "[latent-ode] 1/4 data: {n_train} training and {n_test} test spirals"
-    );
-    let mut rng = SeededRng::new(options.seed);
-    let train = dataset::spirals(n_train, &mut rng);
-    let test = dataset::spirals(n_test, &mut rng);
-
-    let config = TrainConfig {
+    let settings = TrainSettings {
         iterations,
         batch_size: 16,
         learning_rate: 1e-2,
         seed: options.seed,
     };
-    let report_every = (iterations / 10).max(1);
+    let config = TrainConfig::new(iterations as u64)
+        .with_seed(options.seed)
+        .with_schedule(settings.schedule())
+        // Checkpoints are a few kilobytes: ten per run costs nothing and loses little on an
+        // interruption.
+        .with_checkpoint_every(Some((iterations as u64 / 10).max(1)))
+        // The data the run trains on: a resume with other sizes is refused, not continued.
+        .with_program_settings(Some(serde_json::json!({
+            "train_spirals": n_train,
+            "test_spirals": n_test,
+            "batch_size": settings.batch_size,
+        })))
+        .with_progress(if options.quiet {
+            ProgressMode::Quiet
+        } else {
+            ProgressMode::Auto
+        });
+    // Checked before any work, so a wrong `--load` / `--resume` folder fails at once.
+    let [latent_session, baseline_session] = sessions(options, [config.clone(), config])?;
+
     say!(
         options,
-        "[latent-ode] 2/4 training the latent ODE: {iterations} steps on {}",
+        "[latent-ode] 1/4 data: {n_train} training and {n_test} test spirals"
+    );
+    let mut rng = training::data_rng(options.seed);
+    let train = dataset::spirals(n_train, &mut rng);
+    let test = dataset::spirals(n_test, &mut rng);
+
+    let verb = |session: &Session| {
+        if session.trains() {
+            format!("training for {iterations} steps")
+        } else {
+            format!(
+                "loading from {}",
+                session
+                    .run_dir()
+                    .map_or_else(String::new, |d| d.display().to_string())
+            )
+        }
+    };
+    say!(
+        options,
+        "[latent-ode] 2/4 latent ODE: {} on {}",
+        verb(&latent_session),
         device.spec()
     );
     let clock = Instant::now();
-    let (lode, latent_log) = training::train_latent(&device, &train, &config, |i, loss| {
-        if (i + 1) % report_every == 0 {
-            say!(options, "  step {:>5}: -ELBO/observation {loss:.3}", i + 1);
-        }
-    })?;
+    let mut latent = LatentStep::new(&device, &train, &settings)?;
+    let latent_trained = latent_session.run(&mut latent)?;
     let latent_s = clock.elapsed().as_secs_f64();
     say!(
         options,
-        "[latent-ode] 3/4 training the GRU baseline: {iterations} steps"
+        "[latent-ode] 3/4 GRU baseline: {}",
+        verb(&baseline_session)
     );
     let clock = Instant::now();
-    let (gru, baseline_log) = training::train_baseline(&device, &train, &config, |i, loss| {
-        if (i + 1) % report_every == 0 {
-            say!(options, "  step {:>5}: one-step MSE {loss:.3e}", i + 1);
-        }
-    })?;
+    let mut baseline = BaselineStep::new(&device, &train, &settings)?;
+    let baseline_trained = baseline_session.run(&mut baseline)?;
     let baseline_s = clock.elapsed().as_secs_f64();
+    let trained = latent_session.trains() || baseline_session.trains();
+    let checkpoint_steps = [
+        checkpoint_step(&latent_session, latent_trained),
+        checkpoint_step(&baseline_session, baseline_trained),
+    ];
+    let (lode, gru) = (latent.lode, baseline.model);
+    let latent_log = train_log(&latent_session)?;
+    let baseline_log = train_log(&baseline_session)?;
 
     say!(
         options,
@@ -304,6 +454,8 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         precision: device.spec().precision.to_string(),
         seed: options.seed,
         iterations,
+        trained,
+        checkpoint_steps,
         spirals: [n_train, n_test],
         latent_ode,
         gru_baseline,

@@ -1,4 +1,7 @@
 //! The plain-f64 studies: everything here runs without a backend, in f64.
+//!
+//! None of them goes through the training runtime (`sysdyn-train`); see the comment in `run`
+//! for why.
 
 use sysdyn_optim::analysis::{
     Complex, Matrix, gd_optimal, heavy_ball_optimal, log_log_slope, measured_rate,
@@ -29,6 +32,11 @@ fn run<R: UpdateRule>(
     x0: &[f64],
     steps: usize,
 ) -> Result<OptimizerRun, OptimError> {
+    // Not run through the training runtime: the object of study is the whole iterate sequence
+    // of a rule on an analytic objective in plain f64 on the host (rates, contours, gaps to the
+    // flow, a divergence included), recomputed exactly from its inputs in milliseconds, so a
+    // runtime's checkpoints, schedules, random streams and divergence stop would add nothing
+    // and could cut the trajectory short.
     let iterates = iterate(rule, lr, x0, steps, |x| objective.gradient(x))?;
     let errors = iterates
         .iter()

@@ -13,7 +13,10 @@
 //!    gap shrinking like `η`; heavy-ball against the damped-oscillator ODE, like `√η`
 //!    (`flow_vs_gd`).
 //! 5. **Training.** Each optimizer training a tanh MLP on the chosen backend, mini-batches drawn
-//!    without replacement per epoch (`training_loss`).
+//!    without replacement per epoch (`training_loss`), on the training runtime `sysdyn-train`:
+//!    one run directory per rule in `<out>/run/<rule>`, with checkpoints; `--resume <out>/run`
+//!    continues interrupted runs, `--load <out>/run` evaluates the trained models without
+//!    training and writes the same figures and summary.
 //!
 //! Everything measured goes to `summary.json`. Modules: [`experiments`] (plain f64 studies),
 //! [`model`] and [`training`] (burn), [`figures`], [`report`].
@@ -61,6 +64,23 @@ pub enum ExampleError {
     /// The summary could not be serialised.
     #[error("cannot serialise the summary: {0}")]
     Json(#[from] serde_json::Error),
+    /// A training run failed, diverged, or its checkpoints could not be written or read.
+    #[error(transparent)]
+    Train(#[from] sysdyn_train::TrainError),
+    /// `--load` / `--resume` named a folder that does not exist or where no rule has a
+    /// checkpoint.
+    #[error(
+        "`{}` holds no checkpoint of this example's trainings: pass the folder of the rules' run \
+         directories, `<out>/run` of an earlier run (with {} in it), not one rule's run directory",
+        path.display(),
+        rules.join("/, ") + "/"
+    )]
+    NoRuns {
+        /// The folder named.
+        path: PathBuf,
+        /// The run directories expected in it, one per rule.
+        rules: Vec<&'static str>,
+    },
 }
 
 /// Optimizers as dynamical systems: momentum against gradient descent on an ill-conditioned
@@ -72,22 +92,23 @@ pub enum ExampleError {
 pub struct Cli {
     /// The options every sysdyn program shares (`--backend` and `--precision` choose the device
     /// of the burn part, MLP training and the game on modules; `--seed` the MLP's weights and
-    /// batches, default 5).
+    /// batches, default 5; `--load DIR` / `--resume DIR` name the folder of the rules' run
+    /// directories, `<out>/run`).
     #[command(flatten)]
     pub run: RunArgs,
 }
 
-/// What the shared options default to here: seed 5 (the published figures); the MLP training
-/// cannot save checkpoints yet, so `--load` / `--resume` are refused.
+/// What the shared options default to here: seed 5 (the published figures); the MLP trainings
+/// save checkpoints (`<out>/run/<rule>/checkpoints/`), so `--load` and `--resume` are accepted.
 pub const PROGRAM: Program = Program {
     default_out: Options::DEFAULT_OUT,
     default_seed: Some(5),
-    checkpoints: false,
+    checkpoints: true,
 };
 
 impl Cli {
     /// The options to run with, or clap's usage error (exit status 2) for what parsed but is not
-    /// allowed (f64 on `wgpu`, `--load`).
+    /// allowed (f64 on `wgpu`).
     pub fn options(&self) -> Result<Options, clap::Error> {
         let run = self
             .run
@@ -99,6 +120,8 @@ impl Cli {
             device: run.device,
             seed: run.seed,
             quiet: run.quiet,
+            load: run.load,
+            resume: run.resume,
         })
     }
 }
@@ -116,6 +139,12 @@ pub struct Options {
     pub seed: u64,
     /// No progress lines.
     pub quiet: bool,
+    /// `--load DIR`: evaluate the models of the rules' run directories in `DIR` (a previous
+    /// run's `<out>/run`) without training.
+    pub load: Option<PathBuf>,
+    /// `--resume DIR`: continue the rules' runs in `DIR` (a previous run's `<out>/run`) from
+    /// their newest checkpoints.
+    pub resume: Option<PathBuf>,
 }
 
 impl Options {
@@ -152,8 +181,20 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
     let stages = 6;
     let quick = options.quick;
     let dir = options.out_dir.as_path();
-    // Fail on a bad device before any work.
-    let device = options.device.with_autodiff(true).init()?;
+    // Fail on a bad device, or on a `--load` / `--resume` folder without checkpoints, before
+    // any work.
+    let mut device = options.device.with_autodiff(true).init()?;
+    // Optimizer state is restored in the device's default float type: make it the policy's.
+    device.configure_defaults()?;
+    let train_steps: u64 = if quick { 60 } else { 600 };
+    let plan = training::TrainingPlan::new(
+        dir,
+        train_steps,
+        options.seed,
+        options.quiet,
+        options.load.as_deref(),
+        options.resume.as_deref(),
+    )?;
     std::fs::create_dir_all(dir).map_err(|source| PlotError::Write {
         path: dir.to_path_buf(),
         source,
@@ -270,28 +311,47 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         options,
         5,
         stages,
-        &format!("training a tanh MLP with every optimizer on {spec}"),
+        &format!(
+            "{} a tanh MLP with every optimizer on {spec}",
+            if plan.trains() { "training" } else { "loading" }
+        ),
     );
-    let train_steps = if quick { 60 } else { 600 };
-    let runs = training::train_all(&device, train_steps, options.seed)?;
+    let mut runs = Vec::with_capacity(plan.runs.len());
+    for planned in &plan.runs {
+        // The runtime's progress bar does not name the run it counts.
+        say!(
+            options,
+            "    {:>10} η={:<6} {}",
+            planned.rule.name(),
+            planned.lr,
+            if planned.session.trains() {
+                "training"
+            } else {
+                "loading"
+            }
+        );
+        let r = training::train_one(planned, &device, plan.seed)?;
+        say!(
+            options,
+            "    {:>10} η={:<6} loss {:.4} -> {:.5} (step {})",
+            r.name,
+            r.lr,
+            r.initial_loss,
+            r.final_loss,
+            r.final_step
+        );
+        runs.push(r);
+    }
     figures.extend(figures::training_loss(dir, &runs, &spec.to_string())?.names_relative_to(dir));
     let training = runs
         .iter()
-        .map(|r| {
-            let (first, last) = (r.losses[0], r.losses[r.losses.len() - 1]);
-            say!(
-                options,
-                "    {:>10} η={:<6} loss {first:.4} -> {last:.5}",
-                r.name,
-                r.lr
-            );
-            TrainingSummary {
-                optimizer: r.name.to_string(),
-                lr: r.lr,
-                steps: train_steps,
-                initial_loss: first,
-                final_loss: last,
-            }
+        .map(|r| TrainingSummary {
+            optimizer: r.name.to_string(),
+            lr: r.lr,
+            steps: r.final_step,
+            initial_loss: r.initial_loss,
+            final_loss: r.final_loss,
+            run_dir: r.run_dir.as_ref().map(|d| d.display().to_string()),
         })
         .collect();
 
@@ -299,6 +359,7 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
     let summary = Summary {
         example: "optim-dynamics",
         quick,
+        trained: plan.trains(),
         backend: spec.backend.to_string(),
         precision: spec.precision.to_string(),
         out_dir: dir.display().to_string(),

@@ -9,6 +9,8 @@ pub struct Summary {
     pub example: &'static str,
     /// Reduced run.
     pub quick: bool,
+    /// Whether the MLPs were trained (fresh or resumed) in this run; false with `--load`.
+    pub trained: bool,
     /// Backend of the burn part.
     pub backend: String,
     /// Precision of the burn part.
@@ -122,10 +124,12 @@ pub struct TrainingSummary {
     pub optimizer: String,
     /// Learning rate.
     pub lr: f64,
-    /// Steps.
-    pub steps: usize,
+    /// Steps trained: the step of the checkpoint evaluated.
+    pub steps: u64,
     /// Full-batch loss before training.
     pub initial_loss: f64,
     /// Full-batch loss after training.
     pub final_loss: f64,
+    /// The run directory holding the rule's checkpoints and `metrics.jsonl`.
+    pub run_dir: Option<String>,
 }

@@ -1,7 +1,7 @@
 //! The built binary's command line, as a user meets it (the checks shared by every example are
-//! in `sysdyn_testing::cli`): `--help` shows the usage with every option and exits 0; a bad flag,
-//! or a shared flag this example does not support yet, exits 2 with clap's message before any
-//! work is done.
+//! in `sysdyn_testing::cli`): `--help` shows the usage with every option and exits 0; a bad flag
+//! exits 2 with clap's message before any work is done; `--load` and `--resume` of a trained
+//! run reproduce its evaluation numbers exactly.
 
 use sysdyn_testing::cli::ExampleBinary;
 
@@ -20,8 +20,16 @@ fn a_bad_flag_exits_2_with_the_usage() {
 }
 
 #[test]
-fn unsupported_checkpoint_flags_exit_2_before_any_work() {
-    binary().assert_checkpoint_flags_refused();
+fn load_and_resume_reproduce_the_trained_numbers() {
+    // The evaluation of each rule's trained MLP (full-batch loss) and the step it was taken at.
+    let mut pointers = Vec::new();
+    for i in 0..5 {
+        for field in ["initial_loss", "final_loss", "steps", "optimizer"] {
+            pointers.push(format!("/training/{i}/{field}"));
+        }
+    }
+    let pointers: Vec<&str> = pointers.iter().map(String::as_str).collect();
+    binary().assert_checkpoints_reproduce(&["--quick", "--quiet"], &pointers);
 }
 
 #[test]

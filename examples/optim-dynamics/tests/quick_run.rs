@@ -21,6 +21,8 @@ fn quick_run_writes_a_consistent_summary_and_every_figure() {
         device: DeviceSpec::new(Backend::Flex, Precision::F64),
         seed: optim_dynamics::PROGRAM.default_seed.unwrap_or(0),
         quiet: true,
+        load: None,
+        resume: None,
     };
     let returned = run(&options).unwrap();
     let text = std::fs::read_to_string(out.join("summary.json")).unwrap();
@@ -112,8 +114,10 @@ fn bad_arguments_are_reported() {
     ])
     .unwrap_err();
     assert!(err.to_string().contains("f64"), "{err}");
-    let err = Options::from_args(&["--load".into(), "ckpt".into()]).unwrap_err();
-    assert!(err.to_string().contains("not supported yet"), "{err}");
+    let o = Options::from_args(&["--load".into(), "ckpt".into()]).unwrap();
+    assert_eq!(o.load.as_deref(), Some(std::path::Path::new("ckpt")));
+    let o = Options::from_args(&["--resume".into(), "out/run".into()]).unwrap();
+    assert_eq!(o.resume.as_deref(), Some(std::path::Path::new("out/run")));
     let o = Options::from_args(&["--quick".into(), "--out=x/y".into()]).unwrap();
     assert!(o.quick && o.out_dir.ends_with("x/y"));
     assert_eq!(o.seed, 5);

@@ -7,6 +7,11 @@
 //! Dormand–Prince with error control, and Adam; the learned model is then integrated over the
 //! whole interval from `y(0)` and compared with the truth.
 //!
+//! Training runs on the `sysdyn-train` runtime: checkpoints in `<out>/run/checkpoints/`, the
+//! per-step loss and function evaluations in `<out>/run/metrics.jsonl` (the figures read them
+//! from there), `--resume <out>/run` to continue an interrupted run and `--load <out>/run` to
+//! evaluate a trained model without training.
+//!
 //! Modules: [`dataset`] (the true trajectory and the windows), [`model`] (the field: a plain burn
 //! module with a `NeuralField` impl), [`training`], [`figures`].
 
@@ -23,11 +28,11 @@ use serde::Serialize;
 use sysdyn_core::cli::{CliError, Program, RunArgs, parse_from};
 use sysdyn_core::device::DeviceSpec;
 use sysdyn_core::fs::{WriteError, write_atomic};
-use sysdyn_core::rng::SeededRng;
 use sysdyn_core::{CoreError, ShapeMismatch};
 use sysdyn_nodes::{AdjointOptions, NodeError, Sensitivity};
 use sysdyn_plot::PlotError;
 use sysdyn_solvers::SolveError;
+use sysdyn_train::{ProgressMode, Session};
 use thiserror::Error;
 
 use crate::training::TrainConfig;
@@ -56,6 +61,9 @@ pub enum ExampleError {
     /// The summary could not be serialised.
     #[error("cannot serialise the summary: {0}")]
     Json(#[from] serde_json::Error),
+    /// Training, a checkpoint or the run directory failed.
+    #[error(transparent)]
+    Train(#[from] sysdyn_train::TrainError),
 }
 
 /// The classic neural-ODE spiral: learns dy/dt = y³A from one trajectory with an MLP on y³,
@@ -74,7 +82,7 @@ pub struct Cli {
 
     // Last: its help heading ("Common options") applies to every flag after it.
     /// The options every sysdyn program shares (`--seed` seeds the initial weights and the
-    /// mini-batches; default 2018).
+    /// mini-batches; default 2018; `--load` / `--resume` take a run directory, `<out>/run`).
     #[command(flatten)]
     pub run: RunArgs,
 }
@@ -109,17 +117,19 @@ impl SensitivityArg {
     }
 }
 
-/// What the shared options default to here: seed 2018 (the published figures); the training
-/// loop cannot save checkpoints yet, so `--load` / `--resume` are refused.
+/// What the shared options default to here: seed 2018 (the published figures); training saves
+/// checkpoints, so `--load DIR` (evaluate a trained run without training) and `--resume DIR`
+/// (continue an interrupted run) are accepted, DIR being a run directory such as
+/// `out/spiral-node/run`.
 pub const PROGRAM: Program = Program {
     default_out: Options::DEFAULT_OUT,
     default_seed: Some(2018),
-    checkpoints: false,
+    checkpoints: true,
 };
 
 impl Cli {
     /// The options to run with, or clap's usage error (exit status 2) for what parsed but is not
-    /// allowed (f64 on `wgpu`, `--load`).
+    /// allowed (f64 on `wgpu`).
     pub fn options(&self) -> Result<Options, clap::Error> {
         let run = self
             .run
@@ -133,6 +143,8 @@ impl Cli {
             sensitivity: self.sensitivity.sensitivity(),
             seed: run.seed,
             quiet: run.quiet,
+            load: run.load,
+            resume: run.resume,
         })
     }
 }
@@ -154,6 +166,10 @@ pub struct Options {
     pub seed: u64,
     /// No progress lines.
     pub quiet: bool,
+    /// Evaluate the model of this run directory (or checkpoint folder) without training.
+    pub load: Option<PathBuf>,
+    /// Continue the interrupted run in this run directory.
+    pub resume: Option<PathBuf>,
 }
 
 fn sensitivity_name(s: &Sensitivity) -> &'static str {
@@ -212,6 +228,10 @@ pub struct Summary {
     pub sensitivity: &'static str,
     /// Optimizer steps.
     pub iterations: usize,
+    /// Whether this invocation trained (false with `--load`).
+    pub trained: bool,
+    /// The step of the checkpoint evaluated.
+    pub checkpoint_step: Option<u64>,
     /// Windows per batch and points per window.
     pub batch: [usize; 2],
     /// Mean squared error of the learned trajectory from y(0) over all 1000 points.
@@ -224,7 +244,7 @@ pub struct Summary {
     pub nfe_forward: [f64; 3],
     /// Backward NFE per step: first, mean, last.
     pub nfe_backward: [f64; 3],
-    /// Seconds spent training.
+    /// Seconds spent training in this invocation (0 with `--load`).
     pub train_s: f64,
     /// Figure files.
     pub figures: Vec<String>,
@@ -253,7 +273,10 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
     let dir = options.out_dir.as_path();
     let mut spec = options.device;
     spec.autodiff = true;
-    let device = spec.init()?;
+    let mut device = spec.init()?;
+    // Optimizer state is restored in the device's default float type: make it the run's
+    // precision before any tensor exists, so an f64 run resumes exactly.
+    device.configure_defaults()?;
     let iterations = options
         .iterations
         .unwrap_or(if options.quick { 100 } else { 2000 });
@@ -271,22 +294,51 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         tol: (1e-6, 1e-7),
         sensitivity: options.sensitivity.clone(),
     };
-    say!(
-        options,
-        "[spiral-node] 2/4 training: {iterations} steps on {} ({})",
-        device.spec(),
-        sensitivity_name(&config.sensitivity)
-    );
-    let mut rng = SeededRng::new(options.seed);
-    let initial = model::CubicMlp::init(&device, &mut SeededRng::new(options.seed));
+    let run_config = sysdyn_train::TrainConfig::new(iterations as u64)
+        .with_seed(options.seed)
+        .with_schedule(config.schedule())
+        .with_checkpoint_every(Some((iterations as u64 / 10).max(1)))
+        .with_progress(if options.quiet {
+            ProgressMode::Quiet
+        } else {
+            ProgressMode::Auto
+        });
+    let session = Session::from_flags(
+        run_config,
+        &dir.join("run"),
+        options.load.as_deref(),
+        options.resume.as_deref(),
+    )?;
+    if session.trains() {
+        say!(
+            options,
+            "[spiral-node] 2/4 training: {iterations} steps on {} ({})",
+            device.spec(),
+            sensitivity_name(&config.sensitivity)
+        );
+    } else {
+        say!(
+            options,
+            "[spiral-node] 2/4 loading the trained field (no training)"
+        );
+    }
+    let initial = training::initial_field(&device, options.seed);
+    let mut step =
+        training::SpiralStep::new(&device, data.clone(), config.clone(), initial.clone());
     let train_start = Instant::now();
-    let report_every = (iterations / 10).max(1);
-    let (field, log) = training::train(&device, &data, &config, &mut rng, |i, loss| {
-        if (i + 1) % report_every == 0 {
-            say!(options, "  step {:>5}: loss {loss:.3e}", i + 1);
-        }
-    })?;
-    let train_s = train_start.elapsed().as_secs_f64();
+    let trained = session.run(&mut step)?;
+    let train_s = if trained.is_some() {
+        train_start.elapsed().as_secs_f64()
+    } else {
+        0.0
+    };
+    let checkpoint_step = match (&trained, &session) {
+        (Some(t), _) => Some(t.steps),
+        (None, Session::Load { step, .. }) => Some(*step),
+        (None, Session::Train(_)) => None,
+    };
+    let log = training::TrainLog::from_metrics(&session.train_metrics()?);
+    let field = step.field().clone();
 
     say!(options, "[spiral-node] 3/4 evaluation over [0, 25]");
     let learned = training::predict(&device, &field, &data.ts)?;
@@ -314,6 +366,7 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         figures::vector_field(dir, &data, &learned, (&gx, &gy), &learned_field)?,
         figures::training(dir, &log)?,
     ];
+    // Read from metrics.jsonl (empty when a loaded checkpoint is outside its run directory).
     let tail = log.loss.len().min(50);
     let loss_first_last = [
         mean(&log.loss[..tail]),
@@ -347,6 +400,8 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         precision: device.spec().precision.to_string(),
         sensitivity: sensitivity_name(&config.sensitivity),
         iterations,
+        trained: trained.is_some(),
+        checkpoint_step,
         batch: [config.batch_size, config.batch_time],
         trajectory_mse,
         initial_trajectory_mse,

@@ -1,7 +1,7 @@
 //! The built binary's command line, as a user meets it (the checks shared by every example are
-//! in `sysdyn_testing::cli`): `--help` shows the usage with every option and exits 0; a bad flag,
-//! or a shared flag this example does not support yet, exits 2 with clap's message before any
-//! work is done.
+//! in `sysdyn_testing::cli`): `--help` shows the usage with every option and exits 0; a bad flag
+//! exits 2 with clap's message before any work is done; `--load` and `--resume` of a quick run's
+//! checkpoints reproduce its evaluation bit for bit.
 
 use sysdyn_testing::cli::ExampleBinary;
 
@@ -20,8 +20,27 @@ fn a_bad_flag_exits_2_with_the_usage() {
 }
 
 #[test]
-fn unsupported_checkpoint_flags_exit_2_before_any_work() {
-    binary().assert_checkpoint_flags_refused();
+fn load_and_resume_reproduce_the_evaluation() {
+    // A short run (30 steps) keeps the three runs of this test quick; every evaluation number
+    // of summary.json must come back bit for bit from the checkpoint and metrics.jsonl.
+    binary().assert_checkpoints_reproduce(
+        &[
+            "--quick",
+            "--quiet",
+            "--iterations",
+            "30",
+            "--backend",
+            "flex",
+        ],
+        &[
+            "/trajectory_mse",
+            "/initial_trajectory_mse",
+            "/loss_first_last",
+            "/nfe_forward",
+            "/nfe_backward",
+            "/checkpoint_step",
+        ],
+    );
 }
 
 #[test]

@@ -7,10 +7,17 @@
 //! networks move them in `n` dimensions) and a linear read-out gives one logit per class. The
 //! loss is the mean cross-entropy plus `α` times the smoothness-in-depth regulariser of the
 //! network and the read-out's weight decay.
+//!
+//! Every level is one run of the training runtime ([`FitStep`], a fresh Adam per level as
+//! before), in its own run directory `<out>/run/<problem>-<architecture>-<layers>layers`, so
+//! `--load` rebuilds each level's network from its checkpoint and evaluates it exactly as the
+//! training run did (the prolongation of a loaded level is the prolongation of the trained one).
 
 use burn::module::{Module, ModuleDisplay, Param};
 use burn::nn::Linear;
-use burn::optim::{AdamConfig, GradientsParams};
+use std::path::Path;
+
+use burn::optim::{Adam, AdamConfig, GradientsParams};
 use burn::tensor::Tensor;
 use burn::tensor::activation::{log_softmax, softmax};
 use serde::Serialize;
@@ -22,8 +29,14 @@ use sysdyn_nodes::resnet::{
     BlockScheme, DepthNetwork, ResNet, ResNetError, VerletNet, WeightForm, smoothness_in_depth,
 };
 
+use sysdyn_train::{
+    BoxError, Checkpointable, LrSchedule, NonFinite, Optim, StepContext, StepReport, TrainConfig,
+    TrainError, TrainStep, find_non_finite, load_module, save_module,
+};
+
 use crate::ExampleError;
 use crate::datasets::{Dataset, Problem};
+use crate::runs::RunPlan;
 
 /// The feature map of a classifier: a depth-as-time network on padded states.
 pub trait Body: DepthNetwork + Module + ModuleDisplay + Clone {
@@ -271,21 +284,65 @@ pub fn accuracy(logits: &Tensor<2>, labels: &[usize]) -> f64 {
     correct as f64 / batch as f64
 }
 
-/// `iterations` full-batch Adam steps on the regularised cross-entropy.
-fn fit<B: Body>(
-    mut model: Classifier<B>,
-    (x, y): (&Tensor<2>, &Tensor<2>),
-    iterations: usize,
-    learning_rate: f64,
+/// One level's training: full-batch Adam on the regularised cross-entropy of a classifier.
+pub struct FitStep<B: Body> {
+    /// The classifier being trained.
+    pub model: Classifier<B>,
+    adam: Optim<Adam>,
+    x: Tensor<2>,
+    y: Tensor<2>,
     alpha: f64,
-) -> Result<Classifier<B>, ExampleError> {
-    let mut optimizer = AdamConfig::new().init();
-    for _ in 0..iterations {
-        let loss = cross_entropy(model.logits(x.clone())?, y.clone()) + model.regulariser(alpha);
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        model = optimizer.step(learning_rate, model, grads);
+}
+
+impl<B: Body> FitStep<B> {
+    /// Training of `model` on points `x` and one-hot labels `y` with regularisation weight
+    /// `alpha`, from a fresh Adam state.
+    pub fn new(model: Classifier<B>, (x, y): (&Tensor<2>, &Tensor<2>), alpha: f64) -> Self {
+        FitStep {
+            model,
+            adam: Optim::new(AdamConfig::new().build()),
+            x: x.clone(),
+            y: y.clone(),
+            alpha,
+        }
     }
-    Ok(model)
+}
+
+impl<B: Body> Checkpointable for FitStep<B> {
+    fn save_checkpoint(&self, dir: &Path) -> Result<(), TrainError> {
+        save_module(&self.model, dir, "model")?;
+        self.adam.save(dir, "adam")
+    }
+
+    fn load_checkpoint(&mut self, dir: &Path) -> Result<(), TrainError> {
+        self.model = load_module(self.model.clone(), dir, "model")?;
+        self.adam.load(dir, "adam", &self.model)
+    }
+}
+
+impl<B: Body> TrainStep for FitStep<B> {
+    fn step(&mut self, ctx: &mut StepContext) -> Result<StepReport, BoxError> {
+        let cross_entropy = cross_entropy(self.model.logits(self.x.clone())?, self.y.clone());
+        let loss = cross_entropy.clone() + self.model.regulariser(self.alpha);
+        let report = StepReport::new(loss.to_f64_vec()[0])
+            .with("cross_entropy", cross_entropy.to_f64_vec()[0]);
+        let grads = GradientsParams::from_grads(loss.backward(), &self.model);
+        self.model = self.adam.step(ctx.lr, self.model.clone(), grads);
+        Ok(report)
+    }
+
+    fn non_finite_parameter(&self) -> Option<NonFinite> {
+        find_non_finite(&self.model, "model")
+    }
+}
+
+/// The runtime configuration of one level: `iterations` steps at a constant learning rate.
+pub fn level_config(settings: &TrainSettings, plan: &RunPlan) -> TrainConfig {
+    TrainConfig::new(settings.iterations_per_level as u64)
+        .with_seed(settings.seed)
+        .with_schedule(LrSchedule::constant(settings.learning_rate))
+        .with_checkpoint_every(Some(100))
+        .with_progress(plan.progress())
 }
 
 fn max_abs_change(a: &Tensor<2>, b: &Tensor<2>) -> f64 {
@@ -296,13 +353,18 @@ fn max_abs_change(a: &Tensor<2>, b: &Tensor<2>) -> f64 {
         .fold(0.0, f64::max)
 }
 
+/// The name of a level's run: `<problem>-<architecture>-<layers>layers`.
+pub fn run_name(problem: &str, architecture: Architecture, layers: usize) -> String {
+    format!("{problem}-{}-{layers}layers", architecture.name())
+}
+
 /// The multi-level schedule for one architecture, starting from `model` at `settings.depths[0]`.
 fn train_multilevel<B: Body>(
     architecture: Architecture,
     mut model: Classifier<B>,
     device: &SysDevice,
     problem: &Problem,
-    settings: &TrainSettings,
+    (settings, plan): (&TrainSettings, &RunPlan),
     grid_points: &[f64],
 ) -> Result<ArchitectureRun, ExampleError> {
     let (x, y) = tensors(device, &problem.train, problem.classes)?;
@@ -322,13 +384,14 @@ fn train_multilevel<B: Body>(
             .map_or(0.0, |p| max_abs_change(p, &start_logits));
         let prolonged_validation_accuracy = accuracy(&start_logits, &problem.validation.labels);
         let initial_loss = cross_entropy(model.logits(x.clone())?, y.clone()).to_f64_vec()[0];
-        model = fit(
-            model,
-            (&x, &y),
-            settings.iterations_per_level,
-            settings.learning_rate,
-            problem.alpha,
-        )?;
+        let name = run_name(problem.name, architecture, model.body.depth());
+        if !plan.quiet {
+            eprintln!("[stable-resnets]   run {name}");
+        }
+        let session = plan.session(level_config(settings, plan), &name)?;
+        let mut step = FitStep::new(model, (&x, &y), problem.alpha);
+        session.run(&mut step)?;
+        model = step.model;
         let logits = model.logits(x.clone())?;
         let validation_logits = model.logits(xv.clone())?;
         let layers = model.body.depth();
@@ -353,12 +416,13 @@ fn train_multilevel<B: Body>(
     })
 }
 
-/// Trains each architecture multi-level from a seeded start on `problem`; `device` must record
-/// gradients (autodiff on). `grid` is where the figure samples the class probabilities.
+/// Trains each architecture multi-level from a seeded start on `problem` (or loads each level,
+/// as `plan` says); `device` must record gradients (autodiff on). `grid` is where the figure
+/// samples the class probabilities.
 pub fn run(
     device: &SysDevice,
     problem: &Problem,
-    settings: &TrainSettings,
+    (settings, plan): (&TrainSettings, &RunPlan),
     grid: (Vec<f64>, Vec<f64>),
 ) -> Result<ProblemResult, ExampleError> {
     let layers = *settings.depths.first().ok_or(ResNetError::NoLayers)?;
@@ -393,7 +457,14 @@ pub fn run(
                         form,
                     )?;
                     let model = Classifier { body, head };
-                    train_multilevel(architecture, model, device, problem, settings, &grid_points)
+                    train_multilevel(
+                        architecture,
+                        model,
+                        device,
+                        problem,
+                        (settings, plan),
+                        &grid_points,
+                    )
                 }
                 Architecture::Verlet => {
                     let body = VerletNet::new(
@@ -404,7 +475,14 @@ pub fn run(
                         Activation::Tanh,
                     )?;
                     let model = Classifier { body, head };
-                    train_multilevel(architecture, model, device, problem, settings, &grid_points)
+                    train_multilevel(
+                        architecture,
+                        model,
+                        device,
+                        problem,
+                        (settings, plan),
+                        &grid_points,
+                    )
                 }
             }
         })

@@ -15,15 +15,21 @@
 //! 4. figures (`stability_trajectories`, `spread_vs_depth`, `decision_boundaries_<problem>`, as
 //!    SVG and PNG) and `summary.json` with `key_numbers`.
 //!
-//! Modules: [`stability`], [`datasets`], [`classify`], [`mnist`], [`figures`].
+//! Every network is trained by the training runtime (`sysdyn-train`), one run per problem,
+//! architecture and depth (and per MNIST architecture) in `<out>/run/<name>` ([`runs`]):
+//! `--resume <out>/run` continues an interrupted invocation, `--load <out>/run` evaluates the
+//! saved networks without training and writes the same figures and numbers.
+//!
+//! Modules: [`stability`], [`datasets`], [`classify`], [`mnist`], [`runs`], [`figures`].
 
 pub mod classify;
 pub mod datasets;
 pub mod figures;
 pub mod mnist;
+pub mod runs;
 pub mod stability;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::Parser;
@@ -38,6 +44,7 @@ use thiserror::Error;
 
 use crate::classify::{ProblemResult, TrainSettings};
 use crate::mnist::{MnistOutcome, MnistSettings};
+use crate::runs::{RunMode, RunPlan};
 use crate::stability::StabilityRun;
 
 /// Why the example failed.
@@ -64,6 +71,20 @@ pub enum ExampleError {
     /// The summary could not be serialised.
     #[error("cannot serialise the summary: {0}")]
     Json(#[from] serde_json::Error),
+    /// A training run failed, or its checkpoints could not be written or read.
+    #[error(transparent)]
+    Train(#[from] sysdyn_train::TrainError),
+    /// `--load DIR` / `--resume DIR` named a folder that does not exist.
+    #[error(
+        "`{flag} {path}`: no such folder; pass the `run` folder of an earlier output of this \
+         example (e.g. `out/stable-resnets/run`), which holds one folder per training run"
+    )]
+    NoRunFolder {
+        /// `--load` or `--resume`.
+        flag: &'static str,
+        /// The folder named.
+        path: PathBuf,
+    },
 }
 
 /// Deep residual networks as ODE discretisations: the stability of forward Euler networks by
@@ -86,17 +107,18 @@ pub struct Cli {
     pub run: RunArgs,
 }
 
-/// What the shared options default to here: seed 42 (the published figures); the training loops
-/// cannot save checkpoints yet, so `--load` / `--resume` are refused.
+/// What the shared options default to here: seed 42 (the published figures); checkpoints
+/// supported: `--load DIR` / `--resume DIR` name the `run` folder of an earlier output, which
+/// holds one run directory per trained network.
 pub const PROGRAM: Program = Program {
     default_out: Options::DEFAULT_OUT,
     default_seed: Some(PROGRAM_DEFAULT_SEED),
-    checkpoints: false,
+    checkpoints: true,
 };
 
 impl Cli {
     /// The options to run with, or clap's usage error (exit status 2) for what parsed but is not
-    /// allowed (f64 on `wgpu`, `--load`).
+    /// allowed (f64 on `wgpu`).
     pub fn options(&self) -> Result<Options, clap::Error> {
         let run = self
             .run
@@ -109,6 +131,8 @@ impl Cli {
             mnist_dir: self.mnist.clone(),
             seed: run.seed,
             quiet: run.quiet,
+            load: run.load,
+            resume: run.resume,
         })
     }
 }
@@ -129,6 +153,11 @@ pub struct Options {
     pub seed: u64,
     /// No progress lines.
     pub quiet: bool,
+    /// `--load DIR`: the `run` folder of an earlier output; its networks are evaluated without
+    /// training.
+    pub load: Option<PathBuf>,
+    /// `--resume DIR`: the `run` folder of an interrupted invocation, continued.
+    pub resume: Option<PathBuf>,
 }
 
 impl Options {
@@ -145,6 +174,17 @@ impl Options {
     pub fn network_seed(&self) -> u64 {
         self.seed
             .wrapping_add(mnist::DEFAULT_SEED - PROGRAM_DEFAULT_SEED)
+    }
+
+    /// The training runs of these options: fresh in `<out>/run`, or the `--load` / `--resume`
+    /// folder.
+    pub fn run_plan(&self) -> RunPlan {
+        RunPlan::from_flags(
+            &self.out_dir,
+            self.load.as_deref(),
+            self.resume.as_deref(),
+            self.quiet,
+        )
     }
 }
 
@@ -169,6 +209,11 @@ pub struct Summary {
     pub quick: bool,
     /// Output folder.
     pub out_dir: String,
+    /// Whether the networks were trained in this invocation (fresh or resumed), rather than
+    /// loaded with `--load`.
+    pub trained: bool,
+    /// The folder of the training runs used (`<out>/run`, or the `--load` / `--resume` folder).
+    pub run_dir: String,
     /// Backend used.
     pub backend: String,
     /// Precision used.
@@ -246,6 +291,14 @@ fn key_numbers(results: &[ProblemResult], mnist: &MnistOutcome) -> Vec<KeyNumber
     numbers
 }
 
+/// The folder holding the runs a plan uses.
+fn run_folder(plan: &RunPlan) -> &Path {
+    match &plan.mode {
+        RunMode::Fresh => &plan.root,
+        RunMode::Load(dir) | RunMode::Resume(dir) => dir,
+    }
+}
+
 /// Runs the whole example and writes its files; returns the summary it wrote.
 pub fn run(options: &Options) -> Result<Summary, ExampleError> {
     let start = Instant::now();
@@ -254,10 +307,15 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
     let dir = options.out_dir.as_path();
     // Fail on a bad device before any work.
     let device = options.device.init()?;
-    let training_device = options.device.with_autodiff(true).init()?;
+    let mut training_device = options.device.with_autodiff(true).init()?;
+    // Optimizer state is restored in the device's default float type: make it the run's
+    // precision before any tensor exists.
+    training_device.configure_defaults()?;
     if let Some(mnist_dir) = &options.mnist_dir {
         sysdyn_data::idx::check_folder(mnist_dir)?;
     }
+    let plan = options.run_plan();
+    plan.check()?;
 
     progress(
         options,
@@ -293,7 +351,12 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
             sysdyn_plot::linspace(x0, x1, resolution),
             sysdyn_plot::linspace(y0, y1, resolution),
         );
-        classification.push(classify::run(&training_device, problem, &settings, grid)?);
+        classification.push(classify::run(
+            &training_device,
+            problem,
+            (&settings, &plan),
+            grid,
+        )?);
     }
 
     let mnist = match &options.mnist_dir {
@@ -313,6 +376,7 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
                 &training_device,
                 mnist_dir,
                 &settings,
+                &plan,
                 options.network_seed(),
             )?
         }
@@ -351,6 +415,8 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         example: "stable-resnets",
         quick,
         out_dir: dir.display().to_string(),
+        trained: !matches!(plan.mode, RunMode::Load(_)),
+        run_dir: run_folder(&plan).display().to_string(),
         backend: spec.backend.to_string(),
         precision: spec.precision.to_string(),
         stability,

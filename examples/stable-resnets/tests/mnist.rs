@@ -3,10 +3,16 @@
 
 use std::path::Path;
 
-use stable_resnets::mnist::{MnistOutcome, MnistSettings, run};
+use stable_resnets::mnist::{
+    ConvClassifier, MnistOutcome, MnistSettings, MnistStep, run, train_config,
+};
+use stable_resnets::runs::RunPlan;
+use sysdyn_core::State;
 use sysdyn_core::device::{Backend, DeviceSpec, Precision};
 use sysdyn_core::rng::SeededRng;
-use sysdyn_data::idx::Split;
+use sysdyn_data::idx::{Split, load_split};
+use sysdyn_nodes::resnet::WeightForm;
+use sysdyn_train::{ProgressMode, Trainer};
 
 /// An IDX file of unsigned bytes, written independently of the reader.
 fn idx_bytes(dims: &[u32], data: &[u8]) -> Vec<u8> {
@@ -65,7 +71,8 @@ fn conv_resnets_learn_synthetic_digits_from_idx_files() {
         learning_rate: 0.02,
         gamma: 0.01,
     };
-    let outcome = run(&device, dir.path(), &settings).unwrap();
+    let plan = RunPlan::fresh(dir.path().join("run"), true);
+    let outcome = run(&device, dir.path(), &settings, &plan).unwrap();
     let MnistOutcome::Ran {
         settings: used,
         image_size,
@@ -83,4 +90,52 @@ fn conv_resnets_learn_synthetic_digits_from_idx_files() {
         assert!(score.train_accuracy > 0.9, "{score:?}");
         assert!(score.test_accuracy > 0.9, "{score:?}");
     }
+}
+
+/// A run interrupted within an epoch and resumed ends with the parameters of one that never
+/// stopped: the epoch's order is drawn again from the seed and the epoch alone.
+#[test]
+fn a_resumed_mnist_run_matches_an_uninterrupted_one() {
+    let dir = tempfile::tempdir().unwrap();
+    synthetic_split(dir.path(), Split::Train, 60, 1);
+    let device = DeviceSpec::new(Backend::Flex, Precision::F32)
+        .with_autodiff(true)
+        .init()
+        .unwrap();
+    let settings = MnistSettings {
+        classes: 10,
+        train_images: 60,
+        test_images: 0,
+        channels: 2,
+        layers: 1,
+        final_time: 1.0,
+        epochs: 2,
+        batch: 25,
+        learning_rate: 0.02,
+        gamma: 0.01,
+    };
+    let train_set = load_split(dir.path(), Split::Train, None, 10).unwrap();
+    // 60 images in batches of 25: 3 steps per epoch, the last one of 10 images.
+    let config = train_config(&settings, train_set.len(), 5).with_progress(ProgressMode::Quiet);
+    assert_eq!((config.max_steps, config.steps_per_epoch), (6, Some(3)));
+    let fresh = || {
+        let model = ConvClassifier::new(&device, &settings, WeightForm::Free, 5).unwrap();
+        MnistStep::new(model, &device, &train_set, &settings)
+    };
+    let weights = |step: &MnistStep<'_>| step.model.head.weight.val().to_f64_vec();
+
+    let mut whole = fresh();
+    Trainer::new(config.clone(), dir.path().join("whole"))
+        .run(&mut whole)
+        .unwrap();
+    let split_dir = dir.path().join("split");
+    let mut first = fresh();
+    Trainer::new(config.clone().with_max_steps(4), &split_dir)
+        .run(&mut first)
+        .unwrap();
+    let mut rest = fresh();
+    let summary = Trainer::new(config, &split_dir).run(&mut rest).unwrap();
+    assert_eq!(summary.resumed_from, Some(4));
+    assert_eq!(weights(&rest), weights(&whole));
+    assert_ne!(weights(&first), weights(&whole));
 }

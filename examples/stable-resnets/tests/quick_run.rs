@@ -34,6 +34,8 @@ fn quick_run_writes_a_consistent_summary_and_every_figure() {
         mnist_dir: None,
         seed: 42,
         quiet: true,
+        load: None,
+        resume: None,
     };
     let returned = run(&options).unwrap();
     let s: Value =
@@ -167,6 +169,30 @@ fn quick_run_writes_a_consistent_summary_and_every_figure() {
     }
     assert_eq!(num(&s["figure_points_skipped"]), 0.0);
     assert_eq!(returned.stability.len(), 3);
+    assert_eq!(s["trained"], true);
+
+    // An interrupted invocation: one run never started, another lost its last checkpoint.
+    // `--resume` trains the first from the beginning and the second from step 0 again, loads
+    // the others, and reproduces every number.
+    let runs = out.join("run");
+    std::fs::remove_dir_all(runs.join("peaks-verlet-8layers")).unwrap();
+    std::fs::remove_dir_all(runs.join("swiss_roll-standard-4layers/checkpoints/step-40")).unwrap();
+    let resumed_out = dir.path().join("resumed");
+    let resumed = Options {
+        out_dir: resumed_out.clone(),
+        resume: Some(runs.clone()),
+        ..options
+    };
+    run(&resumed).unwrap();
+    let r: Value =
+        serde_json::from_str(&std::fs::read_to_string(resumed_out.join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(r["classification"], s["classification"]);
+    assert_eq!(r["key_numbers"], s["key_numbers"]);
+    assert!(
+        runs.join("peaks-verlet-8layers/checkpoints/step-40")
+            .is_dir()
+    );
 }
 
 #[test]
@@ -186,8 +212,11 @@ fn bad_arguments_are_typed_errors() {
     assert!(err.to_string().contains("'--out <DIR>'"), "{err}");
     let err = Options::from_args(&args(&["--mnist"])).unwrap_err();
     assert!(err.to_string().contains("'--mnist <DIR>'"), "{err}");
-    let err = Options::from_args(&args(&["--resume", "ckpt"])).unwrap_err();
-    assert!(err.to_string().contains("not supported yet"), "{err}");
+    // `--load` / `--resume` name the `run` folder of an earlier output.
+    let o = Options::from_args(&args(&["--resume", "ckpt"])).unwrap();
+    assert_eq!(o.resume.as_deref(), Some(std::path::Path::new("ckpt")));
+    let err = Options::from_args(&args(&["--load", "a", "--resume", "b"])).unwrap_err();
+    assert_eq!(err.exit_code(), 2);
     // `--seed` moves every seed: the datasets' and the networks'.
     let o = Options::from_args(&args(&["--seed", "7"])).unwrap();
     assert_eq!(o.seed, 7);
@@ -206,6 +235,8 @@ fn bad_arguments_are_typed_errors() {
         mnist_dir: Some(std::env::temp_dir().join("stable-resnets-no-such-mnist")),
         seed: 42,
         quiet: true,
+        load: None,
+        resume: None,
     };
     let err = run(&missing).unwrap_err();
     assert!(err.to_string().contains("train-images-idx3-ubyte"), "{err}");
@@ -219,7 +250,26 @@ fn bad_arguments_are_typed_errors() {
         mnist_dir: None,
         seed: 42,
         quiet: true,
+        load: None,
+        resume: None,
     };
     assert!(run(&options).is_err());
     assert!(!options.out_dir.exists());
+    // A `--resume` or `--load` folder that does not exist is a typed error before any work.
+    for (load, resume) in [(None, Some("no-such-runs")), (Some("no-such-runs"), None)] {
+        let missing_runs = Options {
+            out_dir: std::env::temp_dir().join("stable-resnets-no-runs-out"),
+            device: DeviceSpec::new(Backend::Flex, Precision::F32),
+            load: load.map(|d| std::env::temp_dir().join(d)),
+            resume: resume.map(|d| std::env::temp_dir().join(d)),
+            ..options.clone()
+        };
+        let err = run(&missing_runs).unwrap_err();
+        assert!(
+            matches!(err, stable_resnets::ExampleError::NoRunFolder { .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("no such folder"), "{err}");
+        assert!(!missing_runs.out_dir.exists());
+    }
 }
