@@ -1,0 +1,224 @@
+//! The burn-facing glue: recognising CPU devices, copying a burn `Linear` stack (or a
+//! [`sysdyn_core::jet::Mlp`]) to the host, and tensors in and out.
+//!
+//! The engine runs where the tensors already live in host memory: burn's `flex` and `ndarray`
+//! backends, with or without autodiff. There the copy of a `[batch, width]` state in and out is
+//! small next to the hidden layers; on a GPU it would be a round trip per evaluation, so callers
+//! keep the tensor path there.
+
+use burn::backend::DispatchDevice;
+use burn::nn::Linear;
+use burn::tensor::{DType, Device, Element, Tensor, TensorData};
+
+use crate::activation::Activation;
+use crate::error::MlpError;
+use crate::float::Float;
+use crate::mlp::{Layer, Mlp};
+
+impl From<sysdyn_core::jet::Activation> for Activation {
+    fn from(activation: sysdyn_core::jet::Activation) -> Self {
+        use sysdyn_core::jet::Activation as Jet;
+        match activation {
+            Jet::Identity => Activation::Identity,
+            Jet::Tanh => Activation::Tanh,
+            Jet::Sigmoid => Activation::Sigmoid,
+            Jet::Softplus => Activation::Softplus,
+            Jet::Silu => Activation::Silu,
+            Jet::Sin => Activation::Sin,
+            Jet::Relu => Activation::Relu,
+        }
+    }
+}
+
+impl From<Activation> for sysdyn_core::jet::Activation {
+    fn from(activation: Activation) -> Self {
+        use sysdyn_core::jet::Activation as Jet;
+        match activation {
+            Activation::Identity => Jet::Identity,
+            Activation::Tanh => Jet::Tanh,
+            Activation::Sigmoid => Jet::Sigmoid,
+            Activation::Softplus => Jet::Softplus,
+            Activation::Silu => Jet::Silu,
+            Activation::Sin => Jet::Sin,
+            Activation::Relu => Jet::Relu,
+        }
+    }
+}
+
+/// Whether tensors on `dispatch` live in host memory.
+fn dispatch_is_cpu(dispatch: &DispatchDevice) -> bool {
+    match dispatch {
+        #[cfg(feature = "flex")]
+        DispatchDevice::Flex(_) => true,
+        #[cfg(feature = "ndarray")]
+        DispatchDevice::NdArray(_) => true,
+        DispatchDevice::Autodiff(inner) => dispatch_is_cpu(inner),
+        #[allow(unreachable_patterns)]
+        _ => false,
+    }
+}
+
+/// Whether `device` (with or without autodiff) keeps its tensors in host memory: burn's `flex`
+/// or `ndarray` backend, where the engine can read and write them without a transfer.
+pub fn is_cpu_device(device: &Device) -> bool {
+    dispatch_is_cpu(device.as_dispatch())
+}
+
+/// Whether `device` (with or without autodiff) is burn's `flex` backend.
+pub fn is_flex_device(device: &Device) -> bool {
+    match device.as_dispatch() {
+        #[cfg(feature = "flex")]
+        DispatchDevice::Flex(_) => true,
+        DispatchDevice::Autodiff(inner) => {
+            #[cfg(feature = "flex")]
+            {
+                matches!(**inner, DispatchDevice::Flex(_))
+            }
+            #[cfg(not(feature = "flex"))]
+            {
+                let _ = inner;
+                false
+            }
+        }
+        #[allow(unreachable_patterns)]
+        _ => false,
+    }
+}
+
+/// An engine float that burn stores as a tensor of its own dtype.
+pub trait BurnFloat: Float + Element {
+    /// burn's dtype for this float.
+    const DTYPE: DType;
+}
+
+impl BurnFloat for f32 {
+    const DTYPE: DType = DType::F32;
+}
+
+impl BurnFloat for f64 {
+    const DTYPE: DType = DType::F64;
+}
+
+/// The values of `tensor`, row-major, with its shape. Reads the value of an autodiff tensor
+/// (no graph). The tensor must be of `E`'s dtype: the engine does not convert silently.
+pub fn to_host<E: BurnFloat, const D: usize>(
+    tensor: Tensor<D>,
+) -> Result<(Vec<E>, [usize; D]), MlpError> {
+    if tensor.dtype() != E::DTYPE {
+        return Err(MlpError::DType {
+            context: "tensor to host",
+            expected: E::NAME.to_string(),
+            got: format!("{:?}", tensor.dtype()),
+        });
+    }
+    let shape = tensor.dims();
+    let values = tensor
+        .inner()
+        .into_data()
+        .try_to_vec::<E>()
+        .map_err(|e| MlpError::DType {
+            context: "tensor to host",
+            expected: E::NAME.to_string(),
+            got: format!("{e:?}"),
+        })?;
+    Ok((values, shape))
+}
+
+/// Host values back to a tensor of their dtype on `device`.
+pub fn to_tensor<E: BurnFloat, const D: usize>(
+    values: Vec<E>,
+    shape: [usize; D],
+    device: &Device,
+) -> Result<Tensor<D>, MlpError> {
+    let expected: usize = shape.iter().product();
+    if values.len() != expected {
+        return Err(MlpError::Length {
+            what: "tensor values",
+            rows: shape.first().copied().unwrap_or(1),
+            width: shape.iter().skip(1).product(),
+            expected,
+            got: values.len(),
+        });
+    }
+    Ok(Tensor::from_data(
+        TensorData::new(values, shape),
+        (device, E::DTYPE),
+    ))
+}
+
+impl<E: BurnFloat> Mlp<E> {
+    /// Copies a stack of burn `Linear` layers (input first) to the host. The parameters must be
+    /// of `E`'s dtype; on an autodiff device their values are read without the graph.
+    pub fn from_linears(layers: &[Linear], activation: Activation) -> Result<Self, MlpError> {
+        let host = layers
+            .iter()
+            .enumerate()
+            .map(|(l, layer)| {
+                let (weight, [fan_in, fan_out]) = to_host::<E, 2>(layer.weight.val())?;
+                let bias = match &layer.bias {
+                    Some(b) => Some(to_host::<E, 1>(b.val())?.0),
+                    None => None,
+                };
+                Layer::checked(l, fan_in, fan_out, weight, bias)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Mlp::new(host, activation)
+    }
+
+    /// Copies a [`sysdyn_core::jet::Mlp`] to the host.
+    pub fn from_jet_mlp(mlp: &sysdyn_core::jet::Mlp) -> Result<Self, MlpError> {
+        Self::from_linears(mlp.layers(), mlp.activation().into())
+    }
+
+    /// [`Mlp::forward`] on a tensor `[batch, input_width]` of `E`'s dtype, on any device; the
+    /// result is a tensor on the same device (without graph).
+    pub fn forward_tensor(&self, x: Tensor<2>) -> Result<Tensor<2>, MlpError> {
+        let device = x.device();
+        let (values, [batch, _]) = to_host::<E, 2>(x)?;
+        let out = self.forward(&values, batch)?;
+        to_tensor(out, [batch, self.output_width()], &device)
+    }
+}
+
+/// A host copy of an MLP in the precision its parameters had.
+#[derive(Debug, Clone)]
+pub enum AnyMlp {
+    /// Single precision.
+    F32(Mlp<f32>),
+    /// Double precision.
+    F64(Mlp<f64>),
+}
+
+impl AnyMlp {
+    /// Copies a burn `Linear` stack to the host in its own precision (f32 or f64).
+    pub fn from_linears(layers: &[Linear], activation: Activation) -> Result<Self, MlpError> {
+        let dtype = layers
+            .first()
+            .ok_or(MlpError::NoLayers)?
+            .weight
+            .val()
+            .dtype();
+        match dtype {
+            DType::F32 => Ok(AnyMlp::F32(Mlp::from_linears(layers, activation)?)),
+            DType::F64 => Ok(AnyMlp::F64(Mlp::from_linears(layers, activation)?)),
+            other => Err(MlpError::DType {
+                context: "copying an MLP to the host",
+                expected: "f32 or f64".to_string(),
+                got: format!("{other:?}"),
+            }),
+        }
+    }
+
+    /// Copies a [`sysdyn_core::jet::Mlp`] to the host in its own precision.
+    pub fn from_jet_mlp(mlp: &sysdyn_core::jet::Mlp) -> Result<Self, MlpError> {
+        Self::from_linears(mlp.layers(), mlp.activation().into())
+    }
+
+    /// [`Mlp::forward`] on a tensor of the network's precision.
+    pub fn forward_tensor(&self, x: Tensor<2>) -> Result<Tensor<2>, MlpError> {
+        match self {
+            AnyMlp::F32(mlp) => mlp.forward_tensor(x),
+            AnyMlp::F64(mlp) => mlp.forward_tensor(x),
+        }
+    }
+}
