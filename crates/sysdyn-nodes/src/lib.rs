@@ -21,8 +21,8 @@
 //!   stability diagnostics) and recurrent networks with their recurrence Jacobians.
 //!
 //! Where the parts live: [`field`] (the trait and the autodiff-graph VJP), [`mlp_field`] (the MLP
-//! field and its hand-written backward), [`host`] (the CPU fast path: fused MLP and flow kernels
-//! on host memory), [`node`] (solves and backward passes), [`tape`] (the taped reverse sweep),
+//! field and its hand-written backward), [`host`] (the CPU fast path: MLP fields and their flow
+//! dynamics run by `sysdyn-mlp`'s host engine), [`node`] (solves and backward passes), [`tape`] (the taped reverse sweep),
 //! [`augmented`] (the adjoint's state and seminorm), [`params`] (flat parameter layout to and
 //! from `GradientsParams`), [`sensitivity`] (the gradient methods and adjoint options), [`cnf`].
 //! Toy data sets for flows live in `sysdyn_data::toy2d`.

@@ -12,8 +12,9 @@
 //! derivative is a function of their value (tanh, sigmoid, identity) use it; the others fall back
 //! to burn's autodiff on a small graph.
 //!
-//! On the CPU backends, a [prepared](NeuralField::prepare) field runs tanh and identity networks
-//! on host memory instead ([`crate::host`]): the same formulas, fused into a few loops and matrix
+//! On the CPU backends (flex, ndarray), a [prepared](NeuralField::prepare) field in f32 or f64
+//! runs on host memory instead, whatever its activation: [`crate::host`] hands the evaluation and
+//! its backward to [`sysdyn_mlp`]'s engine, the same formulas fused into a few loops and matrix
 //! products per evaluation.
 
 use burn::module::Module;
@@ -103,7 +104,7 @@ impl MlpField {
 /// (burn's generic sigmoid computes in f32 and costs five kernels).
 fn activate(activation: Activation, z: Tensor<2>) -> Tensor<2> {
     match activation {
-        Activation::Tanh if crate::host::is_flex_device(&z.device()) => {
+        Activation::Tanh if sysdyn_mlp::burn::is_flex_device(&z.device()) => {
             sigmoid(z.mul_scalar(2.0)).mul_scalar(2.0).sub_scalar(1.0)
         }
         other => other.forward(z),

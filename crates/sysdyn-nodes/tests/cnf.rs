@@ -260,11 +260,11 @@ fn flow_gradients_agree_between_backprop_and_the_adjoint() {
         let err = relative_error(&grads[1], &grads[0]);
         eprintln!("{}: flow adjoint vs backprop {err:.2e}", device.spec());
         assert!(err < 1e-6, "{}: adjoint vs backprop {err:e}", device.spec());
-        // Taped backprop runs the fused host kernel (field, exact trace and their VJP): the
+        // Taped backprop runs the fused host engine (field, exact trace and their VJP): the
         // same gradient as burn's autodiff through the jets.
         let err = relative_error(&grads[2], &grads[0]);
         eprintln!(
-            "{}: flow taped (host kernel) vs backprop {err:.2e}",
+            "{}: flow taped (host engine) vs backprop {err:.2e}",
             device.spec()
         );
         assert!(err < 1e-12, "{}: taped vs backprop {err:e}", device.spec());
@@ -348,4 +348,92 @@ fn fused_flow_kernel_matches_jets_and_autodiff() {
             }
         }
     }
+}
+
+#[test]
+fn fused_flow_runs_every_activation_like_jets_and_autodiff() {
+    // The host engine's trace and its backward for activations other than tanh, and for an
+    // autonomous field (no time column in the network's input).
+    use sysdyn_nodes::ParamLayout;
+    for backend in [
+        sysdyn_core::device::Backend::Flex,
+        sysdyn_core::device::Backend::Ndarray,
+    ] {
+        if !sysdyn_testing::test_backends().contains(&backend) {
+            continue;
+        }
+        for (precision, tol) in [(Precision::F64, 1e-12), (Precision::F32, 3e-5)] {
+            let device = DeviceSpec::new(backend, precision)
+                .with_autodiff(true)
+                .init()
+                .unwrap();
+            for (activation, time_dependent) in [
+                (Activation::Silu, true),
+                (Activation::Softplus, false),
+                (Activation::Sin, true),
+            ] {
+                let widths: &[usize] = if time_dependent {
+                    &[3, 24, 20, 16, 2]
+                } else {
+                    &[2, 24, 20, 16, 2]
+                };
+                let mlp =
+                    mlp_from_flat(&device, widths, &random_params(widths, 17, 2.0), activation);
+                let field = if time_dependent {
+                    MlpField::time_dependent(mlp)
+                } else {
+                    MlpField::autonomous(mlp)
+                };
+                let jets = CnfDynamics::new(field, TraceEstimator::Exact);
+                let fused = jets.prepare();
+                let mut rng = SeededRng::new(5);
+                let state = device.randn(&mut rng, [131, 3]);
+                let cot = device.randn(&mut rng, [131, 3]);
+                let layout = ParamLayout::of(&jets);
+                // The prepared dynamics take the host engine, not jets and burn's graph.
+                assert!(matches!(
+                    fused.taped(0.7, state.clone()).tape,
+                    sysdyn_nodes::Tape::Host(_)
+                ));
+                let mut results = Vec::new();
+                for dynamics in [&jets, &fused] {
+                    let taped = dynamics.taped(0.7, state.clone());
+                    let vjp = dynamics.vjp(taped.tape, cot.clone(), &layout);
+                    results.push([
+                        values(&taped.value),
+                        values(&vjp.state),
+                        values(&vjp.params),
+                    ]);
+                }
+                for (part, (a, b)) in ["value", "state VJP", "parameter VJP"]
+                    .iter()
+                    .zip(results[1].iter().zip(&results[0]))
+                {
+                    let err = relative_error(a, b);
+                    assert!(
+                        err < tolerance(backend, precision, activation, tol),
+                        "{backend} {precision} {activation:?} {part}: {err:e}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// `tol`, except where the tensor path itself is only single-precision accurate: burn's generic
+/// `sigmoid` (ndarray's; also under SiLU and in softplus' derivative) casts to f32 and back, so
+/// in f64 the tensor path's sigmoid-based activations carry f32 rounding (about 1e-7 relative).
+fn tolerance(
+    backend: sysdyn_core::device::Backend,
+    precision: Precision,
+    activation: Activation,
+    tol: f64,
+) -> f64 {
+    let f32_sigmoid = backend == sysdyn_core::device::Backend::Ndarray
+        && precision == Precision::F64
+        && matches!(
+            activation,
+            Activation::Silu | Activation::Sigmoid | Activation::Softplus
+        );
+    if f32_sigmoid { 2e-6 } else { tol }
 }

@@ -183,3 +183,72 @@ fn bad_inputs_are_typed_errors() {
     let err = max_rel(&values(back.last()), &values(&x0));
     assert!(err < 1e-6, "forward then backward: {err:e}");
 }
+
+#[test]
+fn host_path_runs_every_activation_like_the_tensor_path() {
+    // The engine behind the host path is not limited to tanh: smooth activations whose
+    // derivative is not a function of their value (SiLU, softplus, sin) have no hand-written
+    // tensor backward and are checked against burn's autodiff graph.
+    for backend in [Backend::Flex, Backend::Ndarray] {
+        if !sysdyn_testing::test_backends().contains(&backend) {
+            continue;
+        }
+        for (precision, tol) in [(Precision::F64, 1e-13), (Precision::F32, 2e-6)] {
+            let device = DeviceSpec::new(backend, precision)
+                .with_autodiff(true)
+                .init()
+                .unwrap();
+            for activation in [
+                Activation::Silu,
+                Activation::Softplus,
+                Activation::Sin,
+                Activation::Sigmoid,
+            ] {
+                let widths = [3, 40, 24, 2];
+                let flat = random_params(&widths, 7, 2.0);
+                let field =
+                    MlpField::time_dependent(mlp_from_flat(&device, &widths, &flat, activation));
+                let prepared = field.prepare();
+                let (x, c) = (batch(&device, 301, 8), batch(&device, 301, 9));
+                // The prepared field takes the host path, not burn's graph.
+                assert!(matches!(
+                    prepared.taped(0.6, x.clone()).tape,
+                    sysdyn_nodes::Tape::Host(_)
+                ));
+                let host = vjp(&prepared, 0.6, x.clone(), c.clone());
+                let tensor = vjp(&field, 0.6, x.clone(), c);
+                for (part, (h, t)) in ["value", "state VJP", "parameter VJP"]
+                    .iter()
+                    .zip(host.iter().zip(&tensor))
+                {
+                    let err = max_rel(h, t);
+                    assert!(
+                        err < tolerance(backend, precision, activation, tol),
+                        "{backend} {precision} {activation:?} {part}: {err:e}"
+                    );
+                }
+                let valid = burn::module::Module::valid(&field).prepare();
+                let plain = values(&valid.field(0.6, x.inner()));
+                assert!(max_rel(&plain, &host[0]) < tol);
+            }
+        }
+    }
+}
+
+/// `tol`, except where the tensor path itself is only single-precision accurate: burn's generic
+/// `sigmoid` (ndarray's; also under SiLU and in softplus' derivative) casts to f32 and back, so
+/// in f64 the tensor path's sigmoid-based activations carry f32 rounding (about 1e-7 relative).
+fn tolerance(
+    backend: sysdyn_core::device::Backend,
+    precision: Precision,
+    activation: Activation,
+    tol: f64,
+) -> f64 {
+    let f32_sigmoid = backend == sysdyn_core::device::Backend::Ndarray
+        && precision == Precision::F64
+        && matches!(
+            activation,
+            Activation::Silu | Activation::Sigmoid | Activation::Softplus
+        );
+    if f32_sigmoid { 2e-6 } else { tol }
+}

@@ -160,7 +160,7 @@ fn checkpointed_backprop_is_the_same_gradient() {
 
 #[test]
 fn taped_backprop_is_the_same_gradient() {
-    // The MLP field's hand-written VJP (host kernels on these CPU devices) through sysdyn's own
+    // The MLP field's hand-written VJP (host engine on these CPU devices) through sysdyn's own
     // reverse sweep, against burn's autodiff through every operation.
     let flat = random_params(&WIDTHS, 6, 1.5);
     for device in cpu_devices(true) {

@@ -1,238 +1,163 @@
-//! A fused MLP vector field on host memory: the CPU fast path of [`crate::MlpField`].
+//! The CPU fast path of [`crate::MlpField`]: the field, its vector–Jacobian product and a
+//! continuous normalizing flow's dynamics `[f, -tr(∂f/∂z)]` with theirs, run by
+//! [`sysdyn_mlp`]'s host engine.
 //!
 //! On the CPU backends a burn op on a `[512, 64]` tensor costs its kernel plus allocation and
-//! dispatch, and burn's `tanh` is the C library's scalar `tanhf` (about 15 ns an element). An
-//! MLP field evaluated a few hundred times per training step is dominated by that. Here the whole
-//! forward pass and its vector–Jacobian product are one call each: matrix products by small
-//! register-blocked kernels, a vectorised tanh, the saved activations
-//! kept in plain vectors, and the batch split across the rayon pool. The tensors' values are
-//! copied in and out once per evaluation (a `[batch, dim]` state, small next to the hidden
-//! layers).
+//! dispatch, and burn's `tanh` is the C library's scalar `tanhf`. An MLP field evaluated a few
+//! hundred times per training step is dominated by that. The engine runs the whole forward pass,
+//! its backward pass, or the forward-mode trace and its backward as one call each on host
+//! memory. The tensors' values are copied in and out once per evaluation (a `[batch, dim]`
+//! state, small next to the hidden layers).
 //!
-//! The same mathematics runs on any device through [`crate::MlpField`]'s tensor path; this module
-//! only changes where it runs.
-
-mod flow;
-pub mod kernels;
+//! This module only adapts a field to the engine, which takes the network's full input: it
+//! appends the time column `t` for a time-dependent field, builds `[z, t]` from a flow state
+//! `[z, l]` (the log-density `l` is not an input), and maps the engine's results back onto the
+//! field's state (the time column's derivative dropped, zero for `l`). The same mathematics runs
+//! on any device through [`crate::MlpField`]'s tensor path; this module only changes where it
+//! runs.
 
 use std::sync::Arc;
 
 use burn::nn::Linear;
-use burn::tensor::{DType, Tensor, TensorData};
-use rayon::prelude::*;
+use burn::tensor::{DType, Device, Tensor};
 use sysdyn_core::jet::Activation;
+use sysdyn_mlp::burn::{AnyMlp, BurnFloat, is_cpu_device, to_host, to_tensor};
+use sysdyn_mlp::{Float, Mlp, Tape, TraceTape};
 
-pub use flow::FlowTape;
-pub use kernels::HostFloat;
-
-/// Rows per parallel chunk below which splitting the batch does not pay.
-const MIN_ROWS_PER_CHUNK: usize = 64;
-
-/// An affine layer `y = x W + b` with `W` stored `[fan_in, fan_out]` row-major.
+/// An MLP field's network copied to host memory in its own precision.
 #[derive(Debug, Clone)]
-struct HostLayer<E> {
-    fan_in: usize,
-    fan_out: usize,
-    weight: Vec<E>,
-    bias: Option<Vec<E>>,
-}
-
-/// Hidden activations the host path implements.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum HostActivation {
-    Tanh,
-    Identity,
-}
-
-impl HostActivation {
-    pub(crate) fn of(activation: Activation) -> Option<Self> {
-        match activation {
-            Activation::Tanh => Some(HostActivation::Tanh),
-            Activation::Identity => Some(HostActivation::Identity),
-            _ => None,
-        }
-    }
-}
-
-/// An MLP's parameters copied to host memory.
-#[derive(Debug, Clone)]
-pub(crate) struct HostMlp<E> {
-    layers: Vec<HostLayer<E>>,
-    activation: HostActivation,
+pub(crate) struct HostWeights {
+    /// Shared: a prepared field is cloned by the solvers, the weights need not be.
+    mlp: Arc<AnyMlp>,
     /// Whether the network's last input is time.
     time_column: bool,
-}
-
-/// Saved layer inputs of one chunk of rows.
-#[derive(Debug, Clone)]
-struct ChunkTape<E> {
-    rows: usize,
-    inputs: Vec<Vec<E>>,
-}
-
-/// What the host forward pass keeps for its vector–Jacobian product.
-#[derive(Debug, Clone)]
-pub struct HostTape<E> {
-    chunks: Vec<ChunkTape<E>>,
-}
-
-/// Host parameters in the precision of the field.
-#[derive(Debug, Clone)]
-pub(crate) enum HostWeights {
-    F32(Arc<HostMlp<f32>>),
-    F64(Arc<HostMlp<f64>>),
 }
 
 /// A host tape in the precision of the field.
 #[derive(Debug, Clone)]
 pub enum HostTapes {
-    /// Single precision.
-    F32(HostTape<f32>),
-    /// Double precision.
-    F64(HostTape<f64>),
+    /// A field evaluation, single precision.
+    F32(Tape<f32>),
+    /// A field evaluation, double precision.
+    F64(Tape<f64>),
     /// A flow evaluation (field and exact trace), single precision.
-    FlowF32(FlowTape<f32>),
+    FlowF32(TraceTape<f32>),
     /// A flow evaluation (field and exact trace), double precision.
-    FlowF64(FlowTape<f64>),
+    FlowF64(TraceTape<f64>),
 }
 
-/// Whether `device` runs tensors in host memory (the CPU backends `flex` and `ndarray`).
-pub(crate) fn is_host_device(device: &burn::tensor::Device) -> bool {
-    // burn does not expose the backend of a `Device` except through its debug form, which names
-    // the dispatch variant: `Device<Flex(..)>`, `Device<NdArray(..)>`.
-    let name = format!("{device:?}");
-    name.starts_with("Device<Flex") || name.starts_with("Device<NdArray")
-}
-
-/// Whether `device` (with or without autodiff) is burn's `flex` backend.
-pub(crate) fn is_flex_device(device: &burn::tensor::Device) -> bool {
-    // `Device<Flex(..)>` or `Device<Autodiff { device: Flex(..), .. }>`.
-    format!("{device:?}").contains("Flex(")
-}
-
-fn host_values<E: burn::tensor::Element, const D: usize>(t: Tensor<D>) -> Vec<E> {
-    t.into_data()
-        .try_into_vec::<E>()
-        .expect("the dtype was checked before reading")
-}
-
-/// A host float that burn stores as a tensor of its own dtype.
-trait HostElement: HostFloat + burn::tensor::Element {
-    const DTYPE: DType;
-}
-
-impl HostElement for f32 {
-    const DTYPE: DType = DType::F32;
-}
-
-impl HostElement for f64 {
-    const DTYPE: DType = DType::F64;
-}
-
-/// Host values back to a tensor of their dtype on `device`.
-fn host_tensor<E: HostElement, const D: usize>(
+/// The first `keep` of the `width` columns of each of `rows` rows of `values`, then `extra` when
+/// given: the network's input from a state (`extra` the time column), and the state part of an
+/// input VJP (`extra` zero for a flow's log-density). Moves `values` through when nothing
+/// changes.
+fn select_columns<E: Float>(
     values: Vec<E>,
-    shape: [usize; D],
-    device: &burn::tensor::Device,
-) -> Tensor<D> {
-    Tensor::from_data(TensorData::new(values, shape), (device, E::DTYPE))
-}
-
-/// A VJP's state part (`shape`) and flat parameter part as tensors on `device`.
-fn vjp_tensors<E: HostElement>(
-    state: Vec<E>,
-    params: Vec<E>,
-    shape: [usize; 2],
-    device: &burn::tensor::Device,
-) -> (Tensor<2>, Tensor<1>) {
-    let n = params.len();
-    (
-        host_tensor(state, shape, device),
-        host_tensor(params, [n], device),
-    )
+    rows: usize,
+    width: usize,
+    keep: usize,
+    extra: Option<E>,
+) -> Vec<E> {
+    if keep == width && extra.is_none() {
+        return values;
+    }
+    let mut out = Vec::with_capacity(rows * (keep + usize::from(extra.is_some())));
+    for r in 0..rows {
+        out.extend_from_slice(&values[r * width..r * width + keep]);
+        out.extend(extra);
+    }
+    out
 }
 
 impl HostWeights {
-    /// Copies the values of `layers` to the host when they live there in f32 or f64 and the
-    /// activation has a host kernel; `None` otherwise. Parameters on an autodiff device are read
-    /// without their graph (the host path serves vector–Jacobian products, which need values).
+    /// Copies the values of `layers` to the host when they live there (flex or ndarray, with or
+    /// without autodiff) in f32 or f64; `None` otherwise, which keeps the tensor path.
+    /// Parameters on an autodiff device are read without their graph (the host path serves
+    /// vector–Jacobian products, which need values).
     pub(crate) fn from_layers(
         layers: &[Linear],
         activation: Activation,
         time_column: bool,
     ) -> Option<Self> {
-        let activation = HostActivation::of(activation)?;
-        let first = layers.first()?.weight.val().inner();
-        if !is_host_device(&first.device()) {
+        let first = layers.first()?.weight.val();
+        if !is_cpu_device(&first.device()) {
             return None;
         }
-        fn copy<E: HostFloat + burn::tensor::Element>(
-            layers: &[Linear],
-            activation: HostActivation,
-            time_column: bool,
-        ) -> HostMlp<E> {
-            HostMlp {
-                layers: layers
-                    .iter()
-                    .map(|l| {
-                        let weight = l.weight.val().inner();
-                        let [fan_in, fan_out] = weight.dims();
-                        HostLayer {
-                            fan_in,
-                            fan_out,
-                            weight: host_values(weight),
-                            bias: l.bias.as_ref().map(|b| host_values(b.val().inner())),
-                        }
-                    })
-                    .collect(),
-                activation,
-                time_column,
-            }
-        }
-        match first.dtype() {
-            DType::F32 => Some(HostWeights::F32(Arc::new(copy(
-                layers,
-                activation,
-                time_column,
-            )))),
-            DType::F64 => Some(HostWeights::F64(Arc::new(copy(
-                layers,
-                activation,
-                time_column,
-            )))),
-            _ => None,
-        }
+        // The copy fails only for a precision the engine does not run in (half precision): those
+        // networks keep the tensor path. A `jet::Mlp`'s layers always chain.
+        let mlp = AnyMlp::from_linears(layers, activation.into()).ok()?;
+        Some(HostWeights {
+            mlp: Arc::new(mlp),
+            time_column,
+        })
+    }
+
+    /// The time input in `E`, when the network takes one.
+    fn time<E: Float>(&self, t: f64) -> Option<E> {
+        self.time_column.then(|| E::from_f64(t))
+    }
+
+    /// Whether `x` is a host tensor without graph that the engine can read.
+    fn readable(x: &Tensor<2>) -> bool {
+        !x.is_autodiff() && is_cpu_device(&x.device())
     }
 
     /// `f(t, x)` on the host, with the tape for the VJP when `keep` is set. `None` when `x` is
-    /// not a host tensor of the weights' dtype.
+    /// not a host tensor of the weights' dtype and width.
     pub(crate) fn forward(
         &self,
         t: f64,
         x: &Tensor<2>,
         keep: bool,
     ) -> Option<(Tensor<2>, Option<HostTapes>)> {
-        if x.is_autodiff() || !is_host_device(&x.device()) {
+        if !Self::readable(x) {
             return None;
         }
-        let [batch, dim] = x.dims();
-        let device = x.device();
-        match (self, x.dtype()) {
-            (HostWeights::F32(mlp), DType::F32) => {
-                let (out, tape) = mlp.forward(&host_values(x.clone()), batch, dim, t, keep);
-                let shape = [batch, mlp.output_width()];
-                Some((host_tensor(out, shape, &device), tape.map(HostTapes::F32)))
+        match (&*self.mlp, x.dtype()) {
+            (AnyMlp::F32(mlp), DType::F32) => {
+                let (value, tape) = self.forward_in(mlp, t, x, keep)?;
+                Some((value, tape.map(HostTapes::F32)))
             }
-            (HostWeights::F64(mlp), DType::F64) => {
-                let (out, tape) = mlp.forward(&host_values(x.clone()), batch, dim, t, keep);
-                let shape = [batch, mlp.output_width()];
-                Some((host_tensor(out, shape, &device), tape.map(HostTapes::F64)))
+            (AnyMlp::F64(mlp), DType::F64) => {
+                let (value, tape) = self.forward_in(mlp, t, x, keep)?;
+                Some((value, tape.map(HostTapes::F64)))
             }
             _ => None,
         }
     }
 
-    /// `(cᵀ∂f/∂x, cᵀ∂f/∂θ)` from a host tape; `dim` is the state dimension.
+    fn forward_in<E: BurnFloat>(
+        &self,
+        mlp: &Mlp<E>,
+        t: f64,
+        x: &Tensor<2>,
+        keep: bool,
+    ) -> Option<(Tensor<2>, Option<Tape<E>>)> {
+        let device = x.device();
+        let (values, [batch, dim]) = to_host::<E, 2>(x.clone()).ok()?;
+        if dim + usize::from(self.time_column) != mlp.input_width() {
+            // A state the network does not take: the tensor path reports it.
+            return None;
+        }
+        let input = select_columns(values, batch, dim, dim, self.time(t));
+        let (out, tape) = if keep {
+            let (out, tape) = mlp
+                .forward_taped(&input, batch)
+                .expect("the input's width was checked against the network");
+            (out, Some(tape))
+        } else {
+            let out = mlp
+                .forward(&input, batch)
+                .expect("the input's width was checked against the network");
+            (out, None)
+        };
+        let value = to_tensor(out, [batch, mlp.output_width()], &device)
+            .expect("the engine returns batch × output_width values");
+        Some((value, tape))
+    }
+
+    /// `(cᵀ∂f/∂x, cᵀ∂f/∂θ)` from a host tape; `dim` is the state dimension (the network's
+    /// input without the time column). The parameter part is flat, per layer the weight
+    /// (row-major `[fan_in, fan_out]`) then the bias: the field's [`crate::ParamLayout`].
     pub(crate) fn vjp(
         &self,
         tape: &HostTapes,
@@ -240,324 +165,147 @@ impl HostWeights {
         dim: usize,
     ) -> (Tensor<2>, Tensor<1>) {
         let device = cotangent.device().inner();
-        let [batch, _] = cotangent.dims();
-        match (self, tape) {
-            (HostWeights::F32(mlp), HostTapes::F32(tape)) => {
-                let (x_bar, params) = mlp.vjp(tape, &host_values(cotangent.inner()), dim);
-                vjp_tensors(x_bar, params, [batch, dim], &device)
-            }
-            (HostWeights::F64(mlp), HostTapes::F64(tape)) => {
-                let (x_bar, params) = mlp.vjp(tape, &host_values(cotangent.inner()), dim);
-                vjp_tensors(x_bar, params, [batch, dim], &device)
-            }
+        match (&*self.mlp, tape) {
+            (AnyMlp::F32(mlp), HostTapes::F32(tape)) => vjp_in(mlp, tape, cotangent, dim, &device),
+            (AnyMlp::F64(mlp), HostTapes::F64(tape)) => vjp_in(mlp, tape, cotangent, dim, &device),
             _ => unreachable!("a host tape is used with the weights that made it"),
         }
     }
-}
 
-impl HostWeights {
     /// The flow dynamics `[f, -tr(∂f/∂z)]` of states `[z, l]` on the host, with the tape for
     /// its VJP when `keep` is set. `None` when the network or the tensor do not suit the host
-    /// flow kernel.
+    /// path (another device or dtype, or a state that is not `[z, l]` for the network's `z`).
     pub(crate) fn flow_forward(
         &self,
         t: f64,
         x: &Tensor<2>,
         keep: bool,
     ) -> Option<(Tensor<2>, Option<HostTapes>)> {
-        if x.is_autodiff() || !is_host_device(&x.device()) {
+        if !Self::readable(x) {
             return None;
         }
-        let [batch, width] = x.dims();
-        let device = x.device();
-        match (self, x.dtype()) {
-            (HostWeights::F32(mlp), DType::F32) if mlp.supports_flow(width - 1) => {
-                let (out, tape) = mlp.flow_forward(&host_values(x.clone()), batch, t, keep);
-                Some((
-                    host_tensor(out, [batch, width], &device),
-                    tape.map(HostTapes::FlowF32),
-                ))
+        match (&*self.mlp, x.dtype()) {
+            (AnyMlp::F32(mlp), DType::F32) => {
+                let (value, tape) = self.flow_forward_in(mlp, t, x, keep)?;
+                Some((value, tape.map(HostTapes::FlowF32)))
             }
-            (HostWeights::F64(mlp), DType::F64) if mlp.supports_flow(width - 1) => {
-                let (out, tape) = mlp.flow_forward(&host_values(x.clone()), batch, t, keep);
-                Some((
-                    host_tensor(out, [batch, width], &device),
-                    tape.map(HostTapes::FlowF64),
-                ))
+            (AnyMlp::F64(mlp), DType::F64) => {
+                let (value, tape) = self.flow_forward_in(mlp, t, x, keep)?;
+                Some((value, tape.map(HostTapes::FlowF64)))
             }
             _ => None,
         }
     }
 
-    /// The VJP of the flow dynamics from a flow tape: state part `[batch, d + 1]`, flat
-    /// parameter part.
+    fn flow_forward_in<E: BurnFloat>(
+        &self,
+        mlp: &Mlp<E>,
+        t: f64,
+        x: &Tensor<2>,
+        keep: bool,
+    ) -> Option<(Tensor<2>, Option<TraceTape<E>>)> {
+        let device = x.device();
+        let (values, [batch, width]) = to_host::<E, 2>(x.clone()).ok()?;
+        let dim = mlp.output_width();
+        // The trace needs the square block ∂f/∂z: z is the first `dim` inputs, then t.
+        if width != dim + 1 || mlp.input_width() != dim + usize::from(self.time_column) {
+            return None;
+        }
+        // a_0 = [z, t]: the log-density column of the state is not an input.
+        let input = select_columns(values, batch, width, dim, self.time(t));
+        let (out, tape) = if keep {
+            let (out, tape) = mlp
+                .forward_trace_taped(&input, batch, ..dim)
+                .expect("the input's width and the square block were checked");
+            (out, Some(tape))
+        } else {
+            let out = mlp
+                .forward_trace(&input, batch, ..dim)
+                .expect("the input's width and the square block were checked");
+            (out, None)
+        };
+        // d[z, l]/dt = [f, -tr].
+        let mut dynamics = Vec::with_capacity(batch * width);
+        for (f, &tr) in out.value.chunks_exact(dim).zip(&out.trace) {
+            dynamics.extend_from_slice(f);
+            dynamics.push(E::ZERO - tr);
+        }
+        let value = to_tensor(dynamics, [batch, width], &device)
+            .expect("batch rows of dim + 1 values were built");
+        Some((value, tape))
+    }
+
+    /// The VJP of the flow dynamics from a flow tape: the state part `[batch, d + 1]` (zero in
+    /// the log-density column, which the dynamics do not read) and the flat parameter part.
     pub(crate) fn flow_vjp(
         &self,
         tape: &HostTapes,
         cotangent: Tensor<2>,
     ) -> (Tensor<2>, Tensor<1>) {
         let device = cotangent.device().inner();
-        let [batch, width] = cotangent.dims();
-        match (self, tape) {
-            (HostWeights::F32(mlp), HostTapes::FlowF32(tape)) => {
-                let (x_bar, params) = mlp.flow_vjp(tape, &host_values(cotangent.inner()));
-                vjp_tensors(x_bar, params, [batch, width], &device)
+        match (&*self.mlp, tape) {
+            (AnyMlp::F32(mlp), HostTapes::FlowF32(tape)) => {
+                flow_vjp_in(mlp, tape, cotangent, &device)
             }
-            (HostWeights::F64(mlp), HostTapes::FlowF64(tape)) => {
-                let (x_bar, params) = mlp.flow_vjp(tape, &host_values(cotangent.inner()));
-                vjp_tensors(x_bar, params, [batch, width], &device)
+            (AnyMlp::F64(mlp), HostTapes::FlowF64(tape)) => {
+                flow_vjp_in(mlp, tape, cotangent, &device)
             }
             _ => unreachable!("a flow tape is used with the weights that made it"),
         }
     }
 }
 
-/// Splits `batch` rows into contiguous chunks, one per worker where the rows allow.
-fn row_chunks(batch: usize) -> Vec<(usize, usize)> {
-    let workers = rayon::current_num_threads().max(1);
-    let chunks = workers.min(batch.div_ceil(MIN_ROWS_PER_CHUNK)).max(1);
-    let base = batch / chunks;
-    let extra = batch % chunks;
-    let mut out = Vec::with_capacity(chunks);
-    let mut start = 0;
-    for c in 0..chunks {
-        let rows = base + usize::from(c < extra);
-        out.push((start, rows));
-        start += rows;
-    }
-    out
+/// A VJP's state part (`shape`) and flat parameter part as tensors on `device`.
+fn vjp_tensors<E: BurnFloat>(
+    state: Vec<E>,
+    params: Vec<E>,
+    shape: [usize; 2],
+    device: &Device,
+) -> (Tensor<2>, Tensor<1>) {
+    let n = params.len();
+    (
+        to_tensor(state, shape, device).expect("the state part has the cotangent's shape"),
+        to_tensor(params, [n], device).expect("a flat vector fits its own length"),
+    )
 }
 
-impl<E: HostFloat> HostMlp<E> {
-    fn output_width(&self) -> usize {
-        self.layers.last().map_or(0, |l| l.fan_out)
-    }
-
-    fn num_params(&self) -> usize {
-        self.layers
-            .iter()
-            .map(|l| l.fan_in * l.fan_out + l.bias.as_ref().map_or(0, Vec::len))
-            .sum()
-    }
-
-    /// The forward pass over all rows of `x` (`batch × dim`), split across workers.
-    fn forward(
-        &self,
-        x: &[E],
-        batch: usize,
-        dim: usize,
-        t: f64,
-        keep: bool,
-    ) -> (Vec<E>, Option<HostTape<E>>) {
-        let parts: Vec<(Vec<E>, ChunkTape<E>)> = row_chunks(batch)
-            .into_par_iter()
-            .map(|(start, rows)| {
-                self.forward_chunk(&x[start * dim..(start + rows) * dim], rows, dim, t, keep)
-            })
-            .collect();
-        let mut out = Vec::with_capacity(batch * self.output_width());
-        let mut chunks = Vec::with_capacity(parts.len());
-        for (o, tape) in parts {
-            out.extend_from_slice(&o);
-            chunks.push(tape);
-        }
-        (out, keep.then_some(HostTape { chunks }))
-    }
-
-    fn forward_chunk(
-        &self,
-        x: &[E],
-        rows: usize,
-        dim: usize,
-        t: f64,
-        keep: bool,
-    ) -> (Vec<E>, ChunkTape<E>) {
-        let mut h: Vec<E> = if self.time_column {
-            let time = E::from_f64(t);
-            let mut input = Vec::with_capacity(rows * (dim + 1));
-            for row in x.chunks_exact(dim) {
-                input.extend_from_slice(row);
-                input.push(time);
-            }
-            input
-        } else {
-            x.to_vec()
-        };
-        let mut inputs = Vec::with_capacity(if keep { self.layers.len() } else { 0 });
-        let last = self.layers.len() - 1;
-        for (l, layer) in self.layers.iter().enumerate() {
-            let mut z = vec![E::ZERO; rows * layer.fan_out];
-            let beta = match &layer.bias {
-                Some(bias) => {
-                    for row in z.chunks_exact_mut(layer.fan_out) {
-                        row.copy_from_slice(bias);
-                    }
-                    E::ONE
-                }
-                None => E::ZERO,
-            };
-            E::gemm(
-                rows,
-                layer.fan_in,
-                layer.fan_out,
-                &h,
-                false,
-                &layer.weight,
-                false,
-                beta,
-                &mut z,
-            );
-            if l < last && self.activation == HostActivation::Tanh {
-                E::tanh_in_place(&mut z);
-            }
-            if keep {
-                inputs.push(std::mem::replace(&mut h, z));
-            } else {
-                h = z;
-            }
-        }
-        (h, ChunkTape { rows, inputs })
-    }
-
-    /// `(cᵀ∂f/∂x, cᵀ∂f/∂θ)`: the state part `batch × dim` (the time column dropped) and the
-    /// parameter part flat, per layer the weight then the bias.
-    fn vjp(&self, tape: &HostTape<E>, cotangent: &[E], dim: usize) -> (Vec<E>, Vec<E>) {
-        let out_width = self.output_width();
-        let mut offsets = Vec::with_capacity(tape.chunks.len());
-        let mut start = 0;
-        for chunk in &tape.chunks {
-            offsets.push(start);
-            start += chunk.rows;
-        }
-        let parts: Vec<(Vec<E>, Vec<E>)> = tape
-            .chunks
-            .par_iter()
-            .zip(offsets.into_par_iter())
-            .map(|(chunk, start)| {
-                let cot = &cotangent[start * out_width..(start + chunk.rows) * out_width];
-                self.vjp_chunk(chunk, cot, dim)
-            })
-            .collect();
-        let mut x_bar = Vec::with_capacity(start * dim);
-        let mut params = vec![E::ZERO; self.num_params()];
-        for (xb, p) in parts {
-            x_bar.extend_from_slice(&xb);
-            for (acc, v) in params.iter_mut().zip(p) {
-                *acc += v;
-            }
-        }
-        (x_bar, params)
-    }
-
-    fn vjp_chunk(&self, tape: &ChunkTape<E>, cotangent: &[E], dim: usize) -> (Vec<E>, Vec<E>) {
-        let rows = tape.rows;
-        let mut params = vec![E::ZERO; self.num_params()];
-        // Offset of each layer's weight in the flat parameter vector.
-        let mut offsets = Vec::with_capacity(self.layers.len());
-        let mut offset = 0;
-        for layer in &self.layers {
-            offsets.push(offset);
-            offset += layer.fan_in * layer.fan_out + layer.bias.as_ref().map_or(0, Vec::len);
-        }
-        let mut delta = cotangent.to_vec();
-        for (l, layer) in self.layers.iter().enumerate().rev() {
-            let h = &tape.inputs[l];
-            let (fan_in, fan_out) = (layer.fan_in, layer.fan_out);
-            let w_at = offsets[l];
-            // ∂W = hᵀ δ.
-            E::gemm(
-                fan_in,
-                rows,
-                fan_out,
-                h,
-                true,
-                &delta,
-                false,
-                E::ZERO,
-                &mut params[w_at..w_at + fan_in * fan_out],
-            );
-            if layer.bias.is_some() {
-                let b_at = w_at + fan_in * fan_out;
-                let bias_grad = &mut params[b_at..b_at + fan_out];
-                for row in delta.chunks_exact(fan_out) {
-                    for (g, d) in bias_grad.iter_mut().zip(row) {
-                        *g += *d;
-                    }
-                }
-            }
-            // δ Wᵀ.
-            let mut back = vec![E::ZERO; rows * fan_in];
-            E::gemm(
-                rows,
-                fan_out,
-                fan_in,
-                &delta,
-                false,
-                &layer.weight,
-                true,
-                E::ZERO,
-                &mut back,
-            );
-            if l == 0 {
-                let x_bar = if fan_in == dim {
-                    back
-                } else {
-                    back.chunks_exact(fan_in)
-                        .flat_map(|row| row[..dim].iter().copied())
-                        .collect()
-                };
-                return (x_bar, params);
-            }
-            if self.activation == HostActivation::Tanh {
-                // tanh' = 1 - h², with h the saved input of this layer (the previous output).
-                for (b, &hv) in back.iter_mut().zip(h.iter()) {
-                    *b = *b * (E::ONE - hv * hv);
-                }
-            }
-            delta = back;
-        }
-        unreachable!("an MLP has at least one layer")
-    }
+fn vjp_in<E: BurnFloat>(
+    mlp: &Mlp<E>,
+    tape: &Tape<E>,
+    cotangent: Tensor<2>,
+    dim: usize,
+    device: &Device,
+) -> (Tensor<2>, Tensor<1>) {
+    let (cot, [batch, _]) =
+        to_host::<E, 2>(cotangent).expect("the cotangent has the dtype of the field's state");
+    let grads = mlp
+        .backward(tape, &cot)
+        .expect("the cotangent is shaped like the value of the evaluation that made the tape");
+    // ∂/∂x: the first `dim` input columns (the time column, if any, is not part of the state).
+    let state = select_columns(grads.input, batch, mlp.input_width(), dim, None);
+    vjp_tensors(state, grads.params, [batch, dim], device)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn devices_are_recognised_from_burns_debug_form() {
-        // The host path depends on reading the backend out of `Device`'s debug output; a burn
-        // upgrade that changes it fails here rather than silently disabling the fast path.
-        #[cfg(feature = "flex")]
-        {
-            let flex = burn::tensor::Device::flex();
-            assert!(is_host_device(&flex) && is_flex_device(&flex));
-            assert!(is_flex_device(&flex.clone().autodiff()));
-        }
-        #[cfg(feature = "ndarray")]
-        {
-            #[allow(deprecated)]
-            let ndarray = burn::tensor::Device::ndarray();
-            assert!(is_host_device(&ndarray) && !is_flex_device(&ndarray));
-        }
-        #[cfg(feature = "wgpu")]
-        {
-            let gpu = burn::tensor::Device::wgpu(burn::tensor::DeviceKind::DefaultDevice);
-            assert!(!is_host_device(&gpu) && !is_flex_device(&gpu));
-        }
+fn flow_vjp_in<E: BurnFloat>(
+    mlp: &Mlp<E>,
+    tape: &TraceTape<E>,
+    cotangent: Tensor<2>,
+    device: &Device,
+) -> (Tensor<2>, Tensor<1>) {
+    let (cot, [batch, width]) =
+        to_host::<E, 2>(cotangent).expect("the cotangent has the dtype of the flow's state");
+    let dim = width - 1;
+    let mut cot_value = Vec::with_capacity(batch * dim);
+    let mut cot_trace = Vec::with_capacity(batch);
+    for row in cot.chunks_exact(width) {
+        cot_value.extend_from_slice(&row[..dim]);
+        // The dynamics' last column is -tr, so the trace's cotangent is -c_l.
+        cot_trace.push(E::ZERO - row[dim]);
     }
-
-    #[test]
-    fn rows_split_evenly_and_cover_the_batch() {
-        for batch in [1, 63, 64, 301, 512] {
-            let chunks = row_chunks(batch);
-            assert_eq!(chunks.iter().map(|c| c.1).sum::<usize>(), batch);
-            let mut next = 0;
-            for (start, rows) in chunks {
-                assert_eq!(start, next);
-                assert!(rows > 0);
-                next = start + rows;
-            }
-        }
-    }
+    let grads = mlp
+        .backward_trace(tape, &cot_value, &cot_trace)
+        .expect("the cotangent is shaped like the flow state of the evaluation that made the tape");
+    // ∂/∂z (the first d input columns; t dropped), zero for the log-density.
+    let state = select_columns(grads.input, batch, mlp.input_width(), dim, Some(E::ZERO));
+    vjp_tensors(state, grads.params, [batch, width], device)
 }
