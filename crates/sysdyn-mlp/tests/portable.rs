@@ -3,7 +3,8 @@
 //!
 //! The kernel path is chosen once per process, so the portable run happens in a child process
 //! of this test binary with `SYSDYN_PORTABLE_KERNELS=1`; it prints its results and the parent
-//! compares them with its own.
+//! compares them with its own. The binary has its own `main` (`harness = false`): the same
+//! program is the parent, or the child when `CHILD_ENV` is set.
 
 use std::process::Command;
 
@@ -65,32 +66,33 @@ fn all_results() -> Vec<(String, Vec<f64>)> {
     all
 }
 
-/// Run in the child process: prints every result, one line each (`label v v v …`, shortest
-/// round-trip decimal forms).
-#[test]
-#[ignore = "run by `portable_kernels_give_the_same_results` in a child process"]
+/// Set in the child process.
+const CHILD_ENV: &str = "SYSDYN_MLP_PORTABLE_CHILD";
+
+/// The child: checks that it runs the portable kernels and prints every result, one line each
+/// (`RESULT label v v v …`, shortest round-trip decimal forms).
 fn print_results_for_the_parent() {
-    if std::env::var(PORTABLE_ENV).as_deref() == Ok("1") {
-        assert_eq!(kernel_path(), KernelPath::Portable);
-    }
+    assert_eq!(kernel_path(), KernelPath::Portable);
     for (label, values) in all_results() {
         let line: Vec<String> = values.iter().map(|v| format!("{v:e}")).collect();
         println!("RESULT {label} {}", line.join(" "));
     }
 }
 
-#[test]
+fn main() {
+    if std::env::var_os(CHILD_ENV).is_some() {
+        print_results_for_the_parent();
+    } else {
+        portable_kernels_give_the_same_results();
+        println!("portable kernels give the detected kernels' results: ok");
+    }
+}
+
 fn portable_kernels_give_the_same_results() {
     let exe = std::env::current_exe().unwrap();
     let child = Command::new(exe)
-        .args([
-            "--exact",
-            "print_results_for_the_parent",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
         .env(PORTABLE_ENV, "1")
+        .env(CHILD_ENV, "1")
         .output()
         .unwrap();
     assert!(
@@ -101,7 +103,6 @@ fn portable_kernels_give_the_same_results() {
     let stdout = String::from_utf8(child.stdout).unwrap();
     let portable: Vec<(String, Vec<f64>)> = stdout
         .lines()
-        // The harness may print its `test … ` prefix on the first line: look for the marker.
         .filter_map(|l| l.find("RESULT ").map(|at| &l[at + "RESULT ".len()..]))
         .map(|l| {
             let mut parts = l.split(' ');

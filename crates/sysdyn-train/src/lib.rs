@@ -134,7 +134,7 @@ pub use optim::Optim;
 pub use params::{NonFinite, clip_grad_norm, find_non_finite, global_grad_norm, scale_grads};
 pub use progress::ProgressMode;
 pub use schedule::LrSchedule;
-pub use session::Session;
+pub use session::{RunSet, Session};
 pub use trainer::{
     BoxError, EarlyStopping, RunState, StepContext, StepReport, StopReason, TrainConfig, TrainStep,
     TrainSummary, Trainer, restore_latest,

@@ -140,6 +140,77 @@ impl Session {
     }
 }
 
+/// The sessions of a program that trains several models, one run directory each under one
+/// folder: `<out>/run/<name>` for a fresh invocation, and `--load DIR` / `--resume DIR` naming
+/// that folder. An interrupted invocation stops inside one run and never starts the later ones,
+/// so on resume a run without a checkpoint trains from the start in its own directory; a folder
+/// in which none of the runs has a checkpoint is a wrong path, refused before any work.
+#[derive(Debug, Clone)]
+pub struct RunSet {
+    fresh_root: PathBuf,
+    load: Option<PathBuf>,
+    resume: Option<PathBuf>,
+}
+
+impl RunSet {
+    /// The runs called `names`, fresh under `fresh_root` or in the folder `load` / `resume`
+    /// names; [`TrainError::NoCheckpoint`] when that folder holds a checkpoint of none of them.
+    pub fn from_flags(
+        fresh_root: &Path,
+        load: Option<&Path>,
+        resume: Option<&Path>,
+        names: &[&str],
+    ) -> Result<RunSet, TrainError> {
+        let set = RunSet::new(fresh_root, load, resume);
+        set.require_a_checkpoint(names)?;
+        Ok(set)
+    }
+
+    /// The runs, without checking the folder (see [`RunSet::require_a_checkpoint`]).
+    pub fn new(fresh_root: &Path, load: Option<&Path>, resume: Option<&Path>) -> RunSet {
+        RunSet {
+            fresh_root: fresh_root.to_path_buf(),
+            load: load.map(Path::to_path_buf),
+            resume: resume.map(Path::to_path_buf),
+        }
+    }
+
+    /// [`TrainError::NoCheckpoint`] when the `--load` / `--resume` folder holds a checkpoint of
+    /// none of the runs `names` (nothing to check for a fresh set).
+    pub fn require_a_checkpoint(&self, names: &[&str]) -> Result<(), TrainError> {
+        let Some(parent) = self.load.as_ref().or(self.resume.as_ref()) else {
+            return Ok(());
+        };
+        for name in names {
+            if Checkpoints::new(&parent.join(name)).latest()?.is_some() {
+                return Ok(());
+            }
+        }
+        Err(TrainError::NoCheckpoint {
+            path: parent.clone(),
+        })
+    }
+
+    /// The session of the run `name` under `config`: a fresh run in `<fresh_root>/<name>`
+    /// (replacing an earlier one there), the newest checkpoint of `<load>/<name>`, or the run in
+    /// `<resume>/<name>` continued (started, when it has no checkpoint yet).
+    pub fn session(&self, config: TrainConfig, name: &str) -> Result<Session, TrainError> {
+        let fresh = self.fresh_root.join(name);
+        match (&self.load, &self.resume) {
+            (Some(parent), _) => {
+                Session::from_flags(config, &fresh, Some(&parent.join(name)), None)
+            }
+            (None, Some(parent)) => Ok(Session::Train(Trainer::new(config, parent.join(name)))),
+            (None, None) => Session::from_flags(config, &fresh, None, None),
+        }
+    }
+
+    /// Whether the sessions train (false with `--load`).
+    pub fn trains(&self) -> bool {
+        self.load.is_none()
+    }
+}
+
 /// A checkpoint folder from a run directory (its newest) or a checkpoint folder itself.
 fn find_checkpoint(path: &Path) -> Result<(PathBuf, u64, Option<PathBuf>), TrainError> {
     if let Some((step, dir)) = Checkpoints::new(path).latest()? {
@@ -187,8 +258,29 @@ mod tests {
         assert_eq!((found, step, run_dir), (ckpt.clone(), 7, Some(dir.clone())));
         let (found, step, _) = find_checkpoint(&dir).unwrap();
         assert_eq!((found, step), (ckpt, 7));
+        // A set of runs: a resume folder with a checkpoint of one run resumes it and starts the
+        // others; a folder with none of them is refused.
+        let set = RunSet::from_flags(&dir, None, Some(dir.parent().unwrap()), &["absent"]);
+        assert!(matches!(set, Err(TrainError::NoCheckpoint { .. })));
+        let parent = dir.parent().unwrap();
+        let name = dir.file_name().unwrap().to_str().unwrap();
+        let set = RunSet::from_flags(&dir, None, Some(parent), &[name, "later"]).unwrap();
+        let Session::Train(trainer) = set.session(config.clone(), "later").unwrap() else {
+            panic!("a resumed set trains");
+        };
+        assert_eq!(trainer.run_dir(), parent.join("later"));
+        let set = RunSet::from_flags(&dir, Some(parent), None, &[name, "later"]).unwrap();
+        assert!(!set.trains());
+        assert!(matches!(
+            set.session(config.clone(), name).unwrap(),
+            Session::Load { step: 7, .. }
+        ));
+        assert!(matches!(
+            set.session(config.clone(), "later"),
+            Err(TrainError::NoCheckpoint { .. })
+        ));
         // A fresh session clears an earlier run's checkpoints.
-        let session = Session::from_flags(config, &dir, None, None).unwrap();
+        let session = Session::from_flags(config.clone(), &dir, None, None).unwrap();
         assert!(session.trains());
         assert!(!dir.join("checkpoints").exists());
         fs::remove_dir_all(&dir).unwrap();

@@ -33,9 +33,7 @@ use sysdyn_core::{CoreError, ShapeMismatch};
 use sysdyn_data::toy2d::{Toy2d, gaussian_baseline_nll};
 use sysdyn_nodes::NodeError;
 use sysdyn_plot::{PlotError, linspace};
-use sysdyn_train::{
-    Checkpoints, LrSchedule, ProgressMode, Session, TrainError, TrainStep, Trainer,
-};
+use sysdyn_train::{LrSchedule, ProgressMode, RunSet, Session, TrainStep};
 use thiserror::Error;
 
 use crate::flow::FlowConfig;
@@ -268,34 +266,18 @@ fn session_for(
         } else {
             ProgressMode::Auto
         });
-    if let Some(parent) = &options.resume {
-        let run_dir = parent.join(name);
-        if Checkpoints::new(&run_dir).latest()?.is_none() {
-            // An interrupted invocation stops in one run and never starts the later ones: they
-            // train from the start in their place, as long as the folder holds the runs of
-            // this example at all.
-            let mut names = DATA_SETS.iter().map(|d| d.name()).chain([REVERSE_KL]);
-            let started = names.try_fold(false, |found, n| {
-                Ok::<bool, TrainError>(
-                    found || Checkpoints::new(&parent.join(n)).latest()?.is_some(),
-                )
-            })?;
-            if !started {
-                return Err(TrainError::NoCheckpoint {
-                    path: parent.clone(),
-                }
-                .into());
-            }
-            return Ok(Session::Train(Trainer::new(run_config, run_dir)));
-        }
-    }
-    let named = |d: &Option<PathBuf>| d.as_deref().map(|d| d.join(name));
-    Ok(Session::from_flags(
-        run_config,
-        &options.out_dir.join("run").join(name),
-        named(&options.load).as_deref(),
-        named(&options.resume).as_deref(),
-    )?)
+    let names: Vec<&str> = DATA_SETS
+        .iter()
+        .map(|d| d.name())
+        .chain([REVERSE_KL])
+        .collect();
+    let runs = RunSet::from_flags(
+        &options.out_dir.join("run"),
+        options.load.as_deref(),
+        options.resume.as_deref(),
+        &names,
+    )?;
+    Ok(runs.session(run_config, name)?)
 }
 
 /// Trains (or loads) `step` in `session`; returns the losses of metrics.jsonl (or the named

@@ -33,7 +33,7 @@ use sysdyn_core::fs::{WriteError, write_atomic};
 use sysdyn_core::{CoreError, ShapeMismatch};
 use sysdyn_nodes::NodeError;
 use sysdyn_plot::PlotError;
-use sysdyn_train::{Checkpoints, ProgressMode, Session, TrainConfig, TrainError, Trainer};
+use sysdyn_train::{Checkpoints, ProgressMode, RunSet, Session, TrainConfig, TrainError};
 use thiserror::Error;
 
 use crate::dataset::{GRID_POINTS, WINDOW};
@@ -247,35 +247,19 @@ pub fn sessions(
     if let Some(root) = options.load.as_ref().or(options.resume.as_ref()) {
         refuse_one_run(root)?;
     }
-    let fresh_root = options.out_dir.join("run");
     let [latent, baseline] = configs;
-    let session = |config: TrainConfig, name: &str| -> Result<Session, TrainError> {
-        let fresh = fresh_root.join(name);
-        match (&options.load, &options.resume) {
-            (Some(root), _) => Session::from_flags(config, &fresh, Some(&root.join(name)), None),
-            (None, Some(root)) => {
-                let dir = root.join(name);
-                if Checkpoints::new(&dir).latest()?.is_some() {
-                    Session::from_flags(config, &fresh, None, Some(&dir))
-                } else {
-                    Ok(Session::Train(Trainer::new(config, dir)))
-                }
-            }
-            (None, None) => Session::from_flags(config, &fresh, None, None),
-        }
-    };
-    if let Some(root) = &options.resume {
-        // A folder that does not exist, or holds neither run's checkpoints, is a wrong path
-        // rather than a run to start: refuse it instead of training from scratch there.
-        let mut any = false;
-        for name in RUNS {
-            any |= Checkpoints::new(&root.join(name)).latest()?.is_some();
-        }
-        if !any {
-            return Err(TrainError::NoCheckpoint { path: root.clone() }.into());
-        }
-    }
-    Ok([session(latent, RUNS[0])?, session(baseline, RUNS[1])?])
+    let runs = RunSet::new(
+        &options.out_dir.join("run"),
+        options.load.as_deref(),
+        options.resume.as_deref(),
+    );
+    // A folder that does not exist, or holds neither run's checkpoints, is a wrong path rather
+    // than a run to start: refused instead of training from scratch there.
+    runs.require_a_checkpoint(&RUNS)?;
+    Ok([
+        runs.session(latent, RUNS[0])?,
+        runs.session(baseline, RUNS[1])?,
+    ])
 }
 
 /// A run directory (it has checkpoints) or a checkpoint folder (`…/checkpoints/step-<n>`) named

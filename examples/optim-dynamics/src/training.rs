@@ -2,7 +2,7 @@
 //! the training runtime (`sysdyn-train`, one run directory per rule), and the bilinear game
 //! played by a pair of modules.
 //!
-//! Each rule's training is an [`MlpTraining`] step driven by a [`Trainer`]: a constant learning
+//! Each rule's training is an [`MlpTraining`] step driven by a [`Trainer`](sysdyn_train::Trainer): a constant learning
 //! rate, the full-batch loss evaluated every `steps / 50` steps (eval lines of `metrics.jsonl`,
 //! which the figure reads), checkpoints of the model and the optimizer state in
 //! `<out>/run/<rule>/checkpoints/step-<n>/`. `--load DIR` and `--resume DIR` name the parent
@@ -22,8 +22,8 @@ use sysdyn_optim::{
     UpdateRule,
 };
 use sysdyn_train::{
-    BoxError, Checkpointable, Checkpoints, LrSchedule, NonFinite, Optim, ProgressMode, Session,
-    StepContext, StepReport, TrainConfig, TrainError, TrainStep, Trainer, find_non_finite,
+    BoxError, Checkpointable, Checkpoints, LrSchedule, NonFinite, Optim, ProgressMode, RunSet,
+    Session, StepContext, StepReport, TrainConfig, TrainError, TrainStep, find_non_finite,
     load_module, read_metrics, save_module,
 };
 
@@ -160,21 +160,11 @@ impl TrainingPlan {
                 });
             }
         }
-        let fresh_root = out_dir.join("run");
+        let run_set = RunSet::new(&out_dir.join("run"), load, resume);
         let mut runs = Vec::with_capacity(rules.len());
         for (rule, lr) in rules {
             let config = train_config(lr, steps, seed, quiet);
-            let name = rule.name();
-            let fresh = fresh_root.join(name);
-            let session = match (load, resume) {
-                (Some(parent), _) => {
-                    Session::from_flags(config, &fresh, Some(&parent.join(name)), None)?
-                }
-                // The trainer resumes from the newest checkpoint when the folder has one and
-                // starts the rule's run there otherwise (the run was interrupted before it).
-                (None, Some(parent)) => Session::Train(Trainer::new(config, parent.join(name))),
-                (None, None) => Session::from_flags(config, &fresh, None, None)?,
-            };
+            let session = run_set.session(config, rule.name())?;
             runs.push(PlannedRun { rule, lr, session });
         }
         Ok(TrainingPlan { seed, runs })
@@ -429,6 +419,7 @@ mod tests {
 
     use burn::module::ModuleVisitor;
     use sysdyn_core::device::{Backend, DeviceSpec, Precision};
+    use sysdyn_train::Trainer;
 
     use super::*;
 

@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use sysdyn_train::{Checkpoints, ProgressMode, Session, TrainConfig, Trainer};
+use sysdyn_train::{ProgressMode, RunSet, Session, TrainConfig};
 
 use crate::ExampleError;
 
@@ -87,26 +87,13 @@ impl RunPlan {
     /// (replacing an earlier one there), the newest checkpoint of `<parent>/<name>` to load, or
     /// that run continued.
     pub fn session(&self, config: TrainConfig, name: &str) -> Result<Session, ExampleError> {
-        let fresh = self.root.join(name);
-        let session = match &self.mode {
-            RunMode::Fresh => Session::from_flags(config, &fresh, None, None)?,
-            RunMode::Load(parent) => {
-                self.check()?;
-                Session::from_flags(config, &fresh, Some(&parent.join(name)), None)?
-            }
-            RunMode::Resume(parent) => {
-                self.check()?;
-                let dir = parent.join(name);
-                // An interrupted invocation may not have reached this run yet: it starts from
-                // the beginning in its own folder (what `Trainer::run` does without a
-                // checkpoint), so resuming finishes the whole invocation.
-                if Checkpoints::new(&dir).latest()?.is_some() {
-                    Session::from_flags(config, &fresh, None, Some(&dir))?
-                } else {
-                    Session::Train(Trainer::new(config, dir))
-                }
-            }
+        self.check()?;
+        let (load, resume) = match &self.mode {
+            RunMode::Fresh => (None, None),
+            RunMode::Load(parent) => (Some(parent.as_path()), None),
+            RunMode::Resume(parent) => (None, Some(parent.as_path())),
         };
+        let session = RunSet::new(&self.root, load, resume).session(config, name)?;
         Ok(session)
     }
 }
