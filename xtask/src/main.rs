@@ -33,6 +33,8 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // The bench measures what a program gets with its thread in the pool (see the function).
+    sysdyn_core::threads::join_global_pool();
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Bench(args) => bench::run(args),

@@ -63,6 +63,7 @@ pub mod rng;
 #[cfg(feature = "spectral")]
 pub mod spectral;
 pub mod state;
+pub mod threads;
 pub mod tolerance;
 
 pub use error::{CoreError, ShapeMismatch};

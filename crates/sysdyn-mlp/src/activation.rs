@@ -5,9 +5,11 @@ use crate::float::Float;
 
 /// The elementwise activation σ after every layer but the last (the output is affine).
 ///
-/// The same set as sysdyn-core's `jet::Activation` (the two convert into each other with `From`
-/// under the `burn` feature); the engine keeps its own copy so that it works without burn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// sysdyn-core's jets re-export this type (`sysdyn_core::jet::Activation`): one set of
+/// activations for the engine, the jets and burn tensors. With the `burn` feature it is a burn
+/// [`Config`](::burn::config::Config) and [`Activation::forward`] applies it to a tensor.
+/// Serialised by variant name (`"Tanh"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Activation {
     /// σ(z) = z.
     Identity,

@@ -1,5 +1,6 @@
-//! The burn-facing glue: recognising CPU devices, copying a burn `Linear` stack (or a
-//! [`sysdyn_core::jet::Mlp`]) to the host, and tensors in and out.
+//! The burn-facing glue: recognising CPU devices, copying a burn `Linear` stack to the host,
+//! tensors in and out, and [`Activation::forward`] on burn tensors (the engine's vectorised
+//! kernels on `flex`, with a backward pass of its own, see [`HostActivationBackend`]).
 //!
 //! The engine runs where the tensors already live in host memory: burn's `flex` and `ndarray`
 //! backends, with or without autodiff. There the copy of a `[batch, width]` state in and out is
@@ -15,35 +16,12 @@ use crate::error::MlpError;
 use crate::float::Float;
 use crate::mlp::{Layer, Mlp};
 
-impl From<sysdyn_core::jet::Activation> for Activation {
-    fn from(activation: sysdyn_core::jet::Activation) -> Self {
-        use sysdyn_core::jet::Activation as Jet;
-        match activation {
-            Jet::Identity => Activation::Identity,
-            Jet::Tanh => Activation::Tanh,
-            Jet::Sigmoid => Activation::Sigmoid,
-            Jet::Softplus => Activation::Softplus,
-            Jet::Silu => Activation::Silu,
-            Jet::Sin => Activation::Sin,
-            Jet::Relu => Activation::Relu,
-        }
-    }
-}
+mod activation_op;
 
-impl From<Activation> for sysdyn_core::jet::Activation {
-    fn from(activation: Activation) -> Self {
-        use sysdyn_core::jet::Activation as Jet;
-        match activation {
-            Activation::Identity => Jet::Identity,
-            Activation::Tanh => Jet::Tanh,
-            Activation::Sigmoid => Jet::Sigmoid,
-            Activation::Softplus => Jet::Softplus,
-            Activation::Silu => Jet::Silu,
-            Activation::Sin => Jet::Sin,
-            Activation::Relu => Jet::Relu,
-        }
-    }
-}
+pub use activation_op::HostActivationBackend;
+
+/// Activations sit in burn configs (`#[derive(Config)]` structs) and are saved with them.
+impl burn::config::Config for Activation {}
 
 /// Whether tensors on `dispatch` live in host memory.
 fn dispatch_is_cpu(dispatch: &DispatchDevice) -> bool {
@@ -165,11 +143,6 @@ impl<E: BurnFloat> Mlp<E> {
         Mlp::new(host, activation)
     }
 
-    /// Copies a [`sysdyn_core::jet::Mlp`] to the host.
-    pub fn from_jet_mlp(mlp: &sysdyn_core::jet::Mlp) -> Result<Self, MlpError> {
-        Self::from_linears(mlp.layers(), mlp.activation().into())
-    }
-
     /// [`Mlp::forward`] on a tensor `[batch, input_width]` of `E`'s dtype, on any device; the
     /// result is a tensor on the same device (without graph).
     pub fn forward_tensor(&self, x: Tensor<2>) -> Result<Tensor<2>, MlpError> {
@@ -207,11 +180,6 @@ impl AnyMlp {
                 got: format!("{other:?}"),
             }),
         }
-    }
-
-    /// Copies a [`sysdyn_core::jet::Mlp`] to the host in its own precision.
-    pub fn from_jet_mlp(mlp: &sysdyn_core::jet::Mlp) -> Result<Self, MlpError> {
-        Self::from_linears(mlp.layers(), mlp.activation().into())
     }
 
     /// [`Mlp::forward`] on a tensor of the network's precision.

@@ -24,12 +24,10 @@
 
 use std::ops::{Range, RangeBounds};
 
-use rayon::prelude::*;
-
 use crate::error::MlpError;
 use crate::float::Float;
 use crate::mlp::{
-    Gradients, Mlp, add_column_sums, check_len, gather, over_chunks, resolve_columns,
+    Gradients, Mlp, add_column_sums, check_len, gather, over_chunks, parallel_map, resolve_columns,
 };
 
 /// What the tangent pass of one chunk produces.
@@ -445,7 +443,8 @@ impl<E: Float> Mlp<E> {
             starts.push(start);
             start += chunk.rows;
         }
-        let run = |(chunk, start): (&TraceChunk<E>, usize)| {
+        let work: Vec<(&TraceChunk<E>, usize)> = tape.chunks.iter().zip(starts).collect();
+        let parts = parallel_map(&work, |&(chunk, start)| {
             let rows = chunk.rows;
             self.backward_trace_chunk(
                 chunk,
@@ -453,12 +452,7 @@ impl<E: Float> Mlp<E> {
                 &cot_value[start * out..(start + rows) * out],
                 &cot_trace[start..start + rows],
             )
-        };
-        let parts: Vec<(Vec<E>, Vec<E>)> = if tape.chunks.len() == 1 {
-            tape.chunks.iter().zip(starts).map(run).collect()
-        } else {
-            tape.chunks.par_iter().zip(starts).map(run).collect()
-        };
+        });
         Ok(gather(parts, self.num_params()))
     }
 

@@ -91,7 +91,7 @@ fn burn_mlp(
             )),
         })
         .collect();
-    JetMlp::new(layers, activation.into()).unwrap()
+    JetMlp::new(layers, activation).unwrap()
 }
 
 /// burn's parameter gradients flattened in the engine's order (per layer weight, then bias);
@@ -118,7 +118,7 @@ fn run_case<E: BurnFloat>(precision: Precision, tol: f64, activation: Activation
     let grad_device = device(precision, true);
     let params = random_params(widths, 11 + case as u64);
     let reference = burn_mlp(&plain, widths, &params, activation);
-    let host = Mlp::<E>::from_jet_mlp(&reference).unwrap();
+    let host = Mlp::<E>::from_linears(reference.layers(), reference.activation()).unwrap();
     let mut rng = SeededRng::new(5 + case as u64);
     let xs: Vec<f64> = rng
         .uniforms(batch * input)
@@ -327,10 +327,10 @@ fn layers_without_bias_agree_with_burn() {
                 bias: None,
             })
             .collect();
-        JetMlp::new(layers, Activation::Softplus.into()).unwrap()
+        JetMlp::new(layers, Activation::Softplus).unwrap()
     };
     let reference = build(&plain);
-    let host = Mlp::<f64>::from_jet_mlp(&reference).unwrap();
+    let host = Mlp::<f64>::from_linears(reference.layers(), reference.activation()).unwrap();
     assert_eq!(host.num_params(), 3 * 5 + 5 * 2);
     assert!(host.layers().iter().all(|l| l.bias().is_none()));
     let xs = vec![0.3, -0.2, 1.1, -0.7, 0.5, 0.05];

@@ -19,7 +19,6 @@
 
 use burn::module::Module;
 use burn::tensor::Tensor;
-use burn::tensor::activation::sigmoid;
 use burn::tensor::module::linear;
 use sysdyn_core::jet::{Activation, JetForward, Mlp};
 
@@ -98,19 +97,6 @@ impl MlpField {
     }
 }
 
-/// `σ(z)`, with tanh on `flex` as `2 sigmoid(2z) - 1`: flex's `tanh` is the C library's scalar
-/// `tanhf`, several times slower than its `sigmoid` (exact in both precisions, with a cheap
-/// backward); the two agree to rounding and neither overflows. Other backends keep `tanh`
-/// (burn's generic sigmoid computes in f32 and costs five kernels).
-fn activate(activation: Activation, z: Tensor<2>) -> Tensor<2> {
-    match activation {
-        Activation::Tanh if sysdyn_mlp::burn::is_flex_device(&z.device()) => {
-            sigmoid(z.mul_scalar(2.0)).mul_scalar(2.0).sub_scalar(1.0)
-        }
-        other => other.forward(z),
-    }
-}
-
 /// `σ'(z)` from `h = σ(z)` for the activations where that is possible.
 fn derivative_from_value(activation: Activation, h: Tensor<2>) -> Option<Tensor<2>> {
     match activation {
@@ -134,7 +120,7 @@ impl NeuralField for MlpField {
         let layers = self.mlp.layers();
         let (last, hidden) = layers.split_last().expect("an Mlp has a layer");
         for layer in hidden {
-            h = activate(self.mlp.activation(), layer.forward(h));
+            h = self.mlp.activation().forward(layer.forward(h));
         }
         last.forward(h)
     }
@@ -185,7 +171,7 @@ impl NeuralField for MlpField {
                 layer.weight.val().inner(),
                 layer.bias.as_ref().map(|b| b.val().inner()),
             );
-            h = activate(activation, z);
+            h = activation.forward(z);
         }
         saved.push(h.clone());
         let last = &layers[layers.len() - 1];

@@ -11,6 +11,8 @@ use clap::Parser;
 use lotka_volterra::Cli;
 
 fn main() -> ExitCode {
+    // burn's CPU backends and the MLP engine parallelise over rayon's pool: this thread works in it.
+    sysdyn_core::threads::join_global_pool();
     let options = Cli::parse().options().unwrap_or_else(|e| e.exit());
     match lotka_volterra::run(&options) {
         Ok(summary) => {

@@ -53,7 +53,8 @@ pub const W2: Workload = Workload {
             45.6,
             "torchdiffeq rk4 backprop",
         );
-        goal(bench, "W2", "rk4-taped", 45.6, "torchdiffeq rk4 backprop");
+        // The host engine's goal (issue 15): half of diffrax's RK4 step.
+        goal(bench, "W2", "rk4-taped", 33.9 / 2.0, "half of diffrax rk4");
         goal(bench, "W2", "rk4-adjoint", 77.3, "torchdiffeq rk4 adjoint");
         Ok(())
     },
@@ -125,8 +126,16 @@ pub const W6: Workload = Workload {
         node_cnf::w6(bench, &mut rows)?;
         check_first_losses(bench, &rows);
         bench.file_rows("W6", rows);
-        goal(bench, "W6", "rk4-backprop", 161.0, "torch");
-        goal(bench, "W6", "rk4-taped", 161.0, "torch");
+        // torch's step measured 118 ms and 161 ms in two peer runs: the generic path's goal is
+        // the faster one, the host engine's half of it (issue 15).
+        goal(bench, "W6", "rk4-backprop", 118.0, "torch's best peer run");
+        goal(
+            bench,
+            "W6",
+            "rk4-taped",
+            59.0,
+            "half of torch's best peer run",
+        );
         Ok(())
     },
 };

@@ -336,7 +336,7 @@ impl Jet {
             value,
             first: d1,
             second: d2,
-        } = activation.derivatives(self.value, wants_second);
+        } = super::activation::derivatives(activation, self.value, wants_second);
         let Some(tangents) = self.first else {
             return Jet {
                 value,

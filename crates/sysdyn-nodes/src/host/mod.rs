@@ -84,7 +84,7 @@ impl HostWeights {
         }
         // The copy fails only for a precision the engine does not run in (half precision): those
         // networks keep the tensor path. A `jet::Mlp`'s layers always chain.
-        let mlp = AnyMlp::from_linears(layers, activation.into()).ok()?;
+        let mlp = AnyMlp::from_linears(layers, activation).ok()?;
         Some(HostWeights {
             mlp: Arc::new(mlp),
             time_column,
