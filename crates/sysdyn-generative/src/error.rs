@@ -1,0 +1,54 @@
+//! The crate's errors.
+
+use sysdyn_core::jet::JetError;
+use thiserror::Error;
+
+/// What went wrong in a generative model, and how to fix it.
+#[derive(Debug, Error)]
+pub enum GenerativeError {
+    /// Two tensors that must match (real and fake batches, logits) do not.
+    #[error("{what}: shapes {left:?} and {right:?} differ; pass batches of the same shape")]
+    ShapeMismatch {
+        /// What was being compared.
+        what: &'static str,
+        /// The first shape.
+        left: Vec<usize>,
+        /// The second shape.
+        right: Vec<usize>,
+    },
+    /// A batch with no rows.
+    #[error("{what}: the batch is empty; pass at least one row")]
+    EmptyBatch {
+        /// What was empty.
+        what: &'static str,
+    },
+    /// A hyper-parameter outside its valid range.
+    #[error("{name} = {value} is invalid: {requirement}")]
+    InvalidParameter {
+        /// The parameter's name.
+        name: &'static str,
+        /// The value given.
+        value: f64,
+        /// What it must satisfy.
+        requirement: &'static str,
+    },
+    /// The game analysis failed (a singular or non-finite Jacobian).
+    #[error("game analysis: {0}")]
+    Game(String),
+    /// A critic's input derivative could not be computed by the jets.
+    #[error("the critic's input gradient: {0}")]
+    Jet(#[from] JetError),
+}
+
+/// `Ok` when `value` is finite and positive.
+pub(crate) fn check_positive(name: &'static str, value: f64) -> Result<(), GenerativeError> {
+    if value.is_finite() && value > 0.0 {
+        Ok(())
+    } else {
+        Err(GenerativeError::InvalidParameter {
+            name,
+            value,
+            requirement: "must be finite and > 0",
+        })
+    }
+}
