@@ -32,6 +32,12 @@ pub enum GenerativeError {
         /// What it must satisfy.
         requirement: &'static str,
     },
+    /// A model cannot do what the configuration asks of it.
+    #[error("not supported: {what}")]
+    Unsupported {
+        /// What is not supported, and what to use instead.
+        what: &'static str,
+    },
     /// The game analysis failed (a singular or non-finite Jacobian).
     #[error("game analysis: {0}")]
     Game(String),

@@ -116,8 +116,8 @@ pub enum TrainError {
         restore_hint(.restored_step)
     )]
     Diverged {
-        /// The index of the step whose result diverged (the step that was being taken when
-        /// `step` steps had been completed).
+        /// The number of the step whose result diverged, counted from 1 (the step that was
+        /// being taken when `step − 1` steps had been completed).
         step: u64,
         /// What diverged.
         what: Divergence,

@@ -73,10 +73,21 @@ pub fn gradient_penalty<C: JetForward>(
     points: Tensor<2>,
     lambda: f64,
 ) -> Result<Tensor<1>, GenerativeError> {
+    gradient_penalty_of(input_gradient(critic, points)?, lambda)
+}
+
+/// The WGAN-GP penalty `λ E[(‖g‖₂ − 1)²]` of given input gradients `g` (`[batch, features]`),
+/// for critics that compute `∇ₓD` themselves ([`crate::gan::Critic::input_gradient`]).
+pub fn gradient_penalty_of(gradient: Tensor<2>, lambda: f64) -> Result<Tensor<1>, GenerativeError> {
     check_positive("the gradient penalty's λ", lambda)?;
-    let gradient = input_gradient(critic, points)?;
     let norm = gradient.square().sum_dim(1).add_scalar(1e-12).sqrt();
     Ok(norm.sub_scalar(1.0).square().mean().mul_scalar(lambda))
+}
+
+/// The R1 penalty `γ/2 E[‖g‖²]` of given input gradients `g` at real rows.
+pub fn r1_penalty_of(gradient: Tensor<2>, gamma: f64) -> Result<Tensor<1>, GenerativeError> {
+    check_positive("the R1 penalty's γ", gamma)?;
+    Ok(gradient.square().sum_dim(1).mean().mul_scalar(gamma / 2.0))
 }
 
 /// The R1 penalty `γ/2 E[‖∇ₓD(x)‖²]` on real data: it pushes the discriminator's gradient to
@@ -87,6 +98,5 @@ pub fn r1_penalty<C: JetForward>(
     gamma: f64,
 ) -> Result<Tensor<1>, GenerativeError> {
     check_positive("the R1 penalty's γ", gamma)?;
-    let gradient = input_gradient(critic, real.detach())?;
-    Ok(gradient.square().sum_dim(1).mean().mul_scalar(gamma / 2.0))
+    r1_penalty_of(input_gradient(critic, real.detach())?, gamma)
 }

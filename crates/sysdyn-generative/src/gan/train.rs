@@ -1,0 +1,370 @@
+//! One GAN training step on sysdyn's runtime: the critic's `n_critic` updates and the
+//! generator's update, in alternating or simultaneous order, with the Lipschitz constraint of
+//! the objective (weight clipping, gradient penalty, spectral normalisation inside the critic).
+
+use std::path::Path;
+
+use burn::module::{ModuleMapper, Param};
+use burn::optim::{GradientsParams, Optimizer};
+use burn::tensor::Tensor;
+use sysdyn_core::device::SysDevice;
+use sysdyn_core::rng::SeededRng;
+use sysdyn_train::{
+    BoxError, Checkpointable, NonFinite, Optim, StepContext, StepReport, TrainError, TrainStep,
+    find_non_finite, load_module, save_module,
+};
+
+use crate::error::{GenerativeError, check_positive};
+use crate::gan::loss::GanLoss;
+use crate::gan::models::{Critic, Generator};
+use crate::gan::penalty::{gradient_penalty_of, interpolate, r1_penalty_of};
+
+/// In which order the players move within a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpdateOrder {
+    /// The critic takes its `n_critic` steps, then the generator answers the updated critic.
+    Alternating,
+    /// Both gradients are taken at the same point, then both players move (`n_critic` = 1).
+    Simultaneous,
+}
+
+/// What a GAN step does. [`GanConfig::validate`] refuses settings that cannot work.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GanConfig {
+    /// The pair of losses.
+    pub loss: GanLoss,
+    /// The order of the players' moves.
+    pub order: UpdateOrder,
+    /// Critic updates per generator update (WGAN: 5).
+    pub critic_steps: usize,
+    /// Rows of real data (and of generated samples) per critic or generator update.
+    pub batch_size: usize,
+    /// The critic's learning rate as a multiple of the schedule's (the generator uses the
+    /// schedule's own).
+    pub critic_lr_factor: f64,
+    /// WGAN's weight clipping: every trained critic parameter clamped to `[−c, c]` after each
+    /// critic update (the paper's `c = 0.01`).
+    pub weight_clip: Option<f64>,
+    /// WGAN-GP's `λ` (10 in the paper), on points between real and fake rows.
+    pub gradient_penalty: Option<f64>,
+    /// The R1 penalty's `γ`, on real rows.
+    pub r1_penalty: Option<f64>,
+}
+
+impl GanConfig {
+    /// An alternating scheme with one critic step, no constraint, batch `batch_size`.
+    pub fn new(loss: GanLoss, batch_size: usize) -> Self {
+        GanConfig {
+            loss,
+            order: UpdateOrder::Alternating,
+            critic_steps: 1,
+            batch_size,
+            critic_lr_factor: 1.0,
+            weight_clip: None,
+            gradient_penalty: None,
+            r1_penalty: None,
+        }
+    }
+
+    /// With `critic_steps` critic updates per generator update.
+    pub fn with_critic_steps(mut self, critic_steps: usize) -> Self {
+        self.critic_steps = critic_steps;
+        self
+    }
+
+    /// With the given order of moves.
+    pub fn with_order(mut self, order: UpdateOrder) -> Self {
+        self.order = order;
+        self
+    }
+
+    /// With weight clipping at `c`.
+    pub fn with_weight_clip(mut self, c: f64) -> Self {
+        self.weight_clip = Some(c);
+        self
+    }
+
+    /// With the WGAN-GP penalty `λ`.
+    pub fn with_gradient_penalty(mut self, lambda: f64) -> Self {
+        self.gradient_penalty = Some(lambda);
+        self
+    }
+
+    /// With the R1 penalty `γ`.
+    pub fn with_r1_penalty(mut self, gamma: f64) -> Self {
+        self.r1_penalty = Some(gamma);
+        self
+    }
+
+    /// With the critic's learning rate `factor` times the generator's.
+    pub fn with_critic_lr_factor(mut self, factor: f64) -> Self {
+        self.critic_lr_factor = factor;
+        self
+    }
+
+    /// Checks the settings.
+    pub fn validate(&self) -> Result<(), GenerativeError> {
+        let invalid = |name, value: usize, requirement| GenerativeError::InvalidParameter {
+            name,
+            value: value as f64,
+            requirement,
+        };
+        if self.critic_steps == 0 {
+            return Err(invalid(
+                "n_critic",
+                0,
+                "the critic must take at least one step per generator step",
+            ));
+        }
+        if self.batch_size == 0 {
+            return Err(invalid("batch_size", 0, "must be at least 1"));
+        }
+        if self.order == UpdateOrder::Simultaneous && self.critic_steps != 1 {
+            return Err(invalid(
+                "n_critic",
+                self.critic_steps,
+                "simultaneous updates take one critic step per generator step",
+            ));
+        }
+        check_positive("the critic's learning-rate factor", self.critic_lr_factor)?;
+        if let Some(c) = self.weight_clip {
+            check_positive("the weight clip c", c)?;
+        }
+        if let Some(lambda) = self.gradient_penalty {
+            check_positive("the gradient penalty's λ", lambda)?;
+        }
+        if let Some(gamma) = self.r1_penalty {
+            check_positive("the R1 penalty's γ", gamma)?;
+        }
+        Ok(())
+    }
+}
+
+/// Draws `rows` real samples, row-major `[rows, features]`.
+pub type DataSampler = Box<dyn FnMut(&mut SeededRng, usize) -> Vec<f64> + Send>;
+
+/// A GAN's training step for [`sysdyn_train::Trainer`]: the two players, their optimizers
+/// (e.g. Adam with β = (0.5, 0.999) as DCGAN, RMSProp 5e-5 for WGAN with clipping) and the
+/// data. The step's loss (what the runtime watches for divergence) is the generator's, or the
+/// critic's when that one is not finite; both and the penalty are logged.
+pub struct GanStep<G: Generator, C: Critic, OG: Optimizer, OC: Optimizer> {
+    device: SysDevice,
+    /// The generator.
+    pub generator: G,
+    /// The critic (discriminator).
+    pub critic: C,
+    generator_optim: Optim<OG>,
+    critic_optim: Optim<OC>,
+    config: GanConfig,
+    data: DataSampler,
+    features: usize,
+}
+
+impl<G: Generator, C: Critic, OG: Optimizer, OC: Optimizer> GanStep<G, C, OG, OC> {
+    /// A step for `generator` and `critic` on `device` (an autodiff device), with data of
+    /// `features` columns drawn by `data`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        device: SysDevice,
+        generator: G,
+        critic: C,
+        generator_optim: Optim<OG>,
+        critic_optim: Optim<OC>,
+        config: GanConfig,
+        features: usize,
+        data: DataSampler,
+    ) -> Result<Self, GenerativeError> {
+        config.validate()?;
+        if features == 0 {
+            return Err(GenerativeError::InvalidParameter {
+                name: "features",
+                value: 0.0,
+                requirement: "the data must have at least one column",
+            });
+        }
+        Ok(GanStep {
+            device,
+            generator,
+            critic,
+            generator_optim,
+            critic_optim,
+            config,
+            data,
+            features,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &GanConfig {
+        &self.config
+    }
+
+    /// `rows` samples of the generator (without graph), row-major `[rows, features]`.
+    pub fn sample(&self, rows: usize, rng: &mut SeededRng) -> Result<Vec<f64>, BoxError> {
+        let fake = self.generator.generate(self.latent(rows, rng)?)?;
+        Ok(fake
+            .inner()
+            .into_data()
+            .convert::<f64>()
+            .try_to_vec::<f64>()
+            .map_err(|e| format!("{e:?}"))?)
+    }
+
+    fn latent(&self, rows: usize, rng: &mut SeededRng) -> Result<Tensor<2>, BoxError> {
+        let width = self.generator.latent_width();
+        Ok(self
+            .device
+            .tensor(rng.normals(rows * width), [rows, width])?)
+    }
+
+    fn real(&mut self, rng: &mut SeededRng) -> Result<Tensor<2>, BoxError> {
+        let rows = self.config.batch_size;
+        let values = (self.data)(rng, rows);
+        if values.len() != rows * self.features {
+            return Err(Box::new(GenerativeError::ShapeMismatch {
+                what: "real samples drawn (rows × features)",
+                left: vec![values.len()],
+                right: vec![rows * self.features],
+            }));
+        }
+        Ok(self.device.tensor(values, [rows, self.features])?)
+    }
+
+    /// The critic's loss (with its penalty) at the current players, and the penalty alone.
+    fn critic_loss(&mut self, rng: &mut SeededRng) -> Result<(Tensor<1>, f64), BoxError> {
+        let real = self.real(rng)?;
+        let fake = self
+            .generator
+            .generate(self.latent(self.config.batch_size, rng)?)?
+            .detach();
+        let scores_real = self.critic.score(real.clone())?;
+        let scores_fake = self.critic.score(fake.clone())?;
+        let mut loss = self.config.loss.discriminator(scores_real, scores_fake)?;
+        let mut penalty = 0.0;
+        if let Some(lambda) = self.config.gradient_penalty {
+            let points = interpolate(real.clone(), fake, rng)?;
+            let gp = gradient_penalty_of(self.critic.input_gradient(points)?, lambda)?;
+            penalty += gp.clone().into_scalar::<f64>();
+            loss = loss + gp;
+        }
+        if let Some(gamma) = self.config.r1_penalty {
+            let r1 = r1_penalty_of(self.critic.input_gradient(real)?, gamma)?;
+            penalty += r1.clone().into_scalar::<f64>();
+            loss = loss + r1;
+        }
+        Ok((loss, penalty))
+    }
+
+    fn generator_loss(&self, rng: &mut SeededRng) -> Result<Tensor<1>, BoxError> {
+        let fake = self
+            .generator
+            .generate(self.latent(self.config.batch_size, rng)?)?;
+        Ok(self.config.loss.generator(self.critic.score(fake)?)?)
+    }
+
+    fn update_critic(&mut self, lr: f64, grads: GradientsParams) {
+        let critic = self.critic.clone();
+        self.critic = self.critic_optim.step(lr, critic, grads);
+        if let Some(c) = self.config.weight_clip {
+            self.critic = self.critic.clone().map(&mut Clamp { c });
+        }
+    }
+}
+
+/// The step's report: the generator's loss, unless the critic's is not finite, which is then
+/// the step's loss, so that the runtime stops at the step where either player diverged.
+fn report(generator_loss: f64, critic_loss: f64, penalty: f64) -> StepReport {
+    let loss = if critic_loss.is_finite() {
+        generator_loss
+    } else {
+        critic_loss
+    };
+    StepReport::new(loss)
+        .with("generator_loss", generator_loss)
+        .with("critic_loss", critic_loss)
+        .with("penalty", penalty)
+}
+
+/// Clamps every trained float parameter to `[−c, c]`.
+struct Clamp {
+    c: f64,
+}
+
+impl ModuleMapper for Clamp {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let (id, tensor, mapper) = param.consume();
+        if !tensor.is_require_grad() {
+            // Spectral normalisation's vectors and other untrained state stay as they are.
+            return Param::from_mapped_value(id, tensor, mapper);
+        }
+        let clamped = tensor.inner().clamp(-self.c, self.c);
+        Param::from_mapped_value(id, Tensor::from_inner(clamped).require_grad(), mapper)
+    }
+}
+
+impl<G: Generator, C: Critic, OG: Optimizer, OC: Optimizer> Checkpointable
+    for GanStep<G, C, OG, OC>
+{
+    fn save_checkpoint(&self, dir: &Path) -> Result<(), TrainError> {
+        save_module(&self.generator, dir, "generator")?;
+        save_module(&self.critic, dir, "critic")?;
+        self.generator_optim.save(dir, "generator-optim")?;
+        self.critic_optim.save(dir, "critic-optim")
+    }
+
+    fn load_checkpoint(&mut self, dir: &Path) -> Result<(), TrainError> {
+        self.generator = load_module(self.generator.clone(), dir, "generator")?;
+        self.critic = load_module(self.critic.clone(), dir, "critic")?;
+        self.generator_optim
+            .load(dir, "generator-optim", &self.generator)?;
+        self.critic_optim.load(dir, "critic-optim", &self.critic)
+    }
+}
+
+impl<G: Generator, C: Critic, OG: Optimizer, OC: Optimizer> TrainStep for GanStep<G, C, OG, OC> {
+    fn step(&mut self, ctx: &mut StepContext) -> Result<StepReport, BoxError> {
+        let critic_lr = ctx.lr * self.config.critic_lr_factor;
+        let mut rng = ctx.rng.clone();
+        match self.config.order {
+            UpdateOrder::Alternating => {
+                let mut critic_loss = 0.0;
+                let mut penalty = 0.0;
+                for _ in 0..self.config.critic_steps {
+                    self.critic.before_update();
+                    let (loss, p) = self.critic_loss(&mut rng)?;
+                    critic_loss = loss.clone().into_scalar::<f64>();
+                    penalty = p;
+                    let grads = GradientsParams::from_grads(loss.backward(), &self.critic);
+                    self.update_critic(critic_lr, grads);
+                }
+                let g_loss = self.generator_loss(&mut rng)?;
+                let value = g_loss.clone().into_scalar::<f64>();
+                let grads = GradientsParams::from_grads(g_loss.backward(), &self.generator);
+                let generator = self.generator.clone();
+                self.generator = self.generator_optim.step(ctx.lr, generator, grads);
+                Ok(report(value, critic_loss, penalty))
+            }
+            UpdateOrder::Simultaneous => {
+                self.critic.before_update();
+                let (c_loss, penalty) = self.critic_loss(&mut rng)?;
+                let critic_loss = c_loss.clone().into_scalar::<f64>();
+                let critic_grads = GradientsParams::from_grads(c_loss.backward(), &self.critic);
+                let g_loss = self.generator_loss(&mut rng)?;
+                let value = g_loss.clone().into_scalar::<f64>();
+                let generator_grads =
+                    GradientsParams::from_grads(g_loss.backward(), &self.generator);
+                self.update_critic(critic_lr, critic_grads);
+                let generator = self.generator.clone();
+                self.generator = self
+                    .generator_optim
+                    .step(ctx.lr, generator, generator_grads);
+                Ok(report(value, critic_loss, penalty))
+            }
+        }
+    }
+
+    fn non_finite_parameter(&self) -> Option<NonFinite> {
+        find_non_finite(&self.generator, "generator")
+            .or_else(|| find_non_finite(&self.critic, "critic"))
+    }
+}
