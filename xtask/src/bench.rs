@@ -32,6 +32,7 @@
 //! with `WORKLOADS.md` and `fixtures/`, checked against `fixtures/checksums.json` on every load),
 //! or `<DIR>/bench` with `--shared DIR` / `SYSDYN_SHARED`.
 
+mod gan;
 mod handwritten_dopri5;
 mod node_cnf;
 mod npz;
@@ -58,6 +59,7 @@ const WORKLOADS: &[&Workload] = &[
     &w2_w6::W6,
     &stiff_sde::ROBERTSON,
     &stiff_sde::GBM,
+    &gan::GAN,
 ];
 
 /// Worker threads of the protocol.

@@ -12,6 +12,10 @@
 //!   differentiate the penalty with respect to the critic's parameters;
 //! - [`gan::spectral`]: spectral normalisation of a linear layer by power iteration, its state a
 //!   (non-trained) parameter saved with the model;
+//! - [`gan::models`] and [`gan::train`]: the players' interfaces ([`gan::Generator`],
+//!   [`gan::Critic`]; MLPs and spectrally normalised MLPs implement them) and one training step
+//!   on sysdyn's runtime ([`gan::GanStep`]): `n_critic` critic updates, alternating or
+//!   simultaneous order, weight clipping, the penalties, typed errors for impossible settings;
 //! - [`gan::replay`]: the image replay buffer of CycleGAN;
 //! - [`gan::dirac`]: the Dirac-GAN, the smallest GAN, whose game dynamics under each update
 //!   scheme are known in closed form.
