@@ -20,6 +20,9 @@
 //! - [`gan::dirac`]: the Dirac-GAN, the smallest GAN, whose game dynamics under each update
 //!   scheme are known in closed form.
 //!
+//! For style-based generators, [`style::adain`] holds adaptive instance normalisation: as a
+//! layer styled by a code `w`, and as style transfer of channel statistics.
+//!
 //! ```
 //! use burn::tensor::Tensor;
 //! use sysdyn_core::device::{Backend, DeviceSpec, Precision};
@@ -39,5 +42,6 @@
 
 mod error;
 pub mod gan;
+pub mod style;
 
 pub use error::GenerativeError;
