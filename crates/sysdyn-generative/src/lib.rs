@@ -16,6 +16,8 @@
 //!   [`gan::Critic`]; MLPs and spectrally normalised MLPs implement them) and one training step
 //!   on sysdyn's runtime ([`gan::GanStep`]): `n_critic` critic updates, alternating or
 //!   simultaneous order, weight clipping, the penalties, typed errors for impossible settings;
+//! - [`gan::conditional`]: class conditioning, a label embedding concatenated to a player's
+//!   input and the projection discriminator's class term;
 //! - [`gan::replay`]: the image replay buffer of CycleGAN;
 //! - [`gan::dirac`]: the Dirac-GAN, the smallest GAN, whose game dynamics under each update
 //!   scheme are known in closed form.

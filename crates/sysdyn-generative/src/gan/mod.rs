@@ -1,6 +1,7 @@
 //! Generative adversarial networks: losses, penalties, spectral normalisation, the replay
 //! buffer, and the Dirac-GAN view of their training dynamics. See the crate documentation.
 
+pub mod conditional;
 pub mod dirac;
 pub mod loss;
 pub mod models;
@@ -9,6 +10,7 @@ pub mod replay;
 pub mod spectral;
 pub mod train;
 
+pub use conditional::LabelEmbedding;
 pub use dirac::{DiracGan, DiracObjective, linearised_update};
 pub use loss::{GanLoss, LsganTargets};
 pub use models::{Critic, Generator, SpectralMlp};
