@@ -17,13 +17,29 @@
 //!   on sysdyn's runtime ([`gan::GanStep`]): `n_critic` critic updates, alternating or
 //!   simultaneous order, weight clipping, the penalties, typed errors for impossible settings;
 //! - [`gan::conditional`]: class conditioning, a label embedding concatenated to a player's
-//!   input and the projection discriminator's class term;
+//!   input and the projection discriminator's class term; [`gan::GanStep::conditional`] trains
+//!   class-conditional players on labelled data;
+//! - [`gan::dcgan`]: DCGAN's convolutional generator and discriminator for small images,
+//!   optionally class-conditioned (label channels or projection), whose input gradient for the
+//!   penalties is its own reverse pass written as tensor operations (one extra pass, not one
+//!   per pixel);
+//! - image-to-image translation: [`gan::unet`] (Pix2Pix's U-Net), [`gan::patchgan`] (the
+//!   PatchGAN discriminator, with its receptive field), [`gan::pix2pix`] (the paired step,
+//!   GAN + λ·L1 or L1 alone), [`gan::resnet_generator`] (CycleGAN's generator) and
+//!   [`gan::cyclegan`] (the unpaired step: LSGAN, cycle and identity losses, replay pools saved
+//!   with the checkpoints);
 //! - [`gan::replay`]: the image replay buffer of CycleGAN;
 //! - [`gan::dirac`]: the Dirac-GAN, the smallest GAN, whose game dynamics under each update
 //!   scheme are known in closed form.
 //!
-//! For style-based generators, [`style::adain`] holds adaptive instance normalisation: as a
-//! layer styled by a code `w`, and as style transfer of channel statistics.
+//! For style-based generators, [`style::adain`] holds adaptive instance normalisation (as a
+//! layer styled by a code `w`, and as style transfer of channel statistics) and
+//! [`style::generator`] the generator itself: mapping network, constant input, noise inputs
+//! (part of the latent, so every draw is seeded), AdaIN layers, style mixing.
+//!
+//! Known weak point: burn's batch norm keeps its running statistics in a `RunningState` that is
+//! saved one update behind, so after a resume they may differ slightly from an uninterrupted
+//! run's; training steps use batch statistics and resume exactly (`tests/translation.rs`).
 //!
 //! ```
 //! use burn::tensor::Tensor;

@@ -378,3 +378,31 @@ fn dirac_gan_dynamics_follow_the_eigenvalues_of_each_scheme() {
         );
     }
 }
+
+#[test]
+fn discriminator_accuracy_counts_rows_on_the_right_side_of_each_losss_threshold() {
+    let real = [2.0, -1.0, 0.5, 3.0];
+    let fake = [-2.0, 0.25, -0.5, -3.0];
+    // Logit and hinge losses: threshold 0; real 3/4 right, fake 3/4 right.
+    for loss in [GanLoss::Minimax, GanLoss::NonSaturating, GanLoss::Hinge] {
+        assert_eq!(loss.discriminator_accuracy(&real, &fake).unwrap(), 0.75);
+    }
+    // Least squares with targets a = 0, b = 1: threshold ½; real 2/4 (2, 3), fake 4/4.
+    let lsgan = GanLoss::LeastSquares(LsganTargets::default());
+    assert_eq!(lsgan.discriminator_accuracy(&real, &fake).unwrap(), 0.75);
+    // Wasserstein: shifting every score leaves the accuracy unchanged (midpoint threshold).
+    let shifted = |v: &[f64]| v.iter().map(|s| s + 40.0).collect::<Vec<_>>();
+    let w = GanLoss::Wasserstein;
+    let base = w.discriminator_accuracy(&real, &fake).unwrap();
+    assert_eq!(
+        base,
+        w.discriminator_accuracy(&shifted(&real), &shifted(&fake))
+            .unwrap()
+    );
+    // means 1.125 and −1.3125: midpoint −0.09375; real 3/4, fake 3/4.
+    assert_eq!(base, 0.75);
+    assert!(matches!(
+        w.discriminator_accuracy(&[], &fake),
+        Err(GenerativeError::EmptyBatch { .. })
+    ));
+}

@@ -107,7 +107,7 @@ fn an_affine_generator_learns_a_gaussian_with_each_objective() {
         Trainer::new(config(1500, 5e-3), &dir)
             .run(&mut step)
             .unwrap();
-        let samples = step.sample(4000, &mut SeededRng::new(9)).unwrap();
+        let samples = step.sample(4000, None, &mut SeededRng::new(9)).unwrap();
         let (mean, std) = mean_std(&samples);
         assert!((mean - 3.0).abs() < 0.15, "{name}: mean {mean}");
         assert!((std - 0.5).abs() < 0.15, "{name}: std {std}");
@@ -138,7 +138,7 @@ fn a_hinge_gan_with_a_spectrally_normalised_critic_trains() {
     Trainer::new(config(1500, 5e-3), &dir)
         .run(&mut step)
         .unwrap();
-    let (mean, _) = mean_std(&step.sample(4000, &mut SeededRng::new(9)).unwrap());
+    let (mean, _) = mean_std(&step.sample(4000, None, &mut SeededRng::new(9)).unwrap());
     assert!((mean - 3.0).abs() < 0.2, "hinge + SN: mean {mean}");
     // Every layer's estimated largest singular value is tracked; the normalised layers are
     // 1-Lipschitz, so their σ estimates of the *raw* weights are whatever training made them,
@@ -269,7 +269,7 @@ fn a_diverging_run_stops_and_keeps_the_last_good_checkpoint() {
     }
     // The restored players are finite, and the checkpoint is on disk.
     assert!(
-        step.sample(8, &mut SeededRng::new(1))
+        step.sample(8, None, &mut SeededRng::new(1))
             .unwrap()
             .iter()
             .all(|v| v.is_finite())

@@ -5,7 +5,7 @@ use std::path::Path;
 use sysdyn_plot::{Color, Figure, PlotError, Saved, Series, Subplots};
 
 use crate::dirac::DiracRun;
-use crate::players::{CoverageCurve, Mixture, Objective, RunResult};
+use crate::players::{CoverageCurve, DiagnosisCurve, Mixture, Objective, RunResult};
 
 const PALETTE: [u32; 5] = [0x1f77b4, 0xd62728, 0x2ca02c, 0x9467bd, 0xff7f0e];
 
@@ -86,6 +86,48 @@ pub fn coverage(
         grid = grid.panel(modes).panel(quality);
     }
     grid.save(dir.join("coverage"))
+}
+
+/// The diagnosis of the training dynamics on the eight Gaussians (first seed): the
+/// discriminator's accuracy on its batches and both players' gradient norms.
+pub fn diagnosis(
+    dir: &Path,
+    curves: &[(Mixture, Objective, DiagnosisCurve)],
+) -> Result<Saved, PlotError> {
+    let mut accuracy = Figure::new("discriminator accuracy on its batches")
+        .x_label("generator step")
+        .y_label("accuracy")
+        .y_range(0.0, 1.05);
+    let mut generator = Figure::new("generator gradient norm")
+        .x_label("generator step")
+        .y_label("‖∇θ‖")
+        .y_log();
+    let mut critic = Figure::new("critic gradient norm")
+        .x_label("generator step")
+        .y_label("‖∇ψ‖")
+        .y_log();
+    for (k, (mixture, objective, curve)) in curves.iter().enumerate() {
+        if *mixture != Mixture::Ring8 || curve.is_empty() {
+            continue;
+        }
+        let color = Color::hex(PALETTE[k % PALETTE.len()]);
+        let steps: Vec<f64> = curve.iter().map(|c| c[0]).collect();
+        let column = |i: usize| curve.iter().map(|c| c[i].max(1e-12)).collect::<Vec<f64>>();
+        accuracy = accuracy.series(Series::line(objective.name(), &steps, &column(1)).color(color));
+        generator =
+            generator.series(Series::line(objective.name(), &steps, &column(2)).color(color));
+        critic = critic.series(Series::line(objective.name(), &steps, &column(3)).color(color));
+    }
+    Subplots::new(
+        "eight Gaussians: training dynamics (first seed, window means)",
+        1,
+        3,
+    )
+    .panel_size(420.0, 330.0)
+    .panel(accuracy)
+    .panel(generator)
+    .panel(critic)
+    .save(dir.join("diagnosis"))
 }
 
 /// The Dirac-GAN's phase portraits and distances to the equilibrium.

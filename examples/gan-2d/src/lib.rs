@@ -206,6 +206,9 @@ pub struct ObjectiveResult {
     pub high_quality_std: f64,
     /// Final generator and critic losses (mean of the last 100 steps), per seed.
     pub final_losses: Vec<[f64; 2]>,
+    /// The discriminator's accuracy on its batches and the generator's and critic's gradient
+    /// norms, means over the last 2 % of training, per seed.
+    pub final_diagnosis: Vec<[f64; 3]>,
     /// Seconds of training per seed (0 with `--load`).
     pub train_s: Vec<f64>,
     /// Generator steps.
@@ -344,6 +347,7 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
     let mut results = Vec::new();
     let mut panels = Vec::new();
     let mut curves = Vec::new();
+    let mut diagnoses = Vec::new();
     let objectives: Vec<Objective> = Objective::ALL
         .into_iter()
         .filter(|o| options.objectives.contains(o))
@@ -401,11 +405,20 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
                 high_quality_mean,
                 high_quality_std,
                 final_losses: per_seed.iter().map(|r| r.final_losses).collect(),
+                final_diagnosis: per_seed
+                    .iter()
+                    .map(|r| {
+                        r.diagnosis
+                            .last()
+                            .map_or([f64::NAN; 3], |d| [d[1], d[2], d[3]])
+                    })
+                    .collect(),
                 train_s: per_seed.iter().map(|r| r.train_s).collect(),
                 iterations: per_seed[0].iterations,
             });
             let first = per_seed.swap_remove(0);
             curves.push((mixture, objective, first.coverage_curve.clone()));
+            diagnoses.push((mixture, objective, first.diagnosis.clone()));
             panels.push((mixture, objective, first));
         }
     }
@@ -421,6 +434,7 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
     let saved = [
         figures::samples(dir, &panels)?,
         figures::coverage(dir, &curves)?,
+        figures::diagnosis(dir, &diagnoses)?,
         figures::dirac(dir, &dirac_runs)?,
     ];
     let dirac: Vec<DiracResult> = dirac_runs.iter().map(dirac::DiracRun::result).collect();

@@ -249,6 +249,10 @@ impl<S: TrainStep> TrainStep for Scored<S> {
 /// `(generator step, modes covered, fraction within 3σ)` at each evaluation of a run.
 pub type CoverageCurve = Vec<(f64, f64, f64)>;
 
+/// `(generator step, discriminator accuracy, generator gradient norm, critic gradient norm)`,
+/// each a mean over a window of training steps.
+pub type DiagnosisCurve = Vec<[f64; 4]>;
+
 /// One run's scores.
 #[derive(Debug, Clone)]
 pub struct RunResult {
@@ -268,6 +272,33 @@ pub struct RunResult {
     pub samples: Vec<f64>,
     /// The scores at each evaluation.
     pub coverage_curve: CoverageCurve,
+    /// The training dynamics, from the step's logged diagnosis.
+    pub diagnosis: DiagnosisCurve,
+}
+
+/// Window means of the discriminator's accuracy and both gradient norms over the training
+/// lines of a run, about 50 windows.
+fn diagnosis_curve(lines: &[sysdyn_train::MetricsLine]) -> DiagnosisCurve {
+    let rows: Vec<[f64; 4]> = lines
+        .iter()
+        .filter(|l| l.kind == "train")
+        .map(|l| {
+            let get = |name: &str| l.metrics.get(name).copied().unwrap_or(f64::NAN);
+            [
+                l.step as f64,
+                get("critic_accuracy"),
+                get("generator_grad_norm"),
+                get("critic_grad_norm"),
+            ]
+        })
+        .collect();
+    let window = rows.len().div_ceil(50).max(1);
+    rows.chunks(window)
+        .map(|chunk| {
+            let mean = |k: usize| chunk.iter().map(|r| r[k]).sum::<f64>() / chunk.len() as f64;
+            [chunk[chunk.len() - 1][0], mean(1), mean(2), mean(3)]
+        })
+        .collect()
 }
 
 fn players(device: &SysDevice, seed: u64) -> Result<(Mlp, Mlp), ExampleError> {
@@ -289,7 +320,7 @@ fn sample_of<C: Critic, OG: Optimizer, OC: Optimizer>(
     rows: usize,
     rng: &mut SeededRng,
 ) -> Result<Vec<f64>, BoxError> {
-    step.sample(rows, rng)
+    step.sample(rows, None, rng)
 }
 
 /// Trains (or loads) `step` in `session` and scores its generator.
@@ -318,10 +349,15 @@ fn finish<C: Critic, OG: Optimizer, OC: Optimizer>(
     };
     let samples = scored
         .step
-        .sample(plan.samples, &mut SeededRng::new(seed.wrapping_add(7777)))
+        .sample(
+            plan.samples,
+            None,
+            &mut SeededRng::new(seed.wrapping_add(7777)),
+        )
         .map_err(|e| ExampleError::Sample(e.to_string()))?;
     let coverage = mode_coverage(&samples, &modes, MIN_COUNT)?;
     let lines = session.train_metrics()?;
+    let diagnosis = diagnosis_curve(&lines);
     let tail = &lines[lines.len().saturating_sub(100)..];
     let tail_mean = |name: &str| {
         let values: Vec<f64> = tail
@@ -353,6 +389,7 @@ fn finish<C: Critic, OG: Optimizer, OC: Optimizer>(
         iterations,
         samples,
         coverage_curve,
+        diagnosis,
     })
 }
 

@@ -191,6 +191,33 @@ impl GanLoss {
         }
     }
 
+    /// The discriminator's accuracy on one real and one fake batch of outputs: the fraction of
+    /// rows on the right side of the loss's decision threshold, `(#{real > t} + #{fake < t}) /
+    /// (n_real + n_fake)`. The threshold `t` is 0 for the logit and hinge losses, `(a + b)/2`
+    /// for least squares; a Wasserstein critic's scores have no fixed origin, so there `t` is
+    /// the midpoint of the two batches' mean scores. 1 means the discriminator separates the
+    /// batches completely, ½ that it cannot tell them apart.
+    pub fn discriminator_accuracy(
+        self,
+        real: &[f64],
+        fake: &[f64],
+    ) -> Result<f64, GenerativeError> {
+        if real.is_empty() || fake.is_empty() {
+            return Err(GenerativeError::EmptyBatch {
+                what: "discriminator outputs",
+            });
+        }
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        let threshold = match self {
+            GanLoss::Minimax | GanLoss::NonSaturating | GanLoss::Hinge => 0.0,
+            GanLoss::LeastSquares(t) => (t.a + t.b) / 2.0,
+            GanLoss::Wasserstein => (mean(real) + mean(fake)) / 2.0,
+        };
+        let right = real.iter().filter(|&&s| s > threshold).count()
+            + fake.iter().filter(|&&s| s < threshold).count();
+        Ok(right as f64 / (real.len() + fake.len()) as f64)
+    }
+
     /// A short name for tables and figures.
     pub fn name(self) -> &'static str {
         match self {

@@ -6,6 +6,7 @@ use sysdyn_core::jet::{Activation, JetForward, Mlp};
 use sysdyn_core::rng::SeededRng;
 
 use crate::error::GenerativeError;
+use crate::gan::dcgan::check_labels;
 use crate::gan::penalty::input_gradient;
 use crate::gan::spectral::SpectralLinear;
 
@@ -14,21 +15,41 @@ pub trait Generator: Module {
     /// The width of the latent code.
     fn latent_width(&self) -> usize;
 
-    /// The samples of the codes `z`.
-    fn generate(&self, z: Tensor<2>) -> Result<Tensor<2>, GenerativeError>;
+    /// The number of classes a conditional generator takes (0: unconditional).
+    fn classes(&self) -> usize {
+        0
+    }
+
+    /// The samples of the codes `z`, of the class of each row for a conditional generator
+    /// (`labels` must then be given, one per row, and must be `None` otherwise).
+    fn generate(
+        &self,
+        z: Tensor<2>,
+        labels: Option<&[usize]>,
+    ) -> Result<Tensor<2>, GenerativeError>;
 }
 
 /// A discriminator or critic: one score per sample, `[batch, 1]` (a logit for the
 /// cross-entropy and hinge losses, a raw score otherwise).
 pub trait Critic: Module {
-    /// The scores of the rows of `x`.
-    fn score(&self, x: Tensor<2>) -> Result<Tensor<2>, GenerativeError>;
+    /// The number of classes a conditional critic takes (0: unconditional).
+    fn classes(&self) -> usize {
+        0
+    }
+
+    /// The scores of the rows of `x`, given their classes for a conditional critic (`labels`
+    /// must then be given, one per row, and must be `None` otherwise).
+    fn score(&self, x: Tensor<2>, labels: Option<&[usize]>) -> Result<Tensor<2>, GenerativeError>;
 
     /// `∇ₓD(x)`, `[batch, features]`, differentiable with respect to the critic's parameters
     /// (the gradient penalties need it). Critics that cannot compute it return
     /// [`GenerativeError::Unsupported`].
-    fn input_gradient(&self, x: Tensor<2>) -> Result<Tensor<2>, GenerativeError> {
-        let _ = x;
+    fn input_gradient(
+        &self,
+        x: Tensor<2>,
+        labels: Option<&[usize]>,
+    ) -> Result<Tensor<2>, GenerativeError> {
+        let _ = (x, labels);
         Err(GenerativeError::Unsupported {
             what: "this critic's input gradient (gradient penalties need a critic that \\
                    propagates jets, such as sysdyn_core::jet::Mlp)",
@@ -45,17 +66,28 @@ impl Generator for Mlp {
         self.input_width()
     }
 
-    fn generate(&self, z: Tensor<2>) -> Result<Tensor<2>, GenerativeError> {
+    fn generate(
+        &self,
+        z: Tensor<2>,
+        labels: Option<&[usize]>,
+    ) -> Result<Tensor<2>, GenerativeError> {
+        check_labels(0, labels)?;
         Ok(self.forward(z)?)
     }
 }
 
 impl Critic for Mlp {
-    fn score(&self, x: Tensor<2>) -> Result<Tensor<2>, GenerativeError> {
+    fn score(&self, x: Tensor<2>, labels: Option<&[usize]>) -> Result<Tensor<2>, GenerativeError> {
+        check_labels(0, labels)?;
         Ok(self.forward(x)?)
     }
 
-    fn input_gradient(&self, x: Tensor<2>) -> Result<Tensor<2>, GenerativeError> {
+    fn input_gradient(
+        &self,
+        x: Tensor<2>,
+        labels: Option<&[usize]>,
+    ) -> Result<Tensor<2>, GenerativeError> {
+        check_labels(0, labels)?;
         input_gradient(self, x)
     }
 }
@@ -93,7 +125,8 @@ impl SpectralMlp {
 }
 
 impl Critic for SpectralMlp {
-    fn score(&self, x: Tensor<2>) -> Result<Tensor<2>, GenerativeError> {
+    fn score(&self, x: Tensor<2>, labels: Option<&[usize]>) -> Result<Tensor<2>, GenerativeError> {
+        check_labels(0, labels)?;
         let [_, width] = x.dims();
         let expected = self.layers[0].linear.weight.dims()[0];
         if width != expected {

@@ -7,9 +7,13 @@
 //! through the critic as ordinary tensor operations, which burn then differentiates like any
 //! other loss. Supported critics are those that propagate jets ([`JetForward`]): affine layers
 //! with the activations of `sysdyn_core::jet::Activation` (tanh, sigmoid, softplus, SiLU, sin,
-//! ReLU), as in `sysdyn_core::jet::Mlp`. Convolutional critics are not supported yet. The cost is
-//! one critic pass with `d` stacked tangents: right for low-dimensional data, expensive for
-//! images (`d` = pixels).
+//! ReLU), as in `sysdyn_core::jet::Mlp`. The cost is one critic pass with `d` stacked tangents:
+//! right for low-dimensional data, too expensive for images (`d` = pixels). Convolutional critics
+//! therefore compute `∇ₓD` as their own reverse pass in tensor operations
+//! ([`crate::gan::DcganCritic`]: strided convolutions, LeakyReLU, the linear head, label
+//! channels, the projection term; batch norm is refused). The penalties below take the input
+//! gradient from [`crate::gan::Critic::input_gradient`] ([`gradient_penalty_of`],
+//! [`r1_penalty_of`]) or from jets ([`gradient_penalty`], [`r1_penalty`]).
 
 use burn::tensor::{Tensor, TensorData};
 use sysdyn_core::jet::JetForward;

@@ -35,6 +35,26 @@ impl<T: Clone> ReplayBuffer<T> {
         self.pool.len()
     }
 
+    /// The stored samples, oldest slots first.
+    pub fn samples(&self) -> &[T] {
+        &self.pool
+    }
+
+    /// A pool of `capacity` already holding `samples` (a checkpointed pool restored).
+    pub fn with_samples(capacity: usize, samples: Vec<T>) -> Result<Self, GenerativeError> {
+        if samples.len() > capacity {
+            return Err(GenerativeError::InvalidParameter {
+                name: "replay pool samples",
+                value: samples.len() as f64,
+                requirement: "a pool holds at most its capacity",
+            });
+        }
+        Ok(ReplayBuffer {
+            capacity,
+            pool: samples,
+        })
+    }
+
     /// Whether nothing is stored yet.
     pub fn is_empty(&self) -> bool {
         self.pool.is_empty()

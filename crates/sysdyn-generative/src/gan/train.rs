@@ -11,7 +11,7 @@ use sysdyn_core::device::SysDevice;
 use sysdyn_core::rng::SeededRng;
 use sysdyn_train::{
     BoxError, Checkpointable, NonFinite, Optim, StepContext, StepReport, TrainError, TrainStep,
-    find_non_finite, load_module, save_module,
+    find_non_finite, global_grad_norm, load_module, save_module,
 };
 
 use crate::error::{GenerativeError, check_positive};
@@ -143,10 +143,26 @@ impl GanConfig {
 /// Draws `rows` real samples, row-major `[rows, features]`.
 pub type DataSampler = Box<dyn FnMut(&mut SeededRng, usize) -> Vec<f64> + Send>;
 
+/// Draws `rows` real samples with their classes: row-major `[rows, features]` and `rows` labels.
+pub type LabelledSampler = Box<dyn FnMut(&mut SeededRng, usize) -> (Vec<f64>, Vec<usize>) + Send>;
+
+/// Where the real rows come from.
+enum RealData {
+    Unlabelled(DataSampler),
+    Labelled {
+        classes: usize,
+        sampler: LabelledSampler,
+    },
+}
+
 /// A GAN's training step for [`sysdyn_train::Trainer`]: the two players, their optimizers
 /// (e.g. Adam with β = (0.5, 0.999) as DCGAN, RMSProp 5e-5 for WGAN with clipping) and the
 /// data. The step's loss (what the runtime watches for divergence) is the generator's, or the
 /// critic's when that one is not finite; both and the penalty are logged.
+///
+/// A conditional step ([`GanStep::conditional`]) draws real rows with their labels; the critic
+/// scores the fakes of a critic update with the real batch's labels (so the penalty's
+/// interpolates have one class), and the generator's update draws classes uniformly.
 pub struct GanStep<G: Generator, C: Critic, OG: Optimizer, OC: Optimizer> {
     device: SysDevice,
     /// The generator.
@@ -156,13 +172,13 @@ pub struct GanStep<G: Generator, C: Critic, OG: Optimizer, OC: Optimizer> {
     generator_optim: Optim<OG>,
     critic_optim: Optim<OC>,
     config: GanConfig,
-    data: DataSampler,
+    data: RealData,
     features: usize,
 }
 
 impl<G: Generator, C: Critic, OG: Optimizer, OC: Optimizer> GanStep<G, C, OG, OC> {
-    /// A step for `generator` and `critic` on `device` (an autodiff device), with data of
-    /// `features` columns drawn by `data`.
+    /// A step for the unconditional `generator` and `critic` on `device` (an autodiff device),
+    /// with data of `features` columns drawn by `data`.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         device: SysDevice,
@@ -174,6 +190,66 @@ impl<G: Generator, C: Critic, OG: Optimizer, OC: Optimizer> GanStep<G, C, OG, OC
         features: usize,
         data: DataSampler,
     ) -> Result<Self, GenerativeError> {
+        Self::build(
+            device,
+            generator,
+            critic,
+            generator_optim,
+            critic_optim,
+            config,
+            features,
+            RealData::Unlabelled(data),
+        )
+    }
+
+    /// A step for a generator and critic conditioned on `classes` classes, with labelled data
+    /// of `features` columns drawn by `data`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn conditional(
+        device: SysDevice,
+        generator: G,
+        critic: C,
+        generator_optim: Optim<OG>,
+        critic_optim: Optim<OC>,
+        config: GanConfig,
+        features: usize,
+        classes: usize,
+        data: LabelledSampler,
+    ) -> Result<Self, GenerativeError> {
+        if classes == 0 {
+            return Err(GenerativeError::InvalidParameter {
+                name: "classes",
+                value: 0.0,
+                requirement: "a conditional GAN needs at least one class; use GanStep::new for \
+                              unconditional players",
+            });
+        }
+        Self::build(
+            device,
+            generator,
+            critic,
+            generator_optim,
+            critic_optim,
+            config,
+            features,
+            RealData::Labelled {
+                classes,
+                sampler: data,
+            },
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn build(
+        device: SysDevice,
+        generator: G,
+        critic: C,
+        generator_optim: Optim<OG>,
+        critic_optim: Optim<OC>,
+        config: GanConfig,
+        features: usize,
+        data: RealData,
+    ) -> Result<Self, GenerativeError> {
         config.validate()?;
         if features == 0 {
             return Err(GenerativeError::InvalidParameter {
@@ -181,6 +257,22 @@ impl<G: Generator, C: Critic, OG: Optimizer, OC: Optimizer> GanStep<G, C, OG, OC
                 value: 0.0,
                 requirement: "the data must have at least one column",
             });
+        }
+        let classes = match &data {
+            RealData::Unlabelled(_) => 0,
+            RealData::Labelled { classes, .. } => *classes,
+        };
+        for (player, player_classes) in [
+            ("generator's classes and the data's", generator.classes()),
+            ("critic's classes and the data's", critic.classes()),
+        ] {
+            if player_classes != classes {
+                return Err(GenerativeError::ShapeMismatch {
+                    what: player,
+                    left: vec![player_classes],
+                    right: vec![classes],
+                });
+            }
         }
         Ok(GanStep {
             device,
@@ -199,9 +291,15 @@ impl<G: Generator, C: Critic, OG: Optimizer, OC: Optimizer> GanStep<G, C, OG, OC
         &self.config
     }
 
-    /// `rows` samples of the generator (without graph), row-major `[rows, features]`.
-    pub fn sample(&self, rows: usize, rng: &mut SeededRng) -> Result<Vec<f64>, BoxError> {
-        let fake = self.generator.generate(self.latent(rows, rng)?)?;
+    /// `rows` samples of the generator (without graph), row-major `[rows, features]`, of the
+    /// given classes for a conditional generator (one label per row).
+    pub fn sample(
+        &self,
+        rows: usize,
+        labels: Option<&[usize]>,
+        rng: &mut SeededRng,
+    ) -> Result<Vec<f64>, BoxError> {
+        let fake = self.generator.generate(self.latent(rows, rng)?, labels)?;
         Ok(fake
             .inner()
             .into_data()
@@ -217,9 +315,30 @@ impl<G: Generator, C: Critic, OG: Optimizer, OC: Optimizer> GanStep<G, C, OG, OC
             .tensor(rng.normals(rows * width), [rows, width])?)
     }
 
-    fn real(&mut self, rng: &mut SeededRng) -> Result<Tensor<2>, BoxError> {
+    /// A batch of real rows, with their labels for a conditional step.
+    fn real(&mut self, rng: &mut SeededRng) -> Result<(Tensor<2>, Option<Vec<usize>>), BoxError> {
         let rows = self.config.batch_size;
-        let values = (self.data)(rng, rows);
+        let (values, labels) = match &mut self.data {
+            RealData::Unlabelled(sampler) => (sampler(rng, rows), None),
+            RealData::Labelled { classes, sampler } => {
+                let (values, labels) = sampler(rng, rows);
+                if labels.len() != rows {
+                    return Err(Box::new(GenerativeError::ShapeMismatch {
+                        what: "labels drawn and rows asked for",
+                        left: vec![labels.len()],
+                        right: vec![rows],
+                    }));
+                }
+                if let Some(&bad) = labels.iter().find(|&&l| l >= *classes) {
+                    return Err(Box::new(GenerativeError::InvalidParameter {
+                        name: "label",
+                        value: bad as f64,
+                        requirement: "the data's labels must be below the number of classes",
+                    }));
+                }
+                (values, Some(labels))
+            }
+        };
         if values.len() != rows * self.features {
             return Err(Box::new(GenerativeError::ShapeMismatch {
                 what: "real samples drawn (rows × features)",
@@ -227,39 +346,62 @@ impl<G: Generator, C: Critic, OG: Optimizer, OC: Optimizer> GanStep<G, C, OG, OC
                 right: vec![rows * self.features],
             }));
         }
-        Ok(self.device.tensor(values, [rows, self.features])?)
+        Ok((self.device.tensor(values, [rows, self.features])?, labels))
     }
 
-    /// The critic's loss (with its penalty) at the current players, and the penalty alone.
-    fn critic_loss(&mut self, rng: &mut SeededRng) -> Result<(Tensor<1>, f64), BoxError> {
-        let real = self.real(rng)?;
+    /// Uniformly drawn classes for a batch of generated rows, `None` when unconditional.
+    fn random_labels(&self, rng: &mut SeededRng) -> Option<Vec<usize>> {
+        match &self.data {
+            RealData::Unlabelled(_) => None,
+            RealData::Labelled { classes, .. } => Some(
+                (0..self.config.batch_size)
+                    .map(|_| rng.below(*classes as u64) as usize)
+                    .collect(),
+            ),
+        }
+    }
+
+    /// The critic's loss (with its penalty) at the current players, the penalty alone and the
+    /// discriminator's accuracy on the two batches.
+    fn critic_loss(&mut self, rng: &mut SeededRng) -> Result<(Tensor<1>, f64, f64), BoxError> {
+        let (real, labels) = self.real(rng)?;
+        let labels = labels.as_deref();
         let fake = self
             .generator
-            .generate(self.latent(self.config.batch_size, rng)?)?
+            .generate(self.latent(self.config.batch_size, rng)?, labels)?
             .detach();
-        let scores_real = self.critic.score(real.clone())?;
-        let scores_fake = self.critic.score(fake.clone())?;
+        let scores_real = self.critic.score(real.clone(), labels)?;
+        let scores_fake = self.critic.score(fake.clone(), labels)?;
+        let accuracy = self
+            .config
+            .loss
+            .discriminator_accuracy(&host(scores_real.clone())?, &host(scores_fake.clone())?)?;
         let mut loss = self.config.loss.discriminator(scores_real, scores_fake)?;
         let mut penalty = 0.0;
         if let Some(lambda) = self.config.gradient_penalty {
             let points = interpolate(real.clone(), fake, rng)?;
-            let gp = gradient_penalty_of(self.critic.input_gradient(points)?, lambda)?;
+            let gp = gradient_penalty_of(self.critic.input_gradient(points, labels)?, lambda)?;
             penalty += gp.clone().into_scalar::<f64>();
             loss = loss + gp;
         }
         if let Some(gamma) = self.config.r1_penalty {
-            let r1 = r1_penalty_of(self.critic.input_gradient(real)?, gamma)?;
+            let r1 = r1_penalty_of(self.critic.input_gradient(real, labels)?, gamma)?;
             penalty += r1.clone().into_scalar::<f64>();
             loss = loss + r1;
         }
-        Ok((loss, penalty))
+        Ok((loss, penalty, accuracy))
     }
 
     fn generator_loss(&self, rng: &mut SeededRng) -> Result<Tensor<1>, BoxError> {
+        let labels = self.random_labels(rng);
+        let labels = labels.as_deref();
         let fake = self
             .generator
-            .generate(self.latent(self.config.batch_size, rng)?)?;
-        Ok(self.config.loss.generator(self.critic.score(fake)?)?)
+            .generate(self.latent(self.config.batch_size, rng)?, labels)?;
+        Ok(self
+            .config
+            .loss
+            .generator(self.critic.score(fake, labels)?)?)
     }
 
     fn update_critic(&mut self, lr: f64, grads: GradientsParams) {
@@ -271,18 +413,43 @@ impl<G: Generator, C: Critic, OG: Optimizer, OC: Optimizer> GanStep<G, C, OG, OC
     }
 }
 
+/// What one step measured, for its report.
+struct Measured {
+    generator_loss: f64,
+    critic_loss: f64,
+    penalty: f64,
+    critic_accuracy: f64,
+    generator_grad_norm: f64,
+    critic_grad_norm: f64,
+}
+
 /// The step's report: the generator's loss, unless the critic's is not finite, which is then
-/// the step's loss, so that the runtime stops at the step where either player diverged.
-fn report(generator_loss: f64, critic_loss: f64, penalty: f64) -> StepReport {
-    let loss = if critic_loss.is_finite() {
-        generator_loss
+/// the step's loss, so that the runtime stops at the step where either player diverged. Both
+/// losses, the penalty, the discriminator's accuracy on the last critic update's batches and
+/// both players' gradient norms (all parameters as one vector) are logged: the diagnosis of
+/// a GAN's training dynamics.
+fn report(m: Measured) -> StepReport {
+    let loss = if m.critic_loss.is_finite() {
+        m.generator_loss
     } else {
-        critic_loss
+        m.critic_loss
     };
     StepReport::new(loss)
-        .with("generator_loss", generator_loss)
-        .with("critic_loss", critic_loss)
-        .with("penalty", penalty)
+        .with("generator_loss", m.generator_loss)
+        .with("critic_loss", m.critic_loss)
+        .with("penalty", m.penalty)
+        .with("critic_accuracy", m.critic_accuracy)
+        .with("generator_grad_norm", m.generator_grad_norm)
+        .with("critic_grad_norm", m.critic_grad_norm)
+}
+
+/// The values of a (small) tensor on the host.
+fn host(t: Tensor<2>) -> Result<Vec<f64>, BoxError> {
+    Ok(t.inner()
+        .into_data()
+        .convert::<f64>()
+        .try_to_vec::<f64>()
+        .map_err(|e| format!("{e:?}"))?)
 }
 
 /// Clamps every trained float parameter to `[−c, c]`.
@@ -329,36 +496,57 @@ impl<G: Generator, C: Critic, OG: Optimizer, OC: Optimizer> TrainStep for GanSte
             UpdateOrder::Alternating => {
                 let mut critic_loss = 0.0;
                 let mut penalty = 0.0;
+                let mut critic_accuracy = 0.0;
+                let mut critic_grad_norm = 0.0;
                 for _ in 0..self.config.critic_steps {
                     self.critic.before_update();
-                    let (loss, p) = self.critic_loss(&mut rng)?;
+                    let (loss, p, accuracy) = self.critic_loss(&mut rng)?;
                     critic_loss = loss.clone().into_scalar::<f64>();
                     penalty = p;
+                    critic_accuracy = accuracy;
                     let grads = GradientsParams::from_grads(loss.backward(), &self.critic);
+                    critic_grad_norm = global_grad_norm(&grads, &self.critic);
                     self.update_critic(critic_lr, grads);
                 }
                 let g_loss = self.generator_loss(&mut rng)?;
-                let value = g_loss.clone().into_scalar::<f64>();
+                let generator_loss = g_loss.clone().into_scalar::<f64>();
                 let grads = GradientsParams::from_grads(g_loss.backward(), &self.generator);
+                let generator_grad_norm = global_grad_norm(&grads, &self.generator);
                 let generator = self.generator.clone();
                 self.generator = self.generator_optim.step(ctx.lr, generator, grads);
-                Ok(report(value, critic_loss, penalty))
+                Ok(report(Measured {
+                    generator_loss,
+                    critic_loss,
+                    penalty,
+                    critic_accuracy,
+                    generator_grad_norm,
+                    critic_grad_norm,
+                }))
             }
             UpdateOrder::Simultaneous => {
                 self.critic.before_update();
-                let (c_loss, penalty) = self.critic_loss(&mut rng)?;
+                let (c_loss, penalty, critic_accuracy) = self.critic_loss(&mut rng)?;
                 let critic_loss = c_loss.clone().into_scalar::<f64>();
                 let critic_grads = GradientsParams::from_grads(c_loss.backward(), &self.critic);
+                let critic_grad_norm = global_grad_norm(&critic_grads, &self.critic);
                 let g_loss = self.generator_loss(&mut rng)?;
-                let value = g_loss.clone().into_scalar::<f64>();
+                let generator_loss = g_loss.clone().into_scalar::<f64>();
                 let generator_grads =
                     GradientsParams::from_grads(g_loss.backward(), &self.generator);
+                let generator_grad_norm = global_grad_norm(&generator_grads, &self.generator);
                 self.update_critic(critic_lr, critic_grads);
                 let generator = self.generator.clone();
                 self.generator = self
                     .generator_optim
                     .step(ctx.lr, generator, generator_grads);
-                Ok(report(value, critic_loss, penalty))
+                Ok(report(Measured {
+                    generator_loss,
+                    critic_loss,
+                    penalty,
+                    critic_accuracy,
+                    generator_grad_norm,
+                    critic_grad_norm,
+                }))
             }
         }
     }

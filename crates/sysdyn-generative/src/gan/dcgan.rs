@@ -1,0 +1,655 @@
+//! DCGAN players for small images (Radford, Metz & Chintala 2016): a generator of transposed
+//! convolutions with batch normalisation and ReLU, ending in `tanh`, and a critic of strided
+//! convolutions with LeakyReLU 0.2, optionally class-conditioned (label channels or a projection
+//! discriminator).
+//!
+//! Both players work on flattened images, `[batch, channels·rows·cols]`, so they plug into the
+//! same [`GanStep`](crate::gan::GanStep) as the MLP players.
+//!
+//! # The critic's input gradient
+//!
+//! The gradient penalties need `∇ₓD(x)` inside a loss that is differentiated again with respect
+//! to the critic's parameters, and burn's autodiff is first order. For MLP critics the
+//! forward-mode jets of `sysdyn_core::jet` compute it with one tangent per input feature. For an
+//! image that would be one tangent per pixel (784 stacked copies of the batch for 28×28), so
+//! [`DcganCritic::input_gradient`] instead writes out the reverse pass of its own layers as
+//! ordinary tensor operations: the head's row, LeakyReLU's slope mask (`1` or `0.2`, piecewise
+//! constant), and each strided convolution's adjoint, the transposed convolution with the same
+//! kernel. That costs about one more forward pass, and burn differentiates it like any other
+//! loss. Supported layers: strided convolutions, LeakyReLU, the linear head, label channels and
+//! the projection term. A critic with batch normalisation is refused
+//! ([`GenerativeError::Unsupported`]): batch statistics couple the rows, so a per-sample gradient
+//! is not what the penalty constrains (the WGAN-GP paper drops batch norm from the critic too).
+
+use burn::module::{Module, Param};
+use burn::nn::{BatchNorm, BatchNormConfig};
+use burn::tensor::activation::{leaky_relu, relu, tanh};
+use burn::tensor::module::{conv_transpose2d, conv2d};
+use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
+use burn::tensor::{Device, Tensor, TensorData};
+use sysdyn_core::rng::SeededRng;
+
+use crate::error::GenerativeError;
+use crate::gan::conditional::LabelEmbedding;
+use crate::gan::models::{Critic, Generator};
+
+/// LeakyReLU's slope for negative inputs in the critic (DCGAN's 0.2).
+pub const LEAKY_SLOPE: f64 = 0.2;
+/// Every (transposed) convolution has a 4×4 kernel, stride 2 and padding 1: it halves (doubles)
+/// the image side exactly.
+const KERNEL: usize = 4;
+const STRIDE: usize = 2;
+const PADDING: usize = 1;
+/// DCGAN's initialisation: weights from N(0, 0.02²).
+const INIT_STD: f64 = 0.02;
+
+/// The layout of one image, `channels × rows × cols`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImageShape {
+    /// Channels (1 grey, 3 RGB).
+    pub channels: usize,
+    /// Height.
+    pub rows: usize,
+    /// Width.
+    pub cols: usize,
+}
+
+impl ImageShape {
+    /// A `channels × rows × cols` image.
+    pub fn new(channels: usize, rows: usize, cols: usize) -> Self {
+        ImageShape {
+            channels,
+            rows,
+            cols,
+        }
+    }
+
+    /// Values per image.
+    pub fn features(&self) -> usize {
+        self.channels * self.rows * self.cols
+    }
+
+    /// Checks a network built on these images: `width` channels (at least 1) and `levels`
+    /// exact halvings of the sides, between `min_levels` and 6.
+    pub fn check_levels(
+        &self,
+        what: &'static str,
+        width: usize,
+        levels: usize,
+        min_levels: usize,
+    ) -> Result<(), GenerativeError> {
+        let invalid = |name, value: usize, requirement| {
+            Err(GenerativeError::InvalidParameter {
+                name,
+                value: value as f64,
+                requirement,
+            })
+        };
+        if self.features() == 0 || width == 0 {
+            return invalid(
+                what,
+                0,
+                "channels, rows, columns and width must be at least 1",
+            );
+        }
+        if levels < min_levels || levels > 6 {
+            return invalid(
+                "levels",
+                levels,
+                "must be between 1 (0 where allowed) and 6",
+            );
+        }
+        let step = 1 << levels;
+        if !self.rows.is_multiple_of(step) || !self.cols.is_multiple_of(step) {
+            return invalid(
+                "levels",
+                levels,
+                "the image's rows and columns must be divisible by 2^levels (28×28: up to 2)",
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Normalisation inside the critic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CriticNorm {
+    /// None: the WGAN-GP and R1 critics (their penalties need per-sample input gradients).
+    None,
+    /// Batch normalisation after every convolution but the first, as DCGAN's discriminator.
+    Batch,
+}
+
+/// How a conditional critic sees the class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CriticConditioning {
+    /// The label's embedding appended to the image as constant channels (conditional GAN,
+    /// Mirza & Osindero 2014).
+    LabelChannels,
+    /// The projection discriminator (Miyato & Koyama 2018): `D(x, y) = ψ(φ(x)) + ⟨e(y), φ(x)⟩`
+    /// with `φ` the flattened last convolution features.
+    Projection,
+}
+
+/// The sizes of a DCGAN pair. [`DcganConfig::validate`] checks them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DcganConfig {
+    /// The images' layout.
+    pub image: ImageShape,
+    /// The latent code's width.
+    pub latent_width: usize,
+    /// Channels of the critic's first convolution and of the generator's last hidden layer;
+    /// they double at each level further from the image (DCGAN: 64 or 128).
+    pub width: usize,
+    /// Resolution levels: the generator starts from `rows / 2^levels` (7 for 28×28 with 2
+    /// levels, 4 for 32×32 with 3) and the critic ends there.
+    pub levels: usize,
+    /// Classes of a conditional pair (0: unconditional).
+    pub classes: usize,
+    /// Width of the generator's label embedding (and of the critic's label channels).
+    pub label_width: usize,
+    /// The critic's normalisation.
+    pub critic_norm: CriticNorm,
+    /// How a conditional critic sees the class.
+    pub conditioning: CriticConditioning,
+}
+
+impl DcganConfig {
+    /// An unconditional pair for `image`, with DCGAN's batch-normalised critic and as many
+    /// levels (up to 3) as halve the image's sides exactly down to at least 4 pixels.
+    pub fn new(image: ImageShape, latent_width: usize, width: usize) -> Self {
+        let mut levels = 0;
+        while levels < 3
+            && image.rows.is_multiple_of(1 << (levels + 1))
+            && image.cols.is_multiple_of(1 << (levels + 1))
+            && image.rows >> (levels + 1) >= 4
+            && image.cols >> (levels + 1) >= 4
+        {
+            levels += 1;
+        }
+        DcganConfig {
+            image,
+            latent_width,
+            width,
+            levels: levels.max(1),
+            classes: 0,
+            label_width: 0,
+            critic_norm: CriticNorm::Batch,
+            conditioning: CriticConditioning::Projection,
+        }
+    }
+
+    /// Conditioned on `classes` classes, the generator's label embedding `label_width` wide.
+    pub fn with_classes(
+        mut self,
+        classes: usize,
+        label_width: usize,
+        conditioning: CriticConditioning,
+    ) -> Self {
+        self.classes = classes;
+        self.label_width = label_width;
+        self.conditioning = conditioning;
+        self
+    }
+
+    /// With the given critic normalisation.
+    pub fn with_critic_norm(mut self, norm: CriticNorm) -> Self {
+        self.critic_norm = norm;
+        self
+    }
+
+    /// With `levels` resolution levels.
+    pub fn with_levels(mut self, levels: usize) -> Self {
+        self.levels = levels;
+        self
+    }
+
+    /// The smallest feature map, `(rows, cols)`.
+    pub fn base(&self) -> (usize, usize) {
+        (
+            self.image.rows >> self.levels,
+            self.image.cols >> self.levels,
+        )
+    }
+
+    /// Channels after the critic's convolution `level` (0-based), and of the generator's input
+    /// to its transposed convolution `levels − 1 − level`.
+    fn channels_at(&self, level: usize) -> usize {
+        self.width << level
+    }
+
+    /// Checks the sizes.
+    pub fn validate(&self) -> Result<(), GenerativeError> {
+        let invalid = |name, value: usize, requirement| {
+            Err(GenerativeError::InvalidParameter {
+                name,
+                value: value as f64,
+                requirement,
+            })
+        };
+        self.image
+            .check_levels("DCGAN size", self.width, self.levels, 1)?;
+        if self.latent_width == 0 {
+            return invalid("latent_width", 0, "must be at least 1");
+        }
+        if self.classes > 0 && self.label_width == 0 {
+            return invalid(
+                "label_width",
+                0,
+                "a conditional pair needs a label embedding at least 1 wide",
+            );
+        }
+        Ok(())
+    }
+
+    /// The generator, its weights drawn by `rng` in the default float type of `device`.
+    pub fn init_generator(
+        &self,
+        device: &Device,
+        rng: &mut SeededRng,
+    ) -> Result<DcganGenerator, GenerativeError> {
+        self.validate()?;
+        let (base_rows, base_cols) = self.base();
+        let top = self.channels_at(self.levels - 1);
+        let embedding = (self.classes > 0)
+            .then(|| LabelEmbedding::new(self.classes, self.label_width, device, rng))
+            .transpose()?;
+        let input = self.latent_width
+            + if self.classes > 0 {
+                self.label_width
+            } else {
+                0
+            };
+        let project = normal_param(rng, [input, top * base_rows * base_cols], device);
+        let project_bias = zeros_param([top * base_rows * base_cols], device);
+        let mut norms = vec![BatchNormConfig::new(top).init(device)];
+        let mut kernels = Vec::with_capacity(self.levels);
+        let mut biases = Vec::with_capacity(self.levels);
+        for step in 0..self.levels {
+            let level = self.levels - 1 - step;
+            let input = self.channels_at(level);
+            let output = if level == 0 {
+                self.image.channels
+            } else {
+                self.channels_at(level - 1)
+            };
+            kernels.push(normal_param(rng, [input, output, KERNEL, KERNEL], device));
+            biases.push(zeros_param([output], device));
+            if level > 0 {
+                norms.push(BatchNormConfig::new(output).init(device));
+            }
+        }
+        Ok(DcganGenerator {
+            embedding,
+            project,
+            project_bias,
+            norms,
+            kernels,
+            biases,
+            config: self.clone(),
+        })
+    }
+
+    /// The critic, its weights drawn by `rng` in the default float type of `device`.
+    pub fn init_critic(
+        &self,
+        device: &Device,
+        rng: &mut SeededRng,
+    ) -> Result<DcganCritic, GenerativeError> {
+        self.validate()?;
+        let (base_rows, base_cols) = self.base();
+        let features = self.channels_at(self.levels - 1) * base_rows * base_cols;
+        let label_channels = match (self.classes, self.conditioning) {
+            (0, _) | (_, CriticConditioning::Projection) => 0,
+            (_, CriticConditioning::LabelChannels) => self.label_width,
+        };
+        let embedding = match (self.classes, self.conditioning) {
+            (0, _) => None,
+            (classes, CriticConditioning::LabelChannels) => {
+                Some(LabelEmbedding::new(classes, self.label_width, device, rng)?)
+            }
+            (classes, CriticConditioning::Projection) => {
+                let mut table = LabelEmbedding::new(classes, features, device, rng)?;
+                // Start the class term small against the base score. The scaled table must be
+                // a new leaf: a parameter holding a graph node would be consumed by the first
+                // backward pass.
+                table.table = Param::from_tensor(table.table.val().mul_scalar(INIT_STD).detach());
+                Some(table)
+            }
+        };
+        let mut kernels = Vec::with_capacity(self.levels);
+        let mut biases = Vec::with_capacity(self.levels);
+        let mut norms = Vec::new();
+        for level in 0..self.levels {
+            let input = if level == 0 {
+                self.image.channels + label_channels
+            } else {
+                self.channels_at(level - 1)
+            };
+            let output = self.channels_at(level);
+            kernels.push(normal_param(rng, [output, input, KERNEL, KERNEL], device));
+            biases.push(zeros_param([output], device));
+            if level > 0 && self.critic_norm == CriticNorm::Batch {
+                norms.push(BatchNormConfig::new(output).init(device));
+            }
+        }
+        Ok(DcganCritic {
+            embedding,
+            kernels,
+            biases,
+            norms,
+            head: normal_param(rng, [features, 1], device),
+            head_bias: zeros_param([1], device),
+            config: self.clone(),
+        })
+    }
+}
+
+/// The DCGAN generator: `z` (with the label's embedding appended, when conditional) → a linear
+/// map to the smallest feature map → batch norm, ReLU → transposed convolutions that double the
+/// side, each but the last followed by batch norm and ReLU → `tanh`, pixels in `[−1, 1]`.
+#[derive(Module, Debug)]
+pub struct DcganGenerator {
+    embedding: Option<LabelEmbedding>,
+    project: Param<Tensor<2>>,
+    project_bias: Param<Tensor<1>>,
+    norms: Vec<BatchNorm>,
+    kernels: Vec<Param<Tensor<4>>>,
+    biases: Vec<Param<Tensor<1>>>,
+    #[module(skip)]
+    config: DcganConfig,
+}
+
+impl DcganGenerator {
+    /// The sizes it was built with.
+    pub fn config(&self) -> &DcganConfig {
+        &self.config
+    }
+}
+
+impl Generator for DcganGenerator {
+    fn latent_width(&self) -> usize {
+        self.config.latent_width
+    }
+
+    fn classes(&self) -> usize {
+        self.config.classes
+    }
+
+    fn generate(
+        &self,
+        z: Tensor<2>,
+        labels: Option<&[usize]>,
+    ) -> Result<Tensor<2>, GenerativeError> {
+        let [batch, width] = z.dims();
+        check_width("generator input (latent code)", width, self.latent_width())?;
+        if batch == 0 {
+            return Err(GenerativeError::EmptyBatch {
+                what: "latent codes",
+            });
+        }
+        let input = match (&self.embedding, labels) {
+            (Some(embedding), Some(labels)) => embedding.concat(z, labels)?,
+            (None, None) => z,
+            (Some(_), None) => return Err(missing_labels()),
+            (None, Some(_)) => return Err(unexpected_labels()),
+        };
+        let config = &self.config;
+        let (base_rows, base_cols) = config.base();
+        let top = config.channels_at(config.levels - 1);
+        let h = input.matmul(self.project.val()) + self.project_bias.val().unsqueeze();
+        let mut h = relu(self.norms[0].forward(h.reshape([batch, top, base_rows, base_cols])));
+        let last = self.kernels.len() - 1;
+        for (step, (kernel, bias)) in self.kernels.iter().zip(&self.biases).enumerate() {
+            h = conv_transpose2d(h, kernel.val(), Some(bias.val()), upsample_options());
+            h = if step < last {
+                relu(self.norms[step + 1].forward(h))
+            } else {
+                tanh(h)
+            };
+        }
+        Ok(h.reshape([batch, config.image.features()]))
+    }
+}
+
+/// The DCGAN critic: strided 4×4 convolutions that halve the side, LeakyReLU 0.2 (with batch
+/// norm after all but the first, for [`CriticNorm::Batch`]), then a linear head to one score;
+/// conditional critics see the label as extra channels or through the projection term.
+#[derive(Module, Debug)]
+pub struct DcganCritic {
+    embedding: Option<LabelEmbedding>,
+    kernels: Vec<Param<Tensor<4>>>,
+    biases: Vec<Param<Tensor<1>>>,
+    norms: Vec<BatchNorm>,
+    head: Param<Tensor<2>>,
+    head_bias: Param<Tensor<1>>,
+    #[module(skip)]
+    config: DcganConfig,
+}
+
+/// What the critic's forward pass keeps for its input gradient.
+struct CriticPass {
+    /// The pre-activations of each convolution.
+    pre_activations: Vec<Tensor<4>>,
+    /// The flattened last features `φ(x)`.
+    features: Tensor<2>,
+}
+
+impl DcganCritic {
+    /// The sizes it was built with.
+    pub fn config(&self) -> &DcganConfig {
+        &self.config
+    }
+
+    /// The flattened features `φ(x)` of the last convolution, `[batch, features]`: the
+    /// representation a projection discriminator scores (and a Fréchet distance can compare).
+    pub fn features(
+        &self,
+        x: Tensor<2>,
+        labels: Option<&[usize]>,
+    ) -> Result<Tensor<2>, GenerativeError> {
+        Ok(self.pass(x, labels)?.features)
+    }
+
+    fn pass(&self, x: Tensor<2>, labels: Option<&[usize]>) -> Result<CriticPass, GenerativeError> {
+        let config = &self.config;
+        let [batch, width] = x.dims();
+        check_width(
+            "critic input (flattened image channels·rows·cols)",
+            width,
+            config.image.features(),
+        )?;
+        if batch == 0 {
+            return Err(GenerativeError::EmptyBatch {
+                what: "critic input",
+            });
+        }
+        check_labels(config.classes, labels)?;
+        let ImageShape {
+            channels,
+            rows,
+            cols,
+        } = config.image;
+        let mut h = x.reshape([batch, channels, rows, cols]);
+        if let (Some(embedding), CriticConditioning::LabelChannels, Some(labels)) =
+            (&self.embedding, config.conditioning, labels)
+        {
+            let planes = embedding
+                .embed(labels)?
+                .reshape([batch, config.label_width, 1, 1])
+                .expand([batch, config.label_width, rows, cols]);
+            h = Tensor::cat(vec![h, planes], 1);
+        }
+        let mut pre_activations = Vec::with_capacity(self.kernels.len());
+        for (level, (kernel, bias)) in self.kernels.iter().zip(&self.biases).enumerate() {
+            let mut z = conv2d(h, kernel.val(), Some(bias.val()), downsample_options());
+            if level > 0 && !self.norms.is_empty() {
+                z = self.norms[level - 1].forward(z);
+            }
+            h = leaky_relu(z.clone(), LEAKY_SLOPE);
+            pre_activations.push(z);
+        }
+        let features = h.flatten(1, 3);
+        Ok(CriticPass {
+            pre_activations,
+            features,
+        })
+    }
+
+    fn head_score(
+        &self,
+        features: Tensor<2>,
+        labels: Option<&[usize]>,
+    ) -> Result<Tensor<2>, GenerativeError> {
+        let base = features.clone().matmul(self.head.val()) + self.head_bias.val().unsqueeze();
+        match (&self.embedding, self.config.conditioning, labels) {
+            (Some(embedding), CriticConditioning::Projection, Some(labels)) => {
+                embedding.project(base, features, labels)
+            }
+            _ => Ok(base),
+        }
+    }
+}
+
+impl Critic for DcganCritic {
+    fn classes(&self) -> usize {
+        self.config.classes
+    }
+
+    fn score(&self, x: Tensor<2>, labels: Option<&[usize]>) -> Result<Tensor<2>, GenerativeError> {
+        let pass = self.pass(x, labels)?;
+        self.head_score(pass.features, labels)
+    }
+
+    fn input_gradient(
+        &self,
+        x: Tensor<2>,
+        labels: Option<&[usize]>,
+    ) -> Result<Tensor<2>, GenerativeError> {
+        if !self.norms.is_empty() {
+            return Err(GenerativeError::Unsupported {
+                what: "the input gradient of a critic with batch normalisation (batch statistics \
+                       couple the rows); build the critic with CriticNorm::None for gradient \
+                       penalties",
+            });
+        }
+        let config = &self.config;
+        let [batch, _] = x.dims();
+        let pass = self.pass(x, labels)?;
+        let [_, feature_width] = pass.features.dims();
+        // ∂score/∂φ: the head's column, plus e(y) for the projection term.
+        let mut cotangent = self
+            .head
+            .val()
+            .reshape([1, feature_width])
+            .expand([batch, feature_width]);
+        if let (Some(embedding), CriticConditioning::Projection, Some(labels)) =
+            (&self.embedding, config.conditioning, labels)
+        {
+            cotangent = cotangent + embedding.embed(labels)?;
+        }
+        let last = &pass.pre_activations[pass.pre_activations.len() - 1];
+        let mut g = cotangent.reshape(last.dims());
+        for (level, z) in pass.pre_activations.iter().enumerate().rev() {
+            g = g * leaky_relu_slope(z);
+            let input_side = (config.image.rows >> level, config.image.cols >> level);
+            g = conv_transpose2d(
+                g,
+                self.kernels[level].val(),
+                None,
+                adjoint_options(z.dims(), input_side),
+            );
+        }
+        let ImageShape {
+            channels,
+            rows,
+            cols,
+        } = config.image;
+        Ok(g.narrow(1, 0, channels)
+            .reshape([batch, channels * rows * cols]))
+    }
+}
+
+/// LeakyReLU's derivative at `z`: 1 where `z > 0`, [`LEAKY_SLOPE`] elsewhere, in `z`'s dtype.
+fn leaky_relu_slope(z: &Tensor<4>) -> Tensor<4> {
+    z.ones_like()
+        .mask_fill(z.clone().lower_equal_elem(0.0), LEAKY_SLOPE)
+        .detach()
+}
+
+pub(crate) fn downsample_options() -> ConvOptions<2> {
+    ConvOptions::new([STRIDE; 2], [PADDING; 2], [1; 2], 1)
+}
+
+pub(crate) fn upsample_options() -> ConvTransposeOptions<2> {
+    ConvTransposeOptions::new([STRIDE; 2], [PADDING; 2], [0; 2], [1; 2], 1)
+}
+
+/// The transposed convolution that is the adjoint of a downsampling convolution from an input
+/// of side `input_side` to the output `output` (`[batch, channels, rows, cols]`): the output
+/// padding restores the input's side where the stride dropped a remainder.
+fn adjoint_options(output: [usize; 4], input_side: (usize, usize)) -> ConvTransposeOptions<2> {
+    let restored = |out: usize| (out - 1) * STRIDE + KERNEL - 2 * PADDING;
+    let padding_out = [
+        input_side.0.saturating_sub(restored(output[2])),
+        input_side.1.saturating_sub(restored(output[3])),
+    ];
+    ConvTransposeOptions::new([STRIDE; 2], [PADDING; 2], padding_out, [1; 2], 1)
+}
+
+pub(crate) fn normal_param<const D: usize>(
+    rng: &mut SeededRng,
+    shape: [usize; D],
+    device: &Device,
+) -> Param<Tensor<D>> {
+    let count = shape.iter().product();
+    let values: Vec<f64> = rng
+        .normals(count)
+        .into_iter()
+        .map(|v| v * INIT_STD)
+        .collect();
+    Param::from_tensor(Tensor::from_data(TensorData::new(values, shape), device))
+}
+
+pub(crate) fn zeros_param<const D: usize>(shape: [usize; D], device: &Device) -> Param<Tensor<D>> {
+    Param::from_tensor(Tensor::zeros(shape, device))
+}
+
+pub(crate) fn check_width(
+    what: &'static str,
+    got: usize,
+    expected: usize,
+) -> Result<(), GenerativeError> {
+    if got == expected {
+        Ok(())
+    } else {
+        Err(GenerativeError::ShapeMismatch {
+            what,
+            left: vec![got],
+            right: vec![expected],
+        })
+    }
+}
+
+pub(crate) fn check_labels(
+    classes: usize,
+    labels: Option<&[usize]>,
+) -> Result<(), GenerativeError> {
+    match (classes, labels) {
+        (0, Some(_)) => Err(unexpected_labels()),
+        (c, None) if c > 0 => Err(missing_labels()),
+        _ => Ok(()),
+    }
+}
+
+pub(crate) fn missing_labels() -> GenerativeError {
+    GenerativeError::Unsupported {
+        what: "a conditional player without labels: pass one label per row",
+    }
+}
+
+pub(crate) fn unexpected_labels() -> GenerativeError {
+    GenerativeError::Unsupported {
+        what: "labels for an unconditional player: build it with classes > 0 to condition it",
+    }
+}

@@ -1,0 +1,380 @@
+//! The DCGAN players: the convolutional critic's input gradient (its reverse pass written as
+//! tensor operations) and its gradient penalty's parameter gradients against central finite
+//! differences, for the unconditional, label-channel and projection critics; sizes and labels
+//! refused with typed errors.
+
+use std::sync::OnceLock;
+
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
+use burn::optim::AdamConfig;
+use burn::tensor::{DType, Tensor, TensorData};
+use sysdyn_core::device::{DeviceSpec, SysDevice};
+use sysdyn_core::rng::SeededRng;
+use sysdyn_generative::GenerativeError;
+use sysdyn_generative::gan::{
+    Critic, CriticConditioning, CriticNorm, DcganConfig, DcganCritic, GanConfig, GanLoss, GanStep,
+    Generator, ImageShape, gradient_penalty_of, interpolate,
+};
+use sysdyn_train::Optim;
+
+/// The players are created in the device's default float type: f64 here, set once for the
+/// whole test binary.
+fn device() -> SysDevice {
+    static DEVICE: OnceLock<SysDevice> = OnceLock::new();
+    DEVICE
+        .get_or_init(|| {
+            let mut d: SysDevice = "flex:f64:autodiff"
+                .parse::<DeviceSpec>()
+                .unwrap()
+                .init()
+                .unwrap();
+            d.configure_defaults().unwrap();
+            d
+        })
+        .clone()
+}
+
+fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f64> {
+    t.into_data().convert::<f64>().try_to_vec::<f64>().unwrap()
+}
+
+const CLASSES: usize = 3;
+
+/// A small 1×8×8 critic without normalisation: two levels (8 → 4 → 2), three channels.
+fn small_config(conditioning: Option<CriticConditioning>) -> DcganConfig {
+    let config = DcganConfig::new(ImageShape::new(1, 8, 8), 4, 3)
+        .with_levels(2)
+        .with_critic_norm(CriticNorm::None);
+    match conditioning {
+        Some(c) => config.with_classes(CLASSES, 2, c),
+        None => config,
+    }
+}
+
+fn variants() -> [(&'static str, Option<CriticConditioning>); 3] {
+    [
+        ("unconditional", None),
+        ("label channels", Some(CriticConditioning::LabelChannels)),
+        ("projection", Some(CriticConditioning::Projection)),
+    ]
+}
+
+/// The critic's weights are DCGAN's N(0, 0.02²); scaled up here so that the scores and
+/// gradients are far from zero and both LeakyReLU branches are used.
+fn critic(d: &SysDevice, config: &DcganConfig, seed: u64) -> DcganCritic {
+    config
+        .init_critic(d.device(), &mut SeededRng::new(seed))
+        .unwrap()
+        .map(&mut Scale { factor: 25.0 })
+}
+
+struct Scale {
+    factor: f64,
+}
+
+impl ModuleMapper for Scale {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let (id, tensor, mapper) = param.consume();
+        let scaled = tensor.inner().mul_scalar(self.factor) + 0.01;
+        Param::from_mapped_value(id, Tensor::from_inner(scaled).require_grad(), mapper)
+    }
+}
+
+/// Adds `delta` to entry `index` of the `target`-th float parameter (in visiting order).
+struct Nudge {
+    target: usize,
+    seen: usize,
+    index: usize,
+    delta: f64,
+}
+
+impl ModuleMapper for Nudge {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let me = self.seen;
+        self.seen += 1;
+        if me != self.target {
+            return param;
+        }
+        let (id, tensor, mapper) = param.consume();
+        let shape = tensor.dims();
+        let device = tensor.device();
+        let mut values = to_vec(tensor.inner());
+        values[self.index] += self.delta;
+        let nudged = Tensor::<D>::from_data(TensorData::new(values, shape), (&device, DType::F64));
+        Param::from_mapped_value(id, nudged.require_grad(), mapper)
+    }
+}
+
+/// The gradient of every float parameter, in visiting order; zeros for a parameter the loss
+/// does not depend on (the input gradient does not depend on the biases: they only move the
+/// piecewise-constant LeakyReLU slopes).
+struct Collect<'a> {
+    grads: &'a burn::tensor::Gradients,
+    out: Vec<Vec<f64>>,
+}
+
+impl ModuleVisitor for Collect<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let gradient = param
+            .grad(self.grads)
+            .unwrap_or_else(|| param.val().inner().zeros_like());
+        self.out.push(to_vec(gradient));
+    }
+}
+
+fn labels_for(conditioning: Option<CriticConditioning>, rows: usize) -> Option<Vec<usize>> {
+    conditioning.map(|_| (0..rows).map(|r| r % CLASSES).collect())
+}
+
+#[test]
+fn the_conv_critics_input_gradient_matches_central_differences() {
+    let d = device();
+    let rows = 3;
+    for (name, conditioning) in variants() {
+        let config = small_config(conditioning);
+        let critic = critic(&d, &config, 5);
+        let labels = labels_for(conditioning, rows);
+        let labels = labels.as_deref();
+        let mut rng = SeededRng::new(2);
+        let x_values = rng.normals(rows * 64);
+        let x = d.tensor(x_values.clone(), [rows, 64]).unwrap();
+        let analytic = to_vec(critic.input_gradient(x, labels).unwrap());
+        let score = |values: &[f64]| {
+            to_vec(
+                critic
+                    .score(d.tensor(values.to_vec(), [rows, 64]).unwrap(), labels)
+                    .unwrap(),
+            )
+        };
+        let mut checked = 0;
+        for row in 0..rows {
+            for pixel in (0..64).step_by(5) {
+                let h = 1e-6;
+                let index = row * 64 + pixel;
+                let mut plus = x_values.clone();
+                plus[index] += h;
+                let mut minus = x_values.clone();
+                minus[index] -= h;
+                let fd = (score(&plus)[row] - score(&minus)[row]) / (2.0 * h);
+                assert!(
+                    (analytic[index] - fd).abs() < 1e-6 * (1.0 + fd.abs()),
+                    "{name}: row {row} pixel {pixel}: {} vs {fd}",
+                    analytic[index]
+                );
+                checked += 1;
+            }
+        }
+        let largest = analytic.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        assert!(
+            largest > 1e-3,
+            "{name}: the gradient is trivially small ({largest})"
+        );
+        assert_eq!(checked, rows * 13);
+    }
+}
+
+#[test]
+fn the_conv_gradient_penaltys_parameter_gradients_match_central_differences() {
+    let d = device();
+    let rows = 4;
+    for (name, conditioning) in variants() {
+        let config = small_config(conditioning);
+        let critic = critic(&d, &config, 9);
+        let labels = labels_for(conditioning, rows);
+        let labels = labels.as_deref();
+        let mut rng = SeededRng::new(4);
+        let real = d.tensor(rng.normals(rows * 64), [rows, 64]).unwrap();
+        let fake = d.tensor(rng.normals(rows * 64), [rows, 64]).unwrap();
+        let points = interpolate(real, fake, &mut rng).unwrap();
+        let penalty = |c: &DcganCritic| {
+            gradient_penalty_of(c.input_gradient(points.clone(), labels).unwrap(), 10.0).unwrap()
+        };
+        let grads = penalty(&critic).backward();
+        let mut collect = Collect {
+            grads: &grads,
+            out: Vec::new(),
+        };
+        critic.visit(&mut collect);
+        let analytic = collect.out;
+        // Kernels, biases and head (and the embedding table when conditional).
+        assert!(analytic.len() >= 6, "{name}: {} parameters", analytic.len());
+        for (target, gradient) in analytic.iter().enumerate() {
+            for index in [0, gradient.len() / 2, gradient.len() - 1] {
+                let h = 1e-6;
+                let value = |delta| {
+                    let nudged = critic.clone().map(&mut Nudge {
+                        target,
+                        seen: 0,
+                        index,
+                        delta,
+                    });
+                    penalty(&nudged).into_scalar::<f64>()
+                };
+                let fd = (value(h) - value(-h)) / (2.0 * h);
+                assert!(
+                    (gradient[index] - fd).abs() < 1e-5 * (1.0 + fd.abs()),
+                    "{name}: parameter {target} entry {index}: {} vs {fd}",
+                    gradient[index]
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_generator_makes_images_of_the_configured_size_in_tanh_range() {
+    let d = device();
+    for (image, levels) in [
+        (ImageShape::new(1, 28, 28), 2),
+        (ImageShape::new(3, 32, 32), 3),
+    ] {
+        let config = DcganConfig::new(image, 8, 4);
+        assert_eq!(config.levels, levels, "{image:?}");
+        let generator = config
+            .init_generator(d.device(), &mut SeededRng::new(1))
+            .unwrap();
+        let critic = config
+            .init_critic(d.device(), &mut SeededRng::new(2))
+            .unwrap();
+        let z = d.tensor(SeededRng::new(3).normals(5 * 8), [5, 8]).unwrap();
+        let images = generator.generate(z, None).unwrap();
+        assert_eq!(images.dims(), [5, image.features()]);
+        let values = to_vec(images.clone());
+        assert!(values.iter().all(|v| v.abs() <= 1.0 && v.is_finite()));
+        assert_eq!(critic.score(images, None).unwrap().dims(), [5, 1]);
+    }
+}
+
+#[test]
+fn bad_sizes_and_labels_are_typed_errors() {
+    let d = device();
+    let mut rng = SeededRng::new(1);
+    // Rows not divisible by 2^levels.
+    assert!(matches!(
+        DcganConfig::new(ImageShape::new(1, 28, 28), 8, 4)
+            .with_levels(3)
+            .init_critic(d.device(), &mut rng),
+        Err(GenerativeError::InvalidParameter { name: "levels", .. })
+    ));
+    let conditional = small_config(Some(CriticConditioning::Projection));
+    let generator = conditional.init_generator(d.device(), &mut rng).unwrap();
+    let critic = conditional.init_critic(d.device(), &mut rng).unwrap();
+    let z = d.tensor(rng.normals(2 * 4), [2, 4]).unwrap();
+    // Missing, unexpected and out-of-range labels, wrong latent width, wrong image size.
+    assert!(matches!(
+        generator.generate(z.clone(), None),
+        Err(GenerativeError::Unsupported { .. })
+    ));
+    assert!(matches!(
+        generator.generate(z.clone(), Some(&[0, 7])),
+        Err(GenerativeError::InvalidParameter { name: "label", .. })
+    ));
+    assert!(matches!(
+        generator.generate(z.clone(), Some(&[0])),
+        Err(GenerativeError::ShapeMismatch { .. })
+    ));
+    let wide = d.tensor(rng.normals(2 * 5), [2, 5]).unwrap();
+    assert!(matches!(
+        generator.generate(wide, Some(&[0, 1])),
+        Err(GenerativeError::ShapeMismatch { .. })
+    ));
+    let small_image = d.tensor(rng.normals(2 * 49), [2, 49]).unwrap();
+    assert!(matches!(
+        critic.score(small_image, Some(&[0, 1])),
+        Err(GenerativeError::ShapeMismatch { .. })
+    ));
+    let unconditional = small_config(None)
+        .init_critic(d.device(), &mut rng)
+        .unwrap();
+    let image = d.tensor(rng.normals(2 * 64), [2, 64]).unwrap();
+    assert!(matches!(
+        unconditional.score(image.clone(), Some(&[0, 1])),
+        Err(GenerativeError::Unsupported { .. })
+    ));
+    // Batch norm couples the rows: no per-sample input gradient.
+    let batch_norm = small_config(None)
+        .with_critic_norm(CriticNorm::Batch)
+        .init_critic(d.device(), &mut rng)
+        .unwrap();
+    assert!(matches!(
+        batch_norm.input_gradient(image, None),
+        Err(GenerativeError::Unsupported { .. })
+    ));
+    // Players conditioned on another number of classes than the data.
+    let adam = || Optim::new(AdamConfig::new().build());
+    let step = GanStep::conditional(
+        d.clone(),
+        generator,
+        critic,
+        adam(),
+        adam(),
+        GanConfig::new(GanLoss::NonSaturating, 4),
+        64,
+        CLASSES + 1,
+        Box::new(|_, rows| (vec![0.0; rows * 64], vec![0; rows])),
+    );
+    assert!(matches!(step, Err(GenerativeError::ShapeMismatch { .. })));
+}
+
+/// A conditional DCGAN (label embedding in the generator, projection discriminator) learns two
+/// classes of flat 8×8 images, dark (−0.6) and bright (+0.6): asked for each class, its samples
+/// take that class's brightness. Several critic and generator updates pass through the same
+/// embedding tables, so this also guards against parameters that hold graph nodes.
+#[test]
+fn a_conditional_dcgan_learns_which_brightness_each_class_asks_for() {
+    use sysdyn_train::{LrSchedule, ProgressMode, TrainConfig, Trainer};
+
+    let d = device();
+    let config = DcganConfig::new(ImageShape::new(1, 8, 8), 4, 4)
+        .with_levels(2)
+        .with_classes(2, 2, CriticConditioning::Projection);
+    let mut rng = SeededRng::new(3);
+    let generator = config.init_generator(d.device(), &mut rng).unwrap();
+    let critic = config.init_critic(d.device(), &mut rng).unwrap();
+    let adam = || Optim::new(AdamConfig::new().with_beta_1(0.5).build());
+    let data = |rng: &mut SeededRng, rows: usize| {
+        let labels: Vec<usize> = (0..rows).map(|_| rng.below(2) as usize).collect();
+        let pixels = labels
+            .iter()
+            .flat_map(|&l| {
+                let level = if l == 0 { -0.6 } else { 0.6 };
+                (0..64).map(move |_| level)
+            })
+            .collect();
+        (pixels, labels)
+    };
+    let mut step = GanStep::conditional(
+        d.clone(),
+        generator,
+        critic,
+        adam(),
+        adam(),
+        GanConfig::new(GanLoss::NonSaturating, 32),
+        64,
+        2,
+        Box::new(data),
+    )
+    .unwrap();
+    let dir = std::env::temp_dir().join(format!("sysdyn-cgan-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let train = TrainConfig::new(300)
+        .with_schedule(LrSchedule::Constant { lr: 2e-3 })
+        .with_divergence_factor(None)
+        .with_progress(ProgressMode::Quiet);
+    Trainer::new(train, &dir).run(&mut step).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    // Both classes in one batch: the generator's batch norm sees the mix it was trained on.
+    let labels: Vec<usize> = (0..64).map(|i| i % 2).collect();
+    let samples = step
+        .sample(64, Some(&labels), &mut SeededRng::new(9))
+        .unwrap();
+    let mean_for = |label: usize| {
+        let rows: Vec<&[f64]> = samples.chunks(64).skip(label).step_by(2).collect();
+        rows.iter().flat_map(|r| r.iter()).sum::<f64>() / (rows.len() * 64) as f64
+    };
+    let (dark, bright) = (mean_for(0), mean_for(1));
+    assert!(
+        dark < -0.3 && bright > 0.3,
+        "class 0 should be dark (−0.6) and class 1 bright (+0.6): means {dark:.3}, {bright:.3}"
+    );
+}
