@@ -20,17 +20,27 @@ fn host<const D: usize>(t: Tensor<D>) -> Vec<f64> {
 /// Every player's output on `d` for fixed weights and inputs, concatenated.
 fn outputs(d: &SysDevice) -> Vec<Vec<f64>> {
     let image = ImageShape::new(1, 8, 8);
-    let x = d.tensor(SeededRng::new(1).normals(3 * 64), [3, 64]).unwrap();
+    let x = d
+        .tensor(SeededRng::new(1).normals(3 * 64), [3, 64])
+        .unwrap();
     let labels = [0usize, 2, 1];
     let dcgan = DcganConfig::new(image, 4, 3)
         .with_levels(2)
         .with_critic_norm(CriticNorm::None)
         .with_classes(3, 2, CriticConditioning::Projection);
-    let generator = dcgan.init_generator(d.device(), &mut SeededRng::new(2)).unwrap();
-    let critic = dcgan.init_critic(d.device(), &mut SeededRng::new(3)).unwrap();
+    let generator = dcgan
+        .init_generator(d.device(), &mut SeededRng::new(2))
+        .unwrap();
+    let critic = dcgan
+        .init_critic(d.device(), &mut SeededRng::new(3))
+        .unwrap();
     let z = d.tensor(SeededRng::new(4).normals(3 * 4), [3, 4]).unwrap();
-    let unet = UNetConfig::new(image, 1, 2).init(d.device(), &mut SeededRng::new(5)).unwrap();
-    let patch = PatchGanConfig::new(image, 2).init(d.device(), &mut SeededRng::new(6)).unwrap();
+    let unet = UNetConfig::new(image, 1, 2)
+        .init(d.device(), &mut SeededRng::new(5))
+        .unwrap();
+    let patch = PatchGanConfig::new(image, 2)
+        .init(d.device(), &mut SeededRng::new(6))
+        .unwrap();
     let resnet = ResnetGeneratorConfig::new(image, 2)
         .init(d.device(), &mut SeededRng::new(7))
         .unwrap();
@@ -72,7 +82,11 @@ fn every_image_player_computes_the_same_on_every_backend() {
         for ((name, a), b) in names.iter().zip(&reference).zip(&other) {
             assert_eq!(a.len(), b.len(), "{name} on {}", d.spec());
             let scale = a.iter().fold(1e-3f64, |m, v| m.max(v.abs()));
-            let worst = a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
+            let worst = a
+                .iter()
+                .zip(b)
+                .map(|(x, y)| (x - y).abs())
+                .fold(0.0, f64::max);
             assert!(
                 worst <= 1e-4 * scale,
                 "{name}: {} differs from {} by {worst} (scale {scale})",

@@ -161,12 +161,14 @@ impl StyleGeneratorConfig {
         let mut styles = Vec::with_capacity(self.style_layers());
         for _ in 0..self.style_layers() {
             let mut adain = AdaInConfig::new(self.w_width, self.channels).init(device)?;
-            // Seeded weights (a tenth of a unit-variance map, as AdaInConfig::init scales
-            // burn's default): the whole generator is a function of the seed.
+            // Seeded weights, so the whole generator is a function of the seed, of unit gain
+            // (He): each style moves its channels' scales and biases by O(1) from the start.
+            // (A tenth of that, AdaInConfig's default for a layer that starts near plain
+            // instance norm, left the untrained generator nearly blind to z, and it collapsed.)
             adain.style.weight = scaled_param(
                 rng,
                 [self.w_width, 2 * self.channels],
-                0.1 * (2.0 / self.w_width as f64).sqrt(),
+                (2.0 / self.w_width as f64).sqrt(),
                 device,
             );
             styles.push(adain);
