@@ -55,6 +55,18 @@ impl Digits {
     pub fn mnist(dir: &Path, train: usize, test: usize) -> Result<Digits, ExampleError> {
         let train_set = load_split(dir, Split::Train, Some(train), 10)?;
         let test_set = load_split(dir, Split::Test, Some(test), 10)?;
+        for (what, count, needed) in [
+            ("the MNIST training split", train_set.len(), 10),
+            ("the MNIST test split", test_set.len(), 4),
+        ] {
+            if count < needed {
+                return Err(ExampleError::TooFewImages {
+                    what: format!("{what} in {}", dir.display()),
+                    count,
+                    needed,
+                });
+            }
+        }
         Ok(Digits::from_sets(
             &train_set,
             &test_set,
@@ -74,7 +86,8 @@ impl Digits {
         }
     }
 
-    /// `rows` training images drawn uniformly with replacement, with their labels.
+    /// `rows` training images drawn uniformly with replacement, with their labels (the set is
+    /// never empty: `--train-images` is at least 10 and a loaded MNIST split is checked).
     pub fn train_batch(&self, rng: &mut SeededRng, rows: usize) -> (Vec<f64>, Vec<usize>) {
         let len = self.image.features();
         let count = self.train_labels.len() as u64;

