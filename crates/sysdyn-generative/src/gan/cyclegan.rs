@@ -28,7 +28,7 @@ use crate::gan::loss::{GanLoss, LsganTargets};
 use crate::gan::patchgan::PatchGan;
 use crate::gan::replay::ReplayBuffer;
 use crate::gan::resnet_generator::ResnetGenerator;
-use crate::gan::train::DataSampler;
+use crate::gan::train::{DataSampler, host};
 
 /// The weights and sizes of a CycleGAN step.
 #[derive(Debug, Clone, PartialEq)]
@@ -240,14 +240,6 @@ impl PoolRecord {
 
 fn shape_vec(s: ImageShape) -> Vec<usize> {
     vec![s.channels, s.rows, s.cols]
-}
-
-fn host(t: Tensor<2>) -> Result<Vec<f64>, BoxError> {
-    Ok(t.inner()
-        .into_data()
-        .convert::<f64>()
-        .try_to_vec::<f64>()
-        .map_err(|e| format!("{e:?}"))?)
 }
 
 impl<OG: Optimizer, OD: Optimizer> Checkpointable for CycleGanStep<OG, OD> {

@@ -20,6 +20,7 @@ use crate::error::{GenerativeError, check_positive};
 use crate::gan::dcgan::ImageShape;
 use crate::gan::loss::GanLoss;
 use crate::gan::patchgan::PatchGan;
+use crate::gan::train::host;
 use crate::gan::unet::UNet;
 
 /// Draws `rows` pairs: inputs and targets, each row-major `[rows, features]`.
@@ -129,13 +130,7 @@ impl<OG: Optimizer, OD: Optimizer> Pix2PixStep<OG, OD> {
         let width = self.generator.config().input.features();
         let rows = inputs.len() / width.max(1);
         let x = self.device.tensor(inputs, [rows, width])?;
-        let out = self.generator.forward(x)?;
-        Ok(out
-            .inner()
-            .into_data()
-            .convert::<f64>()
-            .try_to_vec::<f64>()
-            .map_err(|e| format!("{e:?}"))?)
+        host(self.generator.forward(x)?)
     }
 
     fn pairs(&mut self, rng: &mut SeededRng) -> Result<(Tensor<2>, Tensor<2>), BoxError> {

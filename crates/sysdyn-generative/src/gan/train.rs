@@ -299,13 +299,7 @@ impl<G: Generator, C: Critic, OG: Optimizer, OC: Optimizer> GanStep<G, C, OG, OC
         labels: Option<&[usize]>,
         rng: &mut SeededRng,
     ) -> Result<Vec<f64>, BoxError> {
-        let fake = self.generator.generate(self.latent(rows, rng)?, labels)?;
-        Ok(fake
-            .inner()
-            .into_data()
-            .convert::<f64>()
-            .try_to_vec::<f64>()
-            .map_err(|e| format!("{e:?}"))?)
+        host(self.generator.generate(self.latent(rows, rng)?, labels)?)
     }
 
     fn latent(&self, rows: usize, rng: &mut SeededRng) -> Result<Tensor<2>, BoxError> {
@@ -443,8 +437,8 @@ fn report(m: Measured) -> StepReport {
         .with("critic_grad_norm", m.critic_grad_norm)
 }
 
-/// The values of a (small) tensor on the host.
-fn host(t: Tensor<2>) -> Result<Vec<f64>, BoxError> {
+/// The values of a tensor on the host, without graph.
+pub(crate) fn host(t: Tensor<2>) -> Result<Vec<f64>, BoxError> {
     Ok(t.inner()
         .into_data()
         .convert::<f64>()
