@@ -2,7 +2,7 @@
 //!
 //! Five GAN objectives, each with the optimizer and Lipschitz constraint of its paper, learn two
 //! Gaussian mixtures with MLP players (generator 2-128-128-2 from a 2-D normal code,
-//! discriminator 2-128-128-1, ReLU):
+//! discriminator 2-128-128-1, ReLU; 256 wide for WGAN-GP, whose authors use wider players):
 //!
 //! - eight Gaussians of standard deviation 0.02 on a circle of radius 2 (the unrolled-GAN
 //!   setting), and the 25 Gaussians of standard deviation 0.05 on the grid `{−2, …, 2}²`;
