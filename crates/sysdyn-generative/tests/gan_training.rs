@@ -5,14 +5,16 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
+use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::AdamConfig;
+use burn::tensor::Tensor;
 use sysdyn_core::device::{DeviceSpec, SysDevice};
 use sysdyn_core::jet::{Activation, Mlp, MlpConfig};
 use sysdyn_core::rng::SeededRng;
 use sysdyn_generative::GenerativeError;
 use sysdyn_generative::gan::{DataSampler, GanConfig, GanLoss, GanStep, SpectralMlp, UpdateOrder};
 use sysdyn_train::{
-    Checkpoints, LrSchedule, Optim, ProgressMode, TrainConfig, TrainError, Trainer,
+    Checkpointable, Checkpoints, LrSchedule, Optim, ProgressMode, TrainConfig, TrainError, Trainer,
 };
 
 /// f64 on flex, with burn's default float type set to f64 (optimizer state is restored in
@@ -152,6 +154,78 @@ fn a_hinge_gan_with_a_spectrally_normalised_critic_trains() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Every float parameter of `module`, flattened in visiting order.
+fn parameters<M: Module>(module: &M) -> Vec<f64> {
+    struct Flatten(Vec<f64>);
+    impl ModuleVisitor for Flatten {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let values = param.val().into_data().convert::<f64>();
+            self.0.extend(values.try_to_vec::<f64>().unwrap());
+        }
+    }
+    let mut flat = Flatten(Vec::new());
+    module.visit(&mut flat);
+    flat.0
+}
+
+/// The generator's moving average after k updates is `β^k θ₀ + Σ_j (1 − β) β^(k−j) θ_j` over
+/// the generator's own weights `θ_j` after update j (taken from runs of 1, 2 and 3 steps from
+/// the same seed); `sample` draws from it, and a checkpoint restores it exactly.
+#[test]
+fn the_generator_average_follows_the_generators_weights() {
+    let device = device();
+    let beta = 0.6;
+    let step_of = || {
+        GanStep::new(
+            device.clone(),
+            mlp(&device, vec![1, 1], Activation::Identity, 1),
+            mlp(&device, vec![1, 8, 1], Activation::Tanh, 2),
+            adam(),
+            adam(),
+            GanConfig::new(GanLoss::NonSaturating, 32).with_generator_average(beta),
+            1,
+            gaussian(),
+        )
+        .unwrap()
+    };
+    let fresh = step_of();
+    let mut expected = parameters(&fresh.generator);
+    assert_eq!(parameters(fresh.averaged_generator().unwrap()), expected);
+    let mut trained = None;
+    for steps in 1..=3 {
+        let mut step = step_of();
+        let dir = run_dir(&format!("average-{steps}"));
+        Trainer::new(config(steps, 0.05), &dir)
+            .run(&mut step)
+            .unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        for (a, theta) in expected.iter_mut().zip(parameters(&step.generator)) {
+            *a = beta * *a + (1.0 - beta) * theta;
+        }
+        trained = Some(step);
+    }
+    let trained = trained.unwrap();
+    let average = parameters(trained.averaged_generator().unwrap());
+    for (a, e) in average.iter().zip(&expected) {
+        assert!((a - e).abs() < 1e-12, "{average:?} against {expected:?}");
+    }
+    assert_ne!(average, parameters(&trained.generator));
+    // Samples come from the average: G(z) = a z + b with its weight and bias.
+    let samples = trained.sample(5, None, &mut SeededRng::new(9)).unwrap();
+    let z = SeededRng::new(9).normals(5);
+    let (a, b) = (average[0], average[1]);
+    for (x, z) in samples.iter().zip(&z) {
+        assert!((x - (a * z + b)).abs() < 1e-12, "{x} against {}", a * z + b);
+    }
+    let dir = run_dir("average-checkpoint");
+    std::fs::create_dir_all(&dir).unwrap();
+    trained.save_checkpoint(&dir).unwrap();
+    let mut restored = step_of();
+    restored.load_checkpoint(&dir).unwrap();
+    assert_eq!(parameters(restored.averaged_generator().unwrap()), average);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn bad_settings_are_typed_errors() {
     let device = device();
@@ -175,6 +249,8 @@ fn bad_settings_are_typed_errors() {
         ("clip < 0", base().with_weight_clip(-0.01)),
         ("λ = 0", base().with_gradient_penalty(0.0)),
         ("empty batch", GanConfig::new(GanLoss::Hinge, 0)),
+        ("average decay 1", base().with_generator_average(1.0)),
+        ("average decay 0", base().with_generator_average(0.0)),
         (
             "simultaneous with 5 critic steps",
             base()

@@ -22,16 +22,33 @@ pub struct Ema<M: Module> {
     average: M,
     decay: f64,
     updates: u64,
+    /// Whether the average stays on the model's (autodiff) device.
+    on_training_device: bool,
 }
 
 impl<M: Module> Ema<M> {
     /// Starts the average at the current parameters of `model`. `decay` is in `[0, 1)`.
     pub fn new(model: &M, decay: f64) -> Self {
-        let average = model.clone().map(&mut Detach);
+        let average = model.clone().map(&mut Detach { keep_device: false });
         Ema {
             average,
             decay,
             updates: 0,
+            on_training_device: false,
+        }
+    }
+
+    /// Like [`new`](Ema::new), but the average stays on the model's autodiff device (as leaves
+    /// without gradient), so layers that pick their behaviour by device act as in training:
+    /// batch norm normalises with the batch's own statistics instead of running statistics,
+    /// which the average does not hold (a GAN generator's average is sampled this way).
+    pub fn on_training_device(model: &M, decay: f64) -> Self {
+        let average = model.clone().map(&mut Detach { keep_device: true });
+        Ema {
+            average,
+            decay,
+            updates: 0,
+            on_training_device: true,
         }
     }
 
@@ -67,6 +84,7 @@ impl<M: Module> Ema<M> {
         let mut blend = Blend {
             values: collect.values,
             decay: self.decay,
+            keep_device: self.on_training_device,
         };
         self.average = self.average.clone().map(&mut blend);
         self.updates += 1;
@@ -84,13 +102,25 @@ impl<M: Module> Ema<M> {
     }
 }
 
-/// Drops the autodiff association of every parameter.
-struct Detach;
+/// Drops the autodiff association of every parameter: onto the inner backend, or as new
+/// leaves without gradient on the same device (`keep_device`).
+struct Detach {
+    keep_device: bool,
+}
 
 impl ModuleMapper for Detach {
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
         let (id, tensor, mapper) = param.consume();
-        Param::from_mapped_value(id, tensor.inner(), mapper)
+        Param::from_mapped_value(id, place(tensor.inner(), self.keep_device), mapper)
+    }
+}
+
+/// `inner` (a tensor of the inner backend) back on the autodiff device when `keep_device`.
+fn place<const D: usize>(inner: Tensor<D>, keep_device: bool) -> Tensor<D> {
+    if keep_device {
+        Tensor::from_inner(inner)
+    } else {
+        inner
     }
 }
 
@@ -107,6 +137,7 @@ impl ModuleVisitor for Collect {
 struct Blend {
     values: HashMap<ParamId, Box<dyn Any + Send>>,
     decay: f64,
+    keep_device: bool,
 }
 
 impl ModuleMapper for Blend {
@@ -117,10 +148,13 @@ impl ModuleMapper for Blend {
             .remove(&id)
             .and_then(|v| v.downcast::<Tensor<D>>().ok())
         {
-            Some(current) => average
-                .inner()
-                .mul_scalar(self.decay)
-                .add(current.mul_scalar(1.0 - self.decay)),
+            Some(current) => place(
+                average
+                    .inner()
+                    .mul_scalar(self.decay)
+                    .add(current.mul_scalar(1.0 - self.decay)),
+                self.keep_device,
+            ),
             None => average,
         };
         Param::from_mapped_value(id, average, mapper)

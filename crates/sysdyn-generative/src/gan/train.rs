@@ -10,8 +10,8 @@ use burn::tensor::Tensor;
 use sysdyn_core::device::SysDevice;
 use sysdyn_core::rng::SeededRng;
 use sysdyn_train::{
-    BoxError, Checkpointable, NonFinite, Optim, StepContext, StepReport, TrainError, TrainStep,
-    find_non_finite, global_grad_norm, load_module, save_module,
+    BoxError, Checkpointable, Ema, NonFinite, Optim, StepContext, StepReport, TrainError,
+    TrainStep, find_non_finite, global_grad_norm, load_module, save_module,
 };
 
 use crate::error::{GenerativeError, check_positive};
@@ -49,6 +49,10 @@ pub struct GanConfig {
     pub gradient_penalty: Option<f64>,
     /// The R1 penalty's `γ`, on real rows.
     pub r1_penalty: Option<f64>,
+    /// Decay `β` of an exponential moving average of the generator's weights,
+    /// `θ̄ ← β θ̄ + (1 − β) θ` after every generator update (Yazıcı et al. 2019; the evaluated
+    /// generator of ProGAN and StyleGAN). [`GanStep::sample`] then draws from the average.
+    pub generator_average: Option<f64>,
 }
 
 impl GanConfig {
@@ -61,6 +65,7 @@ impl GanConfig {
             batch_size,
             critic_lr_factor: 1.0,
             weight_clip: None,
+            generator_average: None,
             gradient_penalty: None,
             r1_penalty: None,
         }
@@ -102,6 +107,13 @@ impl GanConfig {
         self
     }
 
+    /// With a moving average of the generator's weights of decay `beta` (0.999 is usual),
+    /// which [`GanStep::sample`] draws from.
+    pub fn with_generator_average(mut self, beta: f64) -> Self {
+        self.generator_average = Some(beta);
+        self
+    }
+
     /// Checks the settings.
     pub fn validate(&self) -> Result<(), GenerativeError> {
         let invalid = |name, value: usize, requirement| GenerativeError::InvalidParameter {
@@ -135,6 +147,15 @@ impl GanConfig {
         }
         if let Some(gamma) = self.r1_penalty {
             check_positive("the R1 penalty's γ", gamma)?;
+        }
+        if let Some(beta) = self.generator_average
+            && !(beta > 0.0 && beta < 1.0)
+        {
+            return Err(GenerativeError::InvalidParameter {
+                name: "generator_average",
+                value: beta,
+                requirement: "the moving average's decay must lie in (0, 1), e.g. 0.999",
+            });
         }
         Ok(())
     }
@@ -174,6 +195,8 @@ pub struct GanStep<G: Generator, C: Critic, OG: Optimizer, OC: Optimizer> {
     config: GanConfig,
     data: RealData,
     features: usize,
+    /// The moving average of the generator's weights, with [`GanConfig::generator_average`].
+    average: Option<Ema<G>>,
 }
 
 impl<G: Generator, C: Critic, OG: Optimizer, OC: Optimizer> GanStep<G, C, OG, OC> {
@@ -274,8 +297,12 @@ impl<G: Generator, C: Critic, OG: Optimizer, OC: Optimizer> GanStep<G, C, OG, OC
                 });
             }
         }
+        let average = config
+            .generator_average
+            .map(|beta| Ema::on_training_device(&generator, beta));
         Ok(GanStep {
             device,
+            average,
             generator,
             critic,
             generator_optim,
@@ -291,6 +318,23 @@ impl<G: Generator, C: Critic, OG: Optimizer, OC: Optimizer> GanStep<G, C, OG, OC
         &self.config
     }
 
+    /// The moving average of the generator's weights (with [`GanConfig::generator_average`]).
+    pub fn averaged_generator(&self) -> Option<&G> {
+        self.average.as_ref().map(Ema::model)
+    }
+
+    /// The generator [`GanStep::sample`] draws from: the average when there is one.
+    pub fn sampled_generator(&self) -> &G {
+        self.averaged_generator().unwrap_or(&self.generator)
+    }
+
+    /// Moves the average towards the generator just updated.
+    fn update_average(&mut self) {
+        if let Some(average) = &mut self.average {
+            average.update(&self.generator);
+        }
+    }
+
     /// `rows` samples of the generator (without graph), row-major `[rows, features]`, of the
     /// given classes for a conditional generator (one label per row).
     pub fn sample(
@@ -299,7 +343,10 @@ impl<G: Generator, C: Critic, OG: Optimizer, OC: Optimizer> GanStep<G, C, OG, OC
         labels: Option<&[usize]>,
         rng: &mut SeededRng,
     ) -> Result<Vec<f64>, BoxError> {
-        host(self.generator.generate(self.latent(rows, rng)?, labels)?)
+        host(
+            self.sampled_generator()
+                .generate(self.latent(rows, rng)?, labels)?,
+        )
     }
 
     fn latent(&self, rows: usize, rng: &mut SeededRng) -> Result<Tensor<2>, BoxError> {
@@ -468,6 +515,9 @@ impl<G: Generator, C: Critic, OG: Optimizer, OC: Optimizer> Checkpointable
 {
     fn save_checkpoint(&self, dir: &Path) -> Result<(), TrainError> {
         save_module(&self.generator, dir, "generator")?;
+        if let Some(average) = &self.average {
+            average.save(dir, "generator-average")?;
+        }
         save_module(&self.critic, dir, "critic")?;
         self.generator_optim.save(dir, "generator-optim")?;
         self.critic_optim.save(dir, "critic-optim")
@@ -475,6 +525,9 @@ impl<G: Generator, C: Critic, OG: Optimizer, OC: Optimizer> Checkpointable
 
     fn load_checkpoint(&mut self, dir: &Path) -> Result<(), TrainError> {
         self.generator = load_module(self.generator.clone(), dir, "generator")?;
+        if let Some(average) = &mut self.average {
+            average.load(dir, "generator-average")?;
+        }
         self.critic = load_module(self.critic.clone(), dir, "critic")?;
         self.generator_optim
             .load(dir, "generator-optim", &self.generator)?;
@@ -508,6 +561,7 @@ impl<G: Generator, C: Critic, OG: Optimizer, OC: Optimizer> TrainStep for GanSte
                 let generator_grad_norm = global_grad_norm(&grads, &self.generator);
                 let generator = self.generator.clone();
                 self.generator = self.generator_optim.step(ctx.lr, generator, grads);
+                self.update_average();
                 Ok(report(Measured {
                     generator_loss,
                     critic_loss,
@@ -533,6 +587,7 @@ impl<G: Generator, C: Critic, OG: Optimizer, OC: Optimizer> TrainStep for GanSte
                 self.generator = self
                     .generator_optim
                     .step(ctx.lr, generator, generator_grads);
+                self.update_average();
                 Ok(report(Measured {
                     generator_loss,
                     critic_loss,
