@@ -13,7 +13,7 @@ use sysdyn_core::rng::SeededRng;
 use sysdyn_generative::GenerativeError;
 use sysdyn_generative::gan::{
     Critic, CriticConditioning, CriticNorm, DcganConfig, DcganCritic, GanConfig, GanLoss, GanStep,
-    Generator, ImageShape, gradient_penalty_of, interpolate,
+    Generator, GeneratorConditioning, ImageShape, LabelEmbedding, gradient_penalty_of, interpolate,
 };
 use sysdyn_train::Optim;
 
@@ -316,6 +316,50 @@ fn bad_sizes_and_labels_are_typed_errors() {
     assert!(matches!(step, Err(GenerativeError::ShapeMismatch { .. })));
 }
 
+/// The minibatch standard deviation channel makes a row's score depend on the rest of its batch
+/// (and only through the batch's spread: a permuted batch gets the permuted scores), where the
+/// plain critic scores each row on its own; such a critic has no per-row input gradient.
+#[test]
+fn the_minibatch_std_critic_scores_a_row_by_its_batchs_spread() {
+    let d = device();
+    let mut rng = SeededRng::new(5);
+    let rows: Vec<Vec<f64>> = (0..3).map(|_| rng.normals(64)).collect();
+    let batch = |order: &[usize]| {
+        let values: Vec<f64> = order.iter().flat_map(|&k| rows[k].clone()).collect();
+        d.tensor(values, [order.len(), 64]).unwrap()
+    };
+    let scores =
+        |critic: &DcganCritic, order: &[usize]| to_vec(critic.score(batch(order), None).unwrap());
+    let with_spread = critic(&d, &small_config(None).with_minibatch_std(true), 3);
+    let copies = scores(&with_spread, &[0, 0, 0]);
+    let varied = scores(&with_spread, &[0, 1, 2]);
+    let permuted = scores(&with_spread, &[2, 0, 1]);
+    assert!(
+        copies.iter().all(|&c| (c - copies[0]).abs() < 1e-12),
+        "{copies:?}"
+    );
+    assert!(
+        (copies[0] - varied[0]).abs() > 1e-3,
+        "row 0 scored {} among copies and {} in a varied batch",
+        copies[0],
+        varied[0]
+    );
+    for (k, &p) in [2, 0, 1].iter().zip(&permuted) {
+        assert!(
+            (p - varied[*k]).abs() < 1e-10,
+            "{permuted:?} against {varied:?}"
+        );
+    }
+    let plain = critic(&d, &small_config(None), 3);
+    let alone = scores(&plain, &[0, 0, 0]);
+    let among = scores(&plain, &[0, 1, 2]);
+    assert!((alone[0] - among[0]).abs() < 1e-12, "{alone:?} {among:?}");
+    assert!(matches!(
+        with_spread.input_gradient(batch(&[0, 1]), None),
+        Err(GenerativeError::Unsupported { .. })
+    ));
+}
+
 /// A conditional DCGAN (label embedding in the generator, projection discriminator) learns two
 /// classes of flat 8×8 images, dark (−0.6) and bright (+0.6): asked for each class, its samples
 /// take that class's brightness. Several critic and generator updates pass through the same
@@ -324,57 +368,134 @@ fn bad_sizes_and_labels_are_typed_errors() {
 fn a_conditional_dcgan_learns_which_brightness_each_class_asks_for() {
     use sysdyn_train::{LrSchedule, ProgressMode, TrainConfig, Trainer};
 
-    let d = device();
-    let config = DcganConfig::new(ImageShape::new(1, 8, 8), 4, 4)
-        .with_levels(2)
-        .with_classes(2, 2, CriticConditioning::Projection);
-    let mut rng = SeededRng::new(3);
-    let generator = config.init_generator(d.device(), &mut rng).unwrap();
-    let critic = config.init_critic(d.device(), &mut rng).unwrap();
-    let adam = || Optim::new(AdamConfig::new().with_beta_1(0.5).build());
-    let data = |rng: &mut SeededRng, rows: usize| {
-        let labels: Vec<usize> = (0..rows).map(|_| rng.below(2) as usize).collect();
-        let pixels = labels
-            .iter()
-            .flat_map(|&l| {
-                let level = if l == 0 { -0.6 } else { 0.6 };
-                (0..64).map(move |_| level)
-            })
-            .collect();
-        (pixels, labels)
-    };
-    let mut step = GanStep::conditional(
-        d.clone(),
-        generator,
-        critic,
-        adam(),
-        adam(),
-        GanConfig::new(GanLoss::NonSaturating, 32),
-        64,
-        2,
-        Box::new(data),
-    )
-    .unwrap();
-    let dir = std::env::temp_dir().join(format!("sysdyn-cgan-test-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let train = TrainConfig::new(300)
-        .with_schedule(LrSchedule::Constant { lr: 2e-3 })
-        .with_divergence_factor(None)
-        .with_progress(ProgressMode::Quiet);
-    Trainer::new(train, &dir).run(&mut step).unwrap();
-    std::fs::remove_dir_all(&dir).unwrap();
-    // Both classes in one batch: the generator's batch norm sees the mix it was trained on.
-    let labels: Vec<usize> = (0..64).map(|i| i % 2).collect();
-    let samples = step
-        .sample(64, Some(&labels), &mut SeededRng::new(9))
+    for conditioning in [
+        GeneratorConditioning::Concat,
+        GeneratorConditioning::BatchNorm,
+    ] {
+        learns_brightness_per_class(conditioning);
+    }
+    fn learns_brightness_per_class(conditioning: GeneratorConditioning) {
+        let d = device();
+        let config = DcganConfig::new(ImageShape::new(1, 8, 8), 4, 4)
+            .with_levels(2)
+            .with_classes(2, 2, CriticConditioning::Projection)
+            .with_generator_conditioning(conditioning);
+        let mut rng = SeededRng::new(3);
+        let generator = config.init_generator(d.device(), &mut rng).unwrap();
+        let critic = config.init_critic(d.device(), &mut rng).unwrap();
+        let adam = || Optim::new(AdamConfig::new().with_beta_1(0.5).build());
+        let data = |rng: &mut SeededRng, rows: usize| {
+            let labels: Vec<usize> = (0..rows).map(|_| rng.below(2) as usize).collect();
+            let pixels = labels
+                .iter()
+                .flat_map(|&l| {
+                    let level = if l == 0 { -0.6 } else { 0.6 };
+                    (0..64).map(move |_| level)
+                })
+                .collect();
+            (pixels, labels)
+        };
+        let mut step = GanStep::conditional(
+            d.clone(),
+            generator,
+            critic,
+            adam(),
+            adam(),
+            GanConfig::new(GanLoss::NonSaturating, 32),
+            64,
+            2,
+            Box::new(data),
+        )
         .unwrap();
-    let mean_for = |label: usize| {
-        let rows: Vec<&[f64]> = samples.chunks(64).skip(label).step_by(2).collect();
-        rows.iter().flat_map(|r| r.iter()).sum::<f64>() / (rows.len() * 64) as f64
+        let dir = std::env::temp_dir().join(format!("sysdyn-cgan-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let train = TrainConfig::new(300)
+            .with_schedule(LrSchedule::Constant { lr: 2e-3 })
+            .with_divergence_factor(None)
+            .with_progress(ProgressMode::Quiet);
+        Trainer::new(train, &dir).run(&mut step).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        // Both classes in one batch: the generator's batch norm sees the mix it was trained on.
+        let labels: Vec<usize> = (0..64).map(|i| i % 2).collect();
+        let samples = step
+            .sample(64, Some(&labels), &mut SeededRng::new(9))
+            .unwrap();
+        let mean_for = |label: usize| {
+            let rows: Vec<&[f64]> = samples.chunks(64).skip(label).step_by(2).collect();
+            rows.iter().flat_map(|r| r.iter()).sum::<f64>() / (rows.len() * 64) as f64
+        };
+        let (dark, bright) = (mean_for(0), mean_for(1));
+        assert!(
+            dark < -0.3 && bright > 0.3,
+            "{conditioning:?}: class 0 should be dark (−0.6) and class 1 bright (+0.6): means \
+         {dark:.3}, {bright:.3}"
+        );
+    }
+}
+
+/// Conditional batch norm scales and shifts each channel by its class's `[γ, β]`:
+/// `h ⊙ (1 + γ(y)) + β(y)`, checked on a hand-set table; with zero tables an untrained generator
+/// ignores the label, with the default random tables it does not.
+#[test]
+fn conditional_batch_norm_scales_and_shifts_each_channel_by_its_class() {
+    let d = device();
+    // Two classes, two channels: [γ₀, γ₁, β₀, β₁] per class.
+    let table = LabelEmbedding {
+        table: Param::from_tensor(
+            d.tensor(vec![0.5, -1.0, 2.0, 0.0, 0.0, 1.0, -3.0, 0.25], [2, 4])
+                .unwrap(),
+        ),
     };
-    let (dark, bright) = (mean_for(0), mean_for(1));
-    assert!(
-        dark < -0.3 && bright > 0.3,
-        "class 0 should be dark (−0.6) and class 1 bright (+0.6): means {dark:.3}, {bright:.3}"
+    let h: Vec<f64> = (0..2 * 2 * 2).map(|k| k as f64 - 3.0).collect();
+    let out = to_vec(
+        table
+            .modulate(d.tensor(h.clone(), [2, 2, 2, 1]).unwrap(), &[0, 1])
+            .unwrap(),
     );
+    let (scale, shift) = ([[1.5, 0.0], [1.0, 2.0]], [[2.0, 0.0], [-3.0, 0.25]]);
+    for (k, (&o, &x)) in out.iter().zip(&h).enumerate() {
+        let (row, channel) = (k / 4, (k / 2) % 2);
+        let expected = x * scale[row][channel] + shift[row][channel];
+        assert!(
+            (o - expected).abs() < 1e-12,
+            "entry {k}: {o} against {expected}"
+        );
+    }
+    assert!(matches!(
+        table.modulate(d.tensor(h, [2, 2, 2, 1]).unwrap(), &[0]),
+        Err(GenerativeError::ShapeMismatch { .. })
+    ));
+    let config = small_config(Some(CriticConditioning::Projection))
+        .with_generator_conditioning(GeneratorConditioning::BatchNorm);
+    let z = d.tensor(SeededRng::new(5).normals(4 * 4), [4, 4]).unwrap();
+    let outputs = |config: &DcganConfig| {
+        let generator = config
+            .init_generator(d.device(), &mut SeededRng::new(4))
+            .unwrap();
+        (
+            to_vec(generator.generate(z.clone(), Some(&[0, 1, 2, 0])).unwrap()),
+            to_vec(generator.generate(z.clone(), Some(&[2, 2, 1, 1])).unwrap()),
+        )
+    };
+    let (a, b) = outputs(&config.clone().with_class_norm_std(0.0));
+    assert_eq!(a, b);
+    let (a, b) = outputs(&config);
+    assert!(a.iter().zip(&b).any(|(x, y)| (x - y).abs() > 1e-3));
+    let generator = config
+        .clone()
+        .init_generator(d.device(), &mut SeededRng::new(4))
+        .unwrap();
+    assert!(matches!(
+        config
+            .with_class_norm_std(-1.0)
+            .init_generator(d.device(), &mut SeededRng::new(4)),
+        Err(GenerativeError::InvalidParameter {
+            name: "class_norm_std",
+            ..
+        })
+    ));
+    assert!(matches!(
+        generator.generate(z, None),
+        Err(GenerativeError::Unsupported { .. })
+    ));
 }

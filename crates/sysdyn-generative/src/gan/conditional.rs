@@ -16,6 +16,54 @@ pub struct LabelEmbedding {
 }
 
 impl LabelEmbedding {
+    /// A table of zeros for `classes` classes of width `dim` in the default float type of
+    /// `device`: class terms that start switched off (conditional batch norm's scales and
+    /// shifts).
+    pub fn zeros(classes: usize, dim: usize, device: &Device) -> Result<Self, GenerativeError> {
+        if classes == 0 || dim == 0 {
+            return Err(GenerativeError::InvalidParameter {
+                name: "label embedding size",
+                value: 0.0,
+                requirement: "classes and width must be at least 1",
+            });
+        }
+        Ok(LabelEmbedding {
+            table: Param::from_tensor(Tensor::zeros([classes, dim], device)),
+        })
+    }
+
+    /// Conditional batch norm (de Vries et al. 2017; the generator of Miyato & Koyama 2018):
+    /// `h ⊙ (1 + γ(y)) + β(y)` per channel, for normalised features `h`
+    /// (`[batch, channels, rows, cols]`) and a table `2·channels` wide holding `[γ, β]` per
+    /// class.
+    pub fn modulate(&self, h: Tensor<4>, labels: &[usize]) -> Result<Tensor<4>, GenerativeError> {
+        let [batch, channels, _, _] = h.dims();
+        if labels.len() != batch {
+            return Err(GenerativeError::ShapeMismatch {
+                what: "rows and labels",
+                left: vec![batch],
+                right: vec![labels.len()],
+            });
+        }
+        if self.dim() != 2 * channels {
+            return Err(GenerativeError::ShapeMismatch {
+                what: "conditional batch norm's table (2·channels wide) and features",
+                left: vec![self.dim()],
+                right: vec![2 * channels],
+            });
+        }
+        let styles = self.embed(labels)?;
+        let scale = styles
+            .clone()
+            .narrow(1, 0, channels)
+            .add_scalar(1.0)
+            .reshape([batch, channels, 1, 1]);
+        let shift = styles
+            .narrow(1, channels, channels)
+            .reshape([batch, channels, 1, 1]);
+        Ok(h * scale + shift)
+    }
+
     /// A table for `classes` classes of width `dim`, drawn from N(0, 1) by `rng` in the default
     /// float type of `device`.
     pub fn new(

@@ -19,8 +19,8 @@ pub mod unet;
 pub use conditional::LabelEmbedding;
 pub use cyclegan::{CycleCritics, CycleGanConfig, CycleGanStep, CycleGenerators};
 pub use dcgan::{
-    CriticConditioning, CriticNorm, DcganConfig, DcganCritic, DcganGenerator, ImageShape,
-    LEAKY_SLOPE,
+    CriticConditioning, CriticNorm, DcganConfig, DcganCritic, DcganGenerator,
+    GeneratorConditioning, ImageShape, LEAKY_SLOPE,
 };
 pub use dirac::{DiracGan, DiracObjective, linearised_update};
 pub use loss::{GanLoss, LsganTargets};
