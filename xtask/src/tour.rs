@@ -19,6 +19,12 @@
 //! the `.svg` of the same name linked) and `key_numbers` (a list of `{"name": …, "value": …}`).
 //! Without a `summary.json`, the PNG files in the folder are shown.
 //!
+//! # Examples side by side
+//!
+//! `--jobs N` (default 2 on two or more cores) runs N examples at once, each writing its output
+//! to `<out>/<name>/tour.log` instead of the terminal; the report lists them in folder order
+//! whatever order they finish in.
+//!
 //! # Set-up: real MNIST digits
 //!
 //! Before the examples run, examples that take `--mnist DIR` (stable-resnets) get real digits
@@ -79,6 +85,11 @@ pub struct TourArgs {
     /// Output folder; a relative one is taken from the repository root [default: REPO/out]
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+
+    /// Examples run at once; with more than one, each example's output goes to
+    /// OUT/NAME/tour.log [default: 2 on a machine with two or more cores, else 1]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -88,6 +99,7 @@ struct Options {
     backend: Option<String>,
     only: Vec<String>,
     out: PathBuf,
+    jobs: usize,
 }
 
 fn repo_root() -> PathBuf {
@@ -116,8 +128,16 @@ impl TourArgs {
                 Some(dir) => root.join(dir),
                 None => root.join("out"),
             },
+            jobs: self.jobs.map_or_else(default_jobs, usize::from),
         }
     }
+}
+
+/// Two examples at once when there are two cores: each example parallelises its tensor kernels,
+/// but much of a small model's step (autodiff bookkeeping, host-side loops) runs on one thread,
+/// so a second example fills the gaps.
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(2))
 }
 
 /// A folder of `examples/` and whether it can run.
@@ -626,10 +646,14 @@ fn run_example(
     executable: Option<&Path>,
     (index, total): (usize, usize),
     extra: Vec<String>,
+    side_by_side: bool,
 ) -> Outcome {
     let out_dir = opts.out.join(package);
     // A summary left by an earlier run must not pass for this run's.
     let _ = std::fs::remove_file(out_dir.join("summary.json"));
+    // Examples running side by side would interleave their progress lines: each writes to its
+    // own log instead.
+    let log = side_by_side.then(|| out_dir.join("tour.log"));
     let mut args: Vec<String> = vec!["--out".into(), out_dir.display().to_string()];
     if opts.quick {
         args.push("--quick".into());
@@ -641,6 +665,21 @@ fn run_example(
     args.extend(extra);
     let (mut command, shown) = example_command(root, opts, package, executable, &args);
     eprintln!("[tour] ({index}/{total}) {package}: {shown}");
+    if let Some(log) = &log {
+        match open_log(&out_dir, log) {
+            Ok((out, err)) => {
+                command.stdout(out).stderr(err);
+                eprintln!(
+                    "[tour] ({index}/{total}) {package}: output in {}",
+                    log.display()
+                );
+            }
+            Err(e) => eprintln!(
+                "[tour] ({index}/{total}) {package}: cannot write {} ({e}); output here",
+                log.display()
+            ),
+        }
+    }
     let start = Instant::now();
     let status = command.status();
     let wall_s = start.elapsed().as_secs_f64();
@@ -667,6 +706,14 @@ fn run_example(
     }
 }
 
+/// The log file `log` in `out_dir`, opened for an example's standard output and error.
+fn open_log(out_dir: &Path, log: &Path) -> std::io::Result<(std::fs::File, std::fs::File)> {
+    std::fs::create_dir_all(out_dir)?;
+    let out = std::fs::File::create(log)?;
+    let err = out.try_clone()?;
+    Ok((out, err))
+}
+
 fn render_markdown(
     opts: &Options,
     outcomes: &[Outcome],
@@ -676,9 +723,14 @@ fn render_markdown(
     let mut md = String::from("# sysdyn tour\n\n");
     let _ = writeln!(
         md,
-        "Every example under `examples/`, run with `--profile {}`{}{}. Total {:.1} s, the build of \
-         the examples included.\n",
+        "Every example under `examples/`, run with `--profile {}`{}{}{}. Total {:.1} s, the build \
+         of the examples included.\n",
         opts.profile,
+        if opts.jobs > 1 {
+            format!(", up to {} at a time (wall times overlap)", opts.jobs)
+        } else {
+            String::new()
+        },
         if opts.quick { " in `--quick` mode" } else { "" },
         opts.backend
             .as_ref()
@@ -804,12 +856,12 @@ pub fn run(args: &TourArgs) -> Result<(), String> {
         eprintln!("[tour] {why}; building and running each example on its own instead");
         Vec::new()
     });
-    let mut outcomes = Vec::new();
-    let mut index = 0;
-    for c in &found {
+    // Each runnable example with its place in the tour; skipped ones are reported in place.
+    let mut jobs: Vec<(usize, usize, &str, Option<&Path>)> = Vec::new();
+    let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(found.len());
+    for (slot, c) in found.iter().enumerate() {
         match &c.package {
             Ok(package) => {
-                index += 1;
                 let folder = to_build
                     .iter()
                     .find(|(_, p)| p == package)
@@ -818,18 +870,12 @@ pub fn run(args: &TourArgs) -> Result<(), String> {
                     .iter()
                     .find(|(dir, _)| folder.is_some_and(|f| same_dir(dir, f)))
                     .map(|(_, exe)| exe.as_path());
-                outcomes.push(run_example(
-                    &root,
-                    &opts,
-                    package,
-                    executable,
-                    (index, runnable),
-                    extra_args(package, mnist_dir.as_deref()),
-                ));
+                jobs.push((slot, jobs.len() + 1, package.as_str(), executable));
+                outcomes.push(None);
             }
             Err(reason) => {
                 eprintln!("[tour] skipping examples/{}: {reason}", c.folder);
-                outcomes.push(Outcome {
+                outcomes.push(Some(Outcome {
                     name: c.folder.clone(),
                     status: "skipped",
                     reason: Some(reason.clone()),
@@ -838,10 +884,45 @@ pub fn run(args: &TourArgs) -> Result<(), String> {
                     figures: Vec::new(),
                     key_numbers: Vec::new(),
                     example_wall_s: None,
-                });
+                }));
             }
         }
     }
+    let workers = opts.jobs.min(jobs.len());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let finished = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(&(slot, index, package, executable)) = jobs.get(k) else {
+                        break;
+                    };
+                    let outcome = run_example(
+                        &root,
+                        &opts,
+                        package,
+                        executable,
+                        (index, runnable),
+                        extra_args(package, mnist_dir.as_deref()),
+                        workers > 1,
+                    );
+                    finished
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .push((slot, outcome));
+                }
+            });
+        }
+    });
+    for (slot, outcome) in finished
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+    {
+        outcomes[slot] = Some(outcome);
+    }
+    let outcomes: Vec<Outcome> = outcomes.into_iter().flatten().collect();
     let total_s = start.elapsed().as_secs_f64();
     let failed: Vec<&str> = outcomes
         .iter()
@@ -934,7 +1015,16 @@ mod tests {
         );
         let help = parse(&["--help"], root).unwrap_err();
         assert_eq!(help.exit_code(), 0);
-        for flag in ["--quick", "--profile", "--backend", "--only", "--out"] {
+        assert_eq!(parse(&["--jobs", "3"], root).unwrap().jobs, 3);
+        assert!(parse(&[], root).unwrap().jobs >= 1);
+        for flag in [
+            "--quick",
+            "--profile",
+            "--backend",
+            "--only",
+            "--out",
+            "--jobs",
+        ] {
             assert!(
                 help.to_string().contains(flag),
                 "{flag} missing from\n{help}"
@@ -945,6 +1035,7 @@ mod tests {
             &["--profile"],
             &["--profile="],
             &["--backend", "cuda"],
+            &["--jobs", "0"],
         ] {
             let err = parse(bad, root).unwrap_err();
             assert_eq!(err.exit_code(), 2, "{bad:?}: {err}");
