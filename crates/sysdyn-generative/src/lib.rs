@@ -10,8 +10,8 @@
 //! - [`gan::penalty`]: the WGAN-GP gradient penalty and the R1 penalty, whose input gradient
 //!   `∇ₓD` is computed by forward-mode jets (burn's autodiff is first order) so that burn can
 //!   differentiate the penalty with respect to the critic's parameters;
-//! - [`gan::spectral`]: spectral normalisation of a linear layer by power iteration, its state a
-//!   (non-trained) parameter saved with the model;
+//! - [`gan::spectral`]: spectral normalisation of a linear layer or a convolution kernel by power
+//!   iteration, its state a (non-trained) parameter saved with the model;
 //! - [`gan::models`] and [`gan::train`]: the players' interfaces ([`gan::Generator`],
 //!   [`gan::Critic`]; MLPs and spectrally normalised MLPs implement them) and one training step
 //!   on sysdyn's runtime ([`gan::GanStep`]): `n_critic` critic updates, alternating or

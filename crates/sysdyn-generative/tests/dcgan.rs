@@ -42,30 +42,50 @@ const CLASSES: usize = 3;
 
 /// A small 1×8×8 critic without normalisation: two levels (8 → 4 → 2), three channels.
 fn small_config(conditioning: Option<CriticConditioning>) -> DcganConfig {
+    small_config_with(conditioning, CriticNorm::None)
+}
+
+fn small_config_with(conditioning: Option<CriticConditioning>, norm: CriticNorm) -> DcganConfig {
     let config = DcganConfig::new(ImageShape::new(1, 8, 8), 4, 3)
         .with_levels(2)
-        .with_critic_norm(CriticNorm::None);
+        .with_critic_norm(norm);
     match conditioning {
         Some(c) => config.with_classes(CLASSES, 2, c),
         None => config,
     }
 }
 
-fn variants() -> [(&'static str, Option<CriticConditioning>); 3] {
+fn variants() -> [(&'static str, DcganConfig); 5] {
     [
-        ("unconditional", None),
-        ("label channels", Some(CriticConditioning::LabelChannels)),
-        ("projection", Some(CriticConditioning::Projection)),
+        ("unconditional", small_config(None)),
+        (
+            "label channels",
+            small_config(Some(CriticConditioning::LabelChannels)),
+        ),
+        (
+            "projection",
+            small_config(Some(CriticConditioning::Projection)),
+        ),
+        ("spectral", small_config_with(None, CriticNorm::Spectral)),
+        (
+            "spectral projection",
+            small_config_with(Some(CriticConditioning::Projection), CriticNorm::Spectral),
+        ),
     ]
 }
 
 /// The critic's weights are DCGAN's N(0, 0.02²); scaled up here so that the scores and
-/// gradients are far from zero and both LeakyReLU branches are used.
+/// gradients are far from zero and both LeakyReLU branches are used. A spectrally normalised
+/// critic then makes a few power iterations, so that its normalised kernels are near unit norm.
 fn critic(d: &SysDevice, config: &DcganConfig, seed: u64) -> DcganCritic {
-    config
+    let mut critic = config
         .init_critic(d.device(), &mut SeededRng::new(seed))
         .unwrap()
-        .map(&mut Scale { factor: 25.0 })
+        .map(&mut Scale { factor: 25.0 });
+    for _ in 0..3 {
+        critic.before_update();
+    }
+    critic
 }
 
 struct Scale {
@@ -75,8 +95,14 @@ struct Scale {
 impl ModuleMapper for Scale {
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
         let (id, tensor, mapper) = param.consume();
-        let scaled = tensor.inner().mul_scalar(self.factor) + 0.01;
-        Param::from_mapped_value(id, Tensor::from_inner(scaled).require_grad(), mapper)
+        let trained = tensor.is_require_grad();
+        let scaled = Tensor::from_inner(tensor.inner().mul_scalar(self.factor) + 0.01);
+        let scaled = if trained {
+            scaled.require_grad()
+        } else {
+            scaled
+        };
+        Param::from_mapped_value(id, scaled, mapper)
     }
 }
 
@@ -105,35 +131,39 @@ impl ModuleMapper for Nudge {
     }
 }
 
-/// The gradient of every float parameter, in visiting order; zeros for a parameter the loss
-/// does not depend on (the input gradient does not depend on the biases: they only move the
-/// piecewise-constant LeakyReLU slopes).
+/// The gradient of every trained float parameter, in visiting order; zeros for a parameter the
+/// loss does not depend on (the input gradient does not depend on the biases: they only move
+/// the piecewise-constant LeakyReLU slopes); `None` for the untrained ones (spectral
+/// normalisation's singular vectors).
 struct Collect<'a> {
     grads: &'a burn::tensor::Gradients,
-    out: Vec<Vec<f64>>,
+    out: Vec<Option<Vec<f64>>>,
 }
 
 impl ModuleVisitor for Collect<'_> {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        if !param.val().is_require_grad() {
+            self.out.push(None);
+            return;
+        }
         let gradient = param
             .grad(self.grads)
             .unwrap_or_else(|| param.val().inner().zeros_like());
-        self.out.push(to_vec(gradient));
+        self.out.push(Some(to_vec(gradient)));
     }
 }
 
-fn labels_for(conditioning: Option<CriticConditioning>, rows: usize) -> Option<Vec<usize>> {
-    conditioning.map(|_| (0..rows).map(|r| r % CLASSES).collect())
+fn labels_for(config: &DcganConfig, rows: usize) -> Option<Vec<usize>> {
+    (config.classes > 0).then(|| (0..rows).map(|r| r % CLASSES).collect())
 }
 
 #[test]
 fn the_conv_critics_input_gradient_matches_central_differences() {
     let d = device();
     let rows = 3;
-    for (name, conditioning) in variants() {
-        let config = small_config(conditioning);
+    for (name, config) in variants() {
         let critic = critic(&d, &config, 5);
-        let labels = labels_for(conditioning, rows);
+        let labels = labels_for(&config, rows);
         let labels = labels.as_deref();
         let mut rng = SeededRng::new(2);
         let x_values = rng.normals(rows * 64);
@@ -177,10 +207,9 @@ fn the_conv_critics_input_gradient_matches_central_differences() {
 fn the_conv_gradient_penaltys_parameter_gradients_match_central_differences() {
     let d = device();
     let rows = 4;
-    for (name, conditioning) in variants() {
-        let config = small_config(conditioning);
+    for (name, config) in variants() {
         let critic = critic(&d, &config, 9);
-        let labels = labels_for(conditioning, rows);
+        let labels = labels_for(&config, rows);
         let labels = labels.as_deref();
         let mut rng = SeededRng::new(4);
         let real = d.tensor(rng.normals(rows * 64), [rows, 64]).unwrap();
@@ -198,7 +227,13 @@ fn the_conv_gradient_penaltys_parameter_gradients_match_central_differences() {
         let analytic = collect.out;
         // Kernels, biases and head (and the embedding table when conditional).
         assert!(analytic.len() >= 6, "{name}: {} parameters", analytic.len());
+        let trained = analytic.iter().flatten().count();
+        if config.critic_norm == CriticNorm::Spectral {
+            // Each kernel and the head carry u and v.
+            assert_eq!(analytic.len() - trained, 2 * (config.levels + 1), "{name}");
+        }
         for (target, gradient) in analytic.iter().enumerate() {
+            let Some(gradient) = gradient else { continue };
             for index in [0, gradient.len() / 2, gradient.len() - 1] {
                 let h = 1e-6;
                 let value = |delta| {

@@ -10,8 +10,8 @@ use sysdyn_core::rng::SeededRng;
 use sysdyn_generative::GenerativeError;
 use sysdyn_generative::gan::loss::{self, LsganTargets};
 use sysdyn_generative::gan::{
-    DiracGan, DiracObjective, GanLoss, ReplayBuffer, SpectralLinear, gradient_penalty, interpolate,
-    linearised_update, r1_penalty,
+    DiracGan, DiracObjective, GanLoss, ReplayBuffer, SpectralLinear, SpectralNorm,
+    gradient_penalty, interpolate, linearised_update, r1_penalty,
 };
 use sysdyn_optim::game::{GameScheme, play};
 
@@ -282,6 +282,59 @@ fn spectral_norm_estimate_is_within_one_percent_after_twenty_iterations() {
         let x = d.tensor(rng.normals(3 * fan_in), [3, fan_in]).unwrap();
         assert_eq!(layer.forward(x).dims(), [3, fan_out]);
     }
+}
+
+/// A convolution kernel `[out, in, k, k]` is normalised through its matrix view
+/// `[out, in·k·k]`: twenty iterations give that matrix's largest singular value to 1 %, and the
+/// normalised kernel's view then has largest singular value one.
+#[test]
+fn spectral_norm_of_a_conv_kernel_uses_its_matrix_view() {
+    let d = device("flex:f64:autodiff");
+    let mut rng = SeededRng::new(8);
+    let (out, input, k) = (6, 3, 4);
+    let cols = input * k * k;
+    let scale = 2.0 * ((out as f64).sqrt() + (cols as f64).sqrt());
+    let (a, b) = (rng.normals(out), rng.normals(cols));
+    let (na, nb) = (norm(&a), norm(&b));
+    let weights: Vec<f64> = rng
+        .normals(out * cols)
+        .iter()
+        .enumerate()
+        .map(|(i, g)| g + scale * a[i / cols] / na * b[i % cols] / nb)
+        .collect();
+    let kernel: Tensor<4> = d.tensor(weights.clone(), [out, input, k, k]).unwrap();
+    let w = Matrix::from_row_major(out, cols, weights).unwrap();
+    let exact = w
+        .matmul(&w.transpose())
+        .unwrap()
+        .spectral_radius()
+        .unwrap()
+        .sqrt();
+    let mut norm = SpectralNorm::new(&kernel, &mut rng);
+    let mut estimate = 0.0;
+    for _ in 0..20 {
+        estimate = norm.power_iteration(&kernel);
+    }
+    assert!(
+        (estimate - exact).abs() < 0.01 * exact,
+        "{estimate} vs σ_max {exact}"
+    );
+    let normalised = norm.normalised(kernel.clone());
+    assert_eq!(normalised.dims(), [out, input, k, k]);
+    let values = normalised
+        .into_data()
+        .convert::<f64>()
+        .try_to_vec::<f64>()
+        .unwrap();
+    let view = Matrix::from_row_major(out, cols, values).unwrap();
+    let top = view
+        .matmul(&view.transpose())
+        .unwrap()
+        .spectral_radius()
+        .unwrap()
+        .sqrt();
+    assert!((top - exact / estimate).abs() < 1e-9, "{top}");
+    assert!((top - 1.0).abs() < 0.01, "{top}");
 }
 
 #[test]

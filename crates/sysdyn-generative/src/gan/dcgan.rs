@@ -17,7 +17,9 @@
 //! constant), and each strided convolution's adjoint, the transposed convolution with the same
 //! kernel. That costs about one more forward pass, and burn differentiates it like any other
 //! loss. Supported layers: strided convolutions, LeakyReLU, the linear head, label channels and
-//! the projection term. A critic with batch normalisation is refused
+//! the projection term, and spectral normalisation ([`CriticNorm::Spectral`]: the normalised
+//! kernels are constants of the pass, so the adjoint uses them as they are). A critic with
+//! batch normalisation is refused
 //! ([`GenerativeError::Unsupported`]): batch statistics couple the rows, so a per-sample gradient
 //! is not what the penalty constrains (the WGAN-GP paper drops batch norm from the critic too).
 
@@ -32,6 +34,7 @@ use sysdyn_core::rng::SeededRng;
 use crate::error::GenerativeError;
 use crate::gan::conditional::LabelEmbedding;
 use crate::gan::models::{Critic, Generator};
+use crate::gan::spectral::{SpectralNorm, matrix_view};
 
 /// LeakyReLU's slope for negative inputs in the critic (DCGAN's 0.2).
 pub const LEAKY_SLOPE: f64 = 0.2;
@@ -118,6 +121,10 @@ pub enum CriticNorm {
     None,
     /// Batch normalisation after every convolution but the first, as DCGAN's discriminator.
     Batch,
+    /// Spectral normalisation (Miyato et al. 2018) of every convolution kernel (seen as
+    /// `[out, in·4·4]`) and of the linear head, one power iteration per critic update
+    /// ([`Critic::before_update`]); the projection table is left as it is.
+    Spectral,
 }
 
 /// How a conditional critic sees the class.
@@ -409,12 +416,24 @@ impl DcganConfig {
                 norms.push(BatchNormConfig::new(output).init(device));
             }
         }
+        let head = normal_param(rng, [features, 1], device);
+        let spectral = if self.critic_norm == CriticNorm::Spectral {
+            let mut norms: Vec<SpectralNorm> = kernels
+                .iter()
+                .map(|kernel| SpectralNorm::new(&kernel.val(), rng))
+                .collect();
+            norms.push(SpectralNorm::new(&head.val(), rng));
+            norms
+        } else {
+            Vec::new()
+        };
         Ok(DcganCritic {
             embedding,
             kernels,
             biases,
             norms,
-            head: normal_param(rng, [features, 1], device),
+            spectral,
+            head,
             head_bias: zeros_param([1], device),
             config: self.clone(),
         })
@@ -506,6 +525,8 @@ pub struct DcganCritic {
     kernels: Vec<Param<Tensor<4>>>,
     biases: Vec<Param<Tensor<1>>>,
     norms: Vec<BatchNorm>,
+    /// Spectral normalisation of each kernel and then of the head (empty otherwise).
+    spectral: Vec<SpectralNorm>,
     head: Param<Tensor<2>>,
     head_bias: Param<Tensor<1>>,
     #[module(skip)]
@@ -524,6 +545,35 @@ impl DcganCritic {
     /// The sizes it was built with.
     pub fn config(&self) -> &DcganConfig {
         &self.config
+    }
+
+    /// Convolution `level`'s kernel, spectrally normalised under [`CriticNorm::Spectral`].
+    fn kernel(&self, level: usize) -> Tensor<4> {
+        let kernel = self.kernels[level].val();
+        match self.spectral.get(level) {
+            Some(norm) => norm.normalised(kernel),
+            None => kernel,
+        }
+    }
+
+    /// The head's column, spectrally normalised under [`CriticNorm::Spectral`].
+    fn head(&self) -> Tensor<2> {
+        let head = self.head.val();
+        match self.spectral.last() {
+            Some(norm) => norm.normalised(head),
+            None => head,
+        }
+    }
+
+    /// The current estimates of the largest singular values of the kernels' matrix views and
+    /// of the head (empty unless the critic is spectrally normalised).
+    pub fn sigmas(&self) -> Vec<f64> {
+        let weights = self.kernels.iter().map(|k| matrix_view(k.val()));
+        weights
+            .chain(std::iter::once(self.head.val()))
+            .zip(&self.spectral)
+            .map(|(w, norm)| norm.sigma(w).into_scalar::<f64>())
+            .collect()
     }
 
     /// The flattened features `φ(x)` of the last convolution, `[batch, features]`: the
@@ -566,11 +616,16 @@ impl DcganCritic {
             h = Tensor::cat(vec![h, planes], 1);
         }
         let mut pre_activations = Vec::with_capacity(self.kernels.len());
-        for (level, (kernel, bias)) in self.kernels.iter().zip(&self.biases).enumerate() {
+        for (level, bias) in self.biases.iter().enumerate() {
             if config.minibatch_std && level + 1 == self.kernels.len() {
                 h = with_minibatch_std(h);
             }
-            let mut z = conv2d(h, kernel.val(), Some(bias.val()), downsample_options());
+            let mut z = conv2d(
+                h,
+                self.kernel(level),
+                Some(bias.val()),
+                downsample_options(),
+            );
             if level > 0 && !self.norms.is_empty() {
                 z = self.norms[level - 1].forward(z);
             }
@@ -589,7 +644,7 @@ impl DcganCritic {
         features: Tensor<2>,
         labels: Option<&[usize]>,
     ) -> Result<Tensor<2>, GenerativeError> {
-        let base = features.clone().matmul(self.head.val()) + self.head_bias.val().unsqueeze();
+        let base = features.clone().matmul(self.head()) + self.head_bias.val().unsqueeze();
         match (&self.embedding, self.config.conditioning, labels) {
             (Some(embedding), CriticConditioning::Projection, Some(labels)) => {
                 embedding.project(base, features, labels)
@@ -602,6 +657,18 @@ impl DcganCritic {
 impl Critic for DcganCritic {
     fn classes(&self) -> usize {
         self.config.classes
+    }
+
+    fn before_update(&mut self) {
+        let weights: Vec<Tensor<2>> = self
+            .kernels
+            .iter()
+            .map(|k| matrix_view(k.val()))
+            .chain(std::iter::once(self.head.val()))
+            .collect();
+        for (norm, weight) in self.spectral.iter_mut().zip(&weights) {
+            norm.power_iteration(weight);
+        }
     }
 
     fn score(&self, x: Tensor<2>, labels: Option<&[usize]>) -> Result<Tensor<2>, GenerativeError> {
@@ -634,8 +701,7 @@ impl Critic for DcganCritic {
         let [_, feature_width] = pass.features.dims();
         // ∂score/∂φ: the head's column, plus e(y) for the projection term.
         let mut cotangent = self
-            .head
-            .val()
+            .head()
             .reshape([1, feature_width])
             .expand([batch, feature_width]);
         if let (Some(embedding), CriticConditioning::Projection, Some(labels)) =
@@ -650,7 +716,7 @@ impl Critic for DcganCritic {
             let input_side = (config.image.rows >> level, config.image.cols >> level);
             g = conv_transpose2d(
                 g,
-                self.kernels[level].val(),
+                self.kernel(level),
                 None,
                 adjoint_options(z.dims(), input_side),
             );

@@ -32,6 +32,6 @@ pub use penalty::{
 pub use pix2pix::{PairedSampler, Pix2PixConfig, Pix2PixStep};
 pub use replay::ReplayBuffer;
 pub use resnet_generator::{ResnetGenerator, ResnetGeneratorConfig};
-pub use spectral::SpectralLinear;
+pub use spectral::{SpectralLinear, SpectralNorm};
 pub use train::{DataSampler, GanConfig, GanStep, LabelledSampler, UpdateOrder};
 pub use unet::{UNet, UNetConfig};

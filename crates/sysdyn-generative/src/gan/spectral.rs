@@ -1,27 +1,38 @@
-//! Spectral normalisation (Miyato et al. 2018): a linear layer whose weight is divided by an
-//! estimate of its largest singular value, so that the layer is (about) 1-Lipschitz.
+//! Spectral normalisation (Miyato et al. 2018): a weight divided by an estimate of its largest
+//! singular value, so that the layer is (about) 1-Lipschitz.
 //!
-//! The estimate comes from power iteration on the weight `W` (`[fan_in, fan_out]`, burn's
-//! layout): with `u ∈ R^{fan_in}`, one iteration is `v ← Wᵀu / ‖Wᵀu‖`, `u ← W v / ‖W v‖`, and
-//! `σ ≈ uᵀ W v`. As in the paper, one iteration is made per parameter update
-//! ([`SpectralLinear::power_iteration`]), `u` persists between updates, and the gradient flows
-//! through `σ(W) = uᵀ W v` with `u` and `v` held constant. `u` and `v` are parameters of the
-//! module without gradient, so they are saved and restored with the model's checkpoints.
+//! The estimate comes from power iteration on the weight seen as a matrix `W`: a linear layer's
+//! weight as it is (`[fan_in, fan_out]`, burn's layout), a convolution kernel
+//! `[out, in, k, k]` as `[out, in·k·k]` (the paper's reshape; the convolution's operator norm
+//! is within a factor `k` of it). With `u` a unit vector as long as `W` has rows, one iteration
+//! is `v ← Wᵀu / ‖Wᵀu‖`, `u ← W v / ‖W v‖`, and `σ ≈ uᵀ W v`. As in the paper, one iteration
+//! is made per parameter update ([`SpectralNorm::power_iteration`]), `u` persists between
+//! updates, and the gradient flows through `σ(W) = uᵀ W v` with `u` and `v` held constant. `u`
+//! and `v` are parameters of the module without gradient, so they are saved and restored with
+//! the model's checkpoints.
 
 use burn::module::{Module, Param};
 use burn::nn::Linear;
 use burn::tensor::{Tensor, TensorData};
 use sysdyn_core::rng::SeededRng;
 
-/// A linear layer `x ↦ x W/σ(W) + b` with spectral normalisation.
+/// The power-iteration state of one spectrally normalised weight: the singular vector
+/// estimates `u` and `v` of its matrix view.
 #[derive(Module, Debug)]
-pub struct SpectralLinear {
-    /// The layer; its weight is the un-normalised `W`.
-    pub linear: Linear,
-    /// The left singular vector estimate `u` (`[fan_in]`), not trained.
+pub struct SpectralNorm {
+    /// The left singular vector estimate `u` (as long as the matrix view has rows), not trained.
     pub u: Param<Tensor<1>>,
-    /// The right singular vector estimate `v` (`[fan_out]`) of the same iteration, not trained.
+    /// The right singular vector estimate `v` (as long as it has columns) of the same
+    /// iteration, not trained.
     pub v: Param<Tensor<1>>,
+}
+
+/// The matrix view of a weight: its first axis as rows, the others flattened into columns.
+pub fn matrix_view<const D: usize>(weight: Tensor<D>) -> Tensor<2> {
+    let dims = weight.dims();
+    let rows = dims[0];
+    let cols = dims[1..].iter().product();
+    weight.reshape([rows, cols])
 }
 
 /// `t / ‖t‖` (with a floor that keeps a zero vector finite).
@@ -31,69 +42,102 @@ fn normalise(t: Tensor<1>) -> Tensor<1> {
 }
 
 /// `v = Wᵀu / ‖Wᵀu‖`, without graph.
-fn right_vector(weight: &Tensor<2>, u: Tensor<1>) -> Tensor<1> {
-    let [fan_in, fan_out] = weight.dims();
+fn right_vector(matrix: &Tensor<2>, u: Tensor<1>) -> Tensor<1> {
+    let [rows, cols] = matrix.dims();
     normalise(
-        u.reshape([1, fan_in])
-            .matmul(weight.clone().detach())
-            .reshape([fan_out]),
+        u.reshape([1, rows])
+            .matmul(matrix.clone().detach())
+            .reshape([cols]),
     )
     .detach()
 }
 
-impl SpectralLinear {
-    /// Wraps `linear`, starting `u` from a random unit vector drawn from `rng`.
-    pub fn new(linear: Linear, rng: &mut SeededRng) -> Self {
-        let weight = linear.weight.val();
-        let [fan_in, _] = weight.dims();
+impl SpectralNorm {
+    /// The state for `weight`, starting `u` from a random unit vector drawn from `rng`.
+    pub fn new<const D: usize>(weight: &Tensor<D>, rng: &mut SeededRng) -> Self {
+        let matrix = matrix_view(weight.clone().detach());
+        let [rows, _] = matrix.dims();
         let u = Tensor::<1>::from_data(
-            TensorData::new(rng.normals(fan_in), [fan_in]).convert_dtype(weight.dtype()),
-            (&weight.device(), weight.dtype()),
+            TensorData::new(rng.normals(rows), [rows]).convert_dtype(matrix.dtype()),
+            (&matrix.device(), matrix.dtype()),
         );
         let u = normalise(u);
-        let v = right_vector(&weight.detach(), u.clone());
-        SpectralLinear {
-            linear,
+        let v = right_vector(&matrix, u.clone());
+        SpectralNorm {
             u: Param::from_tensor(u).set_require_grad(false),
             v: Param::from_tensor(v).set_require_grad(false),
         }
     }
 
-    /// One power iteration, `v ← Wᵀu / ‖Wᵀu‖`, `u ← W v / ‖W v‖`: updates `u` and `v` and
-    /// returns the new estimate of the largest singular value, `σ = uᵀ W v` (what
-    /// [`SpectralLinear::sigma`] computes). Call it once per update of the weight, before the
-    /// forward passes of the step.
-    pub fn power_iteration(&mut self) -> f64 {
-        let weight = self.linear.weight.val().detach();
-        let [fan_in, fan_out] = weight.dims();
-        let v = right_vector(&weight, self.u.val().detach());
+    /// One power iteration on `weight`'s matrix view, `v ← Wᵀu / ‖Wᵀu‖`, `u ← W v / ‖W v‖`:
+    /// updates `u` and `v` and returns the new estimate of the largest singular value,
+    /// `σ = uᵀ W v` (what [`SpectralNorm::sigma`] computes). Call it once per update of the
+    /// weight, before the forward passes of the step.
+    pub fn power_iteration<const D: usize>(&mut self, weight: &Tensor<D>) -> f64 {
+        let matrix = matrix_view(weight.clone().detach());
+        let [rows, cols] = matrix.dims();
+        let v = right_vector(&matrix, self.u.val().detach());
         let u = normalise(
-            weight
-                .matmul(v.clone().reshape([fan_out, 1]))
-                .reshape([fan_in]),
+            matrix
+                .clone()
+                .matmul(v.clone().reshape([cols, 1]))
+                .reshape([rows]),
         );
         let (u_id, v_id) = (self.u.id, self.v.id);
         self.u = Param::initialized(u_id, u).set_require_grad(false);
         self.v = Param::initialized(v_id, v).set_require_grad(false);
-        self.sigma().into_scalar::<f64>()
+        self.sigma(weight.clone()).into_scalar::<f64>()
+    }
+
+    /// `σ(W) = uᵀ W v` with `u` and `v` constant: differentiable with respect to `weight`.
+    pub fn sigma<const D: usize>(&self, weight: Tensor<D>) -> Tensor<1> {
+        let matrix = matrix_view(weight);
+        let [rows, cols] = matrix.dims();
+        let u = self.u.val().detach();
+        let v = self.v.val().detach();
+        u.reshape([1, rows])
+            .matmul(matrix)
+            .matmul(v.reshape([cols, 1]))
+            .reshape([1])
+    }
+
+    /// The normalised weight `W / σ(W)`, in `weight`'s shape.
+    pub fn normalised<const D: usize>(&self, weight: Tensor<D>) -> Tensor<D> {
+        let sigma = self.sigma(weight.clone()).reshape([1; D]);
+        weight / sigma
+    }
+}
+
+/// A linear layer `x ↦ x W/σ(W) + b` with spectral normalisation.
+#[derive(Module, Debug)]
+pub struct SpectralLinear {
+    /// The layer; its weight is the un-normalised `W`.
+    pub linear: Linear,
+    /// The power-iteration state of `W`.
+    pub norm: SpectralNorm,
+}
+
+impl SpectralLinear {
+    /// Wraps `linear`, starting `u` from a random unit vector drawn from `rng`.
+    pub fn new(linear: Linear, rng: &mut SeededRng) -> Self {
+        let norm = SpectralNorm::new(&linear.weight.val(), rng);
+        SpectralLinear { linear, norm }
+    }
+
+    /// One power iteration ([`SpectralNorm::power_iteration`]); returns the new estimate of
+    /// the largest singular value.
+    pub fn power_iteration(&mut self) -> f64 {
+        self.norm.power_iteration(&self.linear.weight.val())
     }
 
     /// `σ(W) = uᵀ W v` with `u` and `v` constant: differentiable with respect to `W`.
     pub fn sigma(&self) -> Tensor<1> {
-        let weight = self.linear.weight.val();
-        let [fan_in, fan_out] = weight.dims();
-        let u = self.u.val().detach();
-        let v = self.v.val().detach();
-        u.reshape([1, fan_in])
-            .matmul(weight)
-            .matmul(v.reshape([fan_out, 1]))
-            .reshape([1])
+        self.norm.sigma(self.linear.weight.val())
     }
 
     /// The normalised weight `W / σ(W)`.
     pub fn normalised_weight(&self) -> Tensor<2> {
-        let sigma = self.sigma().reshape([1, 1]);
-        self.linear.weight.val() / sigma
+        self.norm.normalised(self.linear.weight.val())
     }
 
     /// `x W/σ(W) + b` for `x` of shape `[..., fan_in]`.
