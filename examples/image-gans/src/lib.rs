@@ -6,8 +6,9 @@
 //! - the **classifier** (two strided convolutions, a 64-wide feature layer, ten logits) is
 //!   trained on the training digits with cross-entropy and scored on held-out digits;
 //! - **DCGAN** (Radford et al. 2016): generator of transposed convolutions with batch norm and
-//!   ReLU ending in `tanh`, discriminator of strided convolutions with LeakyReLU 0.2 and batch
-//!   norm, non-saturating loss, Adam 2e-4 with β = (0.5, 0.999), batch 64;
+//!   ReLU ending in `tanh`, discriminator of strided convolutions with LeakyReLU 0.2, spectrally
+//!   normalised (Miyato et al. 2018; the paper's batch norm with `--critic-norm batch`),
+//!   non-saturating loss, Adam 2e-4 with β = (0.5, 0.999), batch 64;
 //! - **cGAN**: the same pair conditioned on the digit's class: the generator takes a learned
 //!   label embedding beside its code, the discriminator is a projection discriminator
 //!   (Miyato & Koyama 2018).
@@ -94,7 +95,7 @@ pub enum ExampleError {
 #[derive(Debug, Clone, Parser)]
 #[command(name = "image-gans", version)]
 pub struct Cli {
-    /// Generator steps per GAN run [default: 2000; 20 with --quick]
+    /// Generator steps per GAN run [default: 3000; 20 with --quick]
     #[arg(long, value_name = "N")]
     pub steps: Option<usize>,
 
@@ -121,10 +122,12 @@ pub struct Cli {
     pub loss: Option<LossArg>,
 
     /// The discriminator's normalisation: none, batch norm after every convolution but the
-    /// first as in the DCGAN paper, or no normalisation and a minibatch standard deviation
-    /// channel before the last convolution (Karras et al. 2018)
-    #[arg(long, value_enum, default_value_t = CriticNormArg::Batch)]
-    pub critic_norm: CriticNormArg,
+    /// first as in the DCGAN paper, spectral normalisation of every layer (Miyato et al. 2018),
+    /// or no normalisation and a minibatch standard deviation channel before the last
+    /// convolution (Karras et al. 2018) [default: spectral for DCGAN and the conditional GANs,
+    /// batch for the style-based generator]
+    #[arg(long, value_enum)]
+    pub critic_norm: Option<CriticNormArg>,
 
     /// How the conditional generators see the class: the label embedding appended to z
     /// (concat), or conditional batch norm, a class scale and shift after each batch norm
@@ -165,6 +168,8 @@ pub enum CriticNormArg {
     None,
     /// Batch normalisation (DCGAN).
     Batch,
+    /// Spectral normalisation of every layer (SN-GAN).
+    Spectral,
     /// No normalisation; the minibatch standard deviation channel.
     MinibatchStd,
 }
@@ -187,12 +192,20 @@ impl From<GeneratorConditioningArg> for GeneratorConditioning {
     }
 }
 
-impl From<CriticNormArg> for CriticNorm {
-    fn from(arg: CriticNormArg) -> CriticNorm {
-        match arg {
-            CriticNormArg::None | CriticNormArg::MinibatchStd => CriticNorm::None,
-            CriticNormArg::Batch => CriticNorm::Batch,
+impl CriticNormArg {
+    /// The critic's normalisation and whether it has the minibatch standard deviation channel.
+    pub fn parts(self) -> (CriticNorm, bool) {
+        match self {
+            CriticNormArg::None => (CriticNorm::None, false),
+            CriticNormArg::MinibatchStd => (CriticNorm::None, true),
+            CriticNormArg::Batch => (CriticNorm::Batch, false),
+            CriticNormArg::Spectral => (CriticNorm::Spectral, false),
         }
+    }
+
+    /// The name on the command line.
+    pub fn name(self) -> String {
+        value_name(self)
     }
 }
 
@@ -285,8 +298,8 @@ pub struct Options {
     pub batch: Option<usize>,
     /// Generator steps of the style-based generator.
     pub style_steps: Option<usize>,
-    /// The discriminator's normalisation.
-    pub critic_norm: CriticNormArg,
+    /// The discriminator's normalisation of every GAN (`None`: [`gans::Variant::critic_norm`]).
+    pub critic_norm: Option<CriticNormArg>,
     /// How the conditional generators see the class.
     pub generator_conditioning: GeneratorConditioningArg,
     /// Decay of the generators' weight average (`None`: none).
@@ -337,6 +350,8 @@ pub struct VariantResult {
     pub variant: &'static str,
     /// Its GAN loss.
     pub loss: &'static str,
+    /// Its discriminator's normalisation.
+    pub critic_norm: String,
     /// Fréchet distance to the held-out reference, per seed.
     pub frechet: Vec<f64>,
     /// Mean of `frechet`.
@@ -393,8 +408,9 @@ pub struct Summary {
     pub width: usize,
     /// Rows per update.
     pub batch: usize,
-    /// The discriminator's normalisation (`none`, `batch` or `minibatch-std`).
-    pub critic_norm: String,
+    /// The discriminator's normalisation asked for every GAN (`none`, `batch`, `spectral` or
+    /// `minibatch-std`; `null`: each GAN's default, in its result).
+    pub critic_norm: Option<String>,
     /// How the conditional generators see the class (`concat` or `batch-norm`).
     pub generator_conditioning: String,
     /// Decay of the generators' weight average (`null`: the last weights are sampled).
@@ -476,7 +492,7 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
     device.configure_defaults()?;
     let quick = options.quick;
     let seeds = options.seeds.unwrap_or(if quick { 1 } else { 3 }).max(1);
-    let steps = options.steps.unwrap_or(if quick { 20 } else { 2000 });
+    let steps = options.steps.unwrap_or(if quick { 20 } else { 3000 });
     let samples = if quick { 200 } else { 2000 };
     let held_out = if quick { 400 } else { 2000 };
     let digits = Arc::new(match &options.mnist {
@@ -594,8 +610,7 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         width: options.width.unwrap_or(16).max(1),
         batch: options.batch.unwrap_or(64).max(1),
         style_steps,
-        critic_norm: options.critic_norm.into(),
-        minibatch_std: options.critic_norm == CriticNormArg::MinibatchStd,
+        critic_norm: options.critic_norm,
         generator_conditioning: options.generator_conditioning.into(),
         generator_average: options.generator_average,
         loss: options.loss.map(GanLoss::from),
@@ -640,6 +655,7 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         results.push(VariantResult {
             variant: variant.name(),
             loss: plan.loss.unwrap_or(variant.loss()).name(),
+            critic_norm: plan.critic_norm.unwrap_or(variant.critic_norm()).name(),
             frechet,
             frechet_mean,
             frechet_std,
@@ -754,7 +770,7 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         style_steps,
         width: plan.width,
         batch: plan.batch,
-        critic_norm: value_name(options.critic_norm),
+        critic_norm: options.critic_norm.map(CriticNormArg::name),
         generator_conditioning: value_name(options.generator_conditioning),
         generator_average: options.generator_average,
         loss: options.loss.map(|l| GanLoss::from(l).name()),

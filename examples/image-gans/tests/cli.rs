@@ -46,7 +46,7 @@ fn options_have_their_defaults_and_refuse_bad_values() {
     let args = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let default = image_gans::Options::from_args(&[]).unwrap();
     assert_eq!(default.seed, 0);
-    assert_eq!(default.critic_norm, image_gans::CriticNormArg::Batch);
+    assert_eq!(default.critic_norm, None);
     assert_eq!(default.gans, image_gans::gans::Variant::DEFAULT.to_vec());
     for bad in [
         &["--steps", "many"][..],
