@@ -1,5 +1,5 @@
-//! CycleGAN between shapes (`X`) and colour-inverted shapes (`Y`), from unpaired draws, and the
-//! domain classifier that judges its translations.
+//! CycleGAN between two unpaired domains (`X`, `Y`: shapes and colour-inverted shapes, or digits
+//! in two hands), and the domain classifier that judges its translations.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -19,7 +19,7 @@ use sysdyn_train::{
 };
 
 use crate::ExampleError;
-use crate::data::{PIXELS, SIDE, Shapes, invert, to_signed, to_unit};
+use crate::data::{DomainPair, PIXELS, PairKind, SIDE, to_signed, to_unit};
 
 /// Adam's learning rate (the paper's 2e-4, β = (0.5, 0.999)).
 pub const LEARNING_RATE: f64 = 2e-4;
@@ -37,19 +37,24 @@ pub struct Cycled {
     pub trained: bool,
     /// Seconds of training.
     pub train_s: f64,
-    /// `F(x)` of the held-out shapes.
+    /// `F(x)` of the held-out `X` images.
     pub forward: Vec<f64>,
     /// `B(F(x))`.
     pub forward_cycle: Vec<f64>,
-    /// `B(y)` of the held-out inverted shapes.
+    /// `B(y)` of the held-out `Y` images.
     pub backward: Vec<f64>,
     /// `F(B(y))`.
     pub backward_cycle: Vec<f64>,
 }
 
 /// The run directory's name.
-pub fn run_name(seed_index: usize) -> String {
-    format!("cyclegan-s{seed_index}")
+pub fn run_name(kind: PairKind, seed_index: usize) -> String {
+    format!("cyclegan-{}-s{seed_index}", kind.name())
+}
+
+/// The domain classifier's run directory.
+pub fn classifier_run_name(kind: PairKind) -> String {
+    format!("domain-classifier-{}", kind.name())
 }
 
 fn signed_batches(
@@ -67,12 +72,12 @@ fn signed_batches(
     Ok(out)
 }
 
-/// Trains (or loads) one CycleGAN and translates the held-out shapes both ways and back.
+/// Trains (or loads) one CycleGAN and translates the held-out images both ways and back.
 #[allow(clippy::too_many_arguments)]
 pub fn train_and_translate(
     device: &SysDevice,
     runs: &RunSet,
-    shapes: &Arc<Shapes>,
+    pair: &Arc<DomainPair>,
     steps: usize,
     progress: ProgressMode,
     seed_index: usize,
@@ -88,9 +93,10 @@ pub fn train_and_translate(
         // A resume with other data is refused instead of continuing on it.
         .with_program_settings(Some(serde_json::json!({
             "model": "cyclegan",
-            "training_images": shapes.train_len(),
+            "domains": pair.kind.name(),
+            "training_images": pair.train_len(),
         })));
-    let session = runs.session(config, &run_name(seed_index))?;
+    let session = runs.session(config, &run_name(pair.kind, seed_index))?;
     let grey = ImageShape::new(1, SIDE, SIDE);
     let mut rng = SeededRng::new(seed.wrapping_mul(15_485_863).wrapping_add(5));
     let generator = ResnetGeneratorConfig::new(grey, GENERATOR_WIDTH);
@@ -112,7 +118,7 @@ pub fn train_and_translate(
         )
     };
     // Unpaired: each domain draws its own images.
-    let (x_data, y_data) = (Arc::clone(shapes), Arc::clone(shapes));
+    let (x_data, y_data) = (Arc::clone(pair), Arc::clone(pair));
     let mut step = CycleGanStep::new(
         device.clone(),
         generators,
@@ -120,8 +126,8 @@ pub fn train_and_translate(
         (adam(), adam()),
         CycleGanConfig::new(BATCH),
         (
-            Box::new(move |rng: &mut SeededRng, rows| to_signed(&x_data.draw(rng, rows))),
-            Box::new(move |rng: &mut SeededRng, rows| to_signed(&invert(&y_data.draw(rng, rows)))),
+            Box::new(move |rng: &mut SeededRng, rows| to_signed(&x_data.draw_x(rng, rows))),
+            Box::new(move |rng: &mut SeededRng, rows| to_signed(&y_data.draw_y(rng, rows))),
         ),
     )?;
     let start = Instant::now();
@@ -131,8 +137,8 @@ pub fn train_and_translate(
     } else {
         0.0
     };
-    let x = to_signed(&shapes.test);
-    let y = to_signed(&invert(&shapes.test));
+    let x = to_signed(&pair.x_test);
+    let y = to_signed(&pair.y_test);
     let forward = signed_batches(&step, &x, true)?;
     let forward_cycle = signed_batches(&step, &forward, false)?;
     let backward = signed_batches(&step, &y, false)?;
@@ -148,19 +154,18 @@ pub fn train_and_translate(
 }
 
 /// The domain classifier: a small convolutional critic (no normalisation) trained with the
-/// cross-entropy of a discriminator to score inverted shapes (`Y`) positive and shapes (`X`)
-/// negative.
+/// cross-entropy of a discriminator to score `Y` images positive and `X` images negative.
 pub struct DomainStep {
     device: SysDevice,
     /// The classifier.
     pub model: DcganCritic,
     adam: Optim<Adam>,
-    shapes: Arc<Shapes>,
+    pair: Arc<DomainPair>,
 }
 
 impl DomainStep {
     /// A fresh classifier drawn from `seed`.
-    pub fn new(device: SysDevice, shapes: Arc<Shapes>, seed: u64) -> Result<Self, ExampleError> {
+    pub fn new(device: SysDevice, pair: Arc<DomainPair>, seed: u64) -> Result<Self, ExampleError> {
         let model = DcganConfig::new(ImageShape::new(1, SIDE, SIDE), 1, 8)
             .with_critic_norm(CriticNorm::None)
             .init_critic(device.device(), &mut SeededRng::new(seed))?;
@@ -168,12 +173,12 @@ impl DomainStep {
             device,
             model,
             adam: Optim::new(AdamConfig::new().build()),
-            shapes,
+            pair,
         })
     }
 
-    /// The fraction of `images` (`[0, 1]` pixels) classified as `Y` (inverted).
-    pub fn fraction_inverted(&self, images: &[f64]) -> Result<f64, ExampleError> {
+    /// The fraction of `images` (`[0, 1]` pixels) classified as `Y`.
+    pub fn fraction_in_y(&self, images: &[f64]) -> Result<f64, ExampleError> {
         let rows = images.len() / PIXELS;
         let x = self
             .device
@@ -204,8 +209,8 @@ impl Checkpointable for DomainStep {
 impl TrainStep for DomainStep {
     fn step(&mut self, ctx: &mut StepContext) -> Result<StepReport, BoxError> {
         let rows = 32;
-        let x = to_signed(&self.shapes.draw(&mut ctx.rng, rows));
-        let y = to_signed(&invert(&self.shapes.draw(&mut ctx.rng, rows)));
+        let x = to_signed(&self.pair.draw_x(&mut ctx.rng, rows));
+        let y = to_signed(&self.pair.draw_y(&mut ctx.rng, rows));
         let x = self.device.tensor(x, [rows, PIXELS])?;
         let y = self.device.tensor(y, [rows, PIXELS])?;
         let loss = GanLoss::NonSaturating

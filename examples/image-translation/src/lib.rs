@@ -6,11 +6,12 @@
 //!   PatchGAN discriminator on (input, output) pairs, loss GAN + 100 · L1, against the same
 //!   U-Net trained with L1 alone. Scores on held-out pairs: the L1 distance to the targets and
 //!   the outputs' sharpness (mean image-gradient magnitude) next to the targets'.
-//! - **CycleGAN** (Zhu et al. 2017) on unpaired data, shapes `X` ↔ colour-inverted shapes `Y`:
-//!   two ResNet generators, two PatchGANs, least-squares GAN loss, cycle loss λ = 10, identity
-//!   loss 0.5 λ, replay pools of 50. Scores on held-out shapes: the cycle reconstruction error
-//!   (mean absolute, `[0, 1]` pixels) both ways, and the fraction of translations a separately
-//!   trained domain classifier puts in the target domain.
+//! - **CycleGAN** (Zhu et al. 2017) on two pairs of unpaired domains, shapes ↔ colour-inverted
+//!   shapes and thin upright digits ↔ thick slanted digits: two ResNet generators, two
+//!   PatchGANs, least-squares GAN loss, cycle loss λ = 10, identity loss 0.5 λ, replay pools of
+//!   50. Scores on held-out images: the cycle reconstruction error (mean absolute, `[0, 1]`
+//!   pixels) both ways, the fraction of translations a separately trained domain classifier puts
+//!   in the target domain, and the distance of each translation to its true counterpart.
 //!
 //! Three seeds each (mean ± std). Every network trains on the `sysdyn-train` runtime in
 //! `<out>/run/<name>`; `--resume <out>/run` continues interrupted runs, `--load <out>/run`
@@ -29,7 +30,7 @@ use clap::Parser;
 use serde::Serialize;
 use sysdyn_core::CoreError;
 use sysdyn_core::cli::{CliError, Program, RunArgs, parse_from};
-use sysdyn_core::device::DeviceSpec;
+use sysdyn_core::device::{DeviceSpec, SysDevice};
 use sysdyn_core::fs::{WriteError, write_atomic};
 use sysdyn_data::DataError;
 use sysdyn_generative::GenerativeError;
@@ -37,7 +38,7 @@ use sysdyn_plot::PlotError;
 use sysdyn_train::{LrSchedule, ProgressMode, RunSet, TrainConfig};
 use thiserror::Error;
 
-use crate::data::{PIXELS, Shapes, edges, invert, mean_abs_difference, sharpness};
+use crate::data::{DomainPair, PIXELS, PairKind, Shapes, edges, mean_abs_difference, sharpness};
 use crate::pix2pix::Objective;
 
 /// Why the example failed.
@@ -70,7 +71,7 @@ pub enum ExampleError {
 }
 
 /// Pix2Pix against an L1-only U-Net on edges → shapes, and CycleGAN between shapes and their
-/// colour-inverted versions, over three seeds.
+/// colour-inverted versions and between two hands of digits, over three seeds.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "image-translation", version)]
 pub struct Cli {
@@ -203,19 +204,31 @@ pub struct TranslationResult {
     pub train_s: Vec<f64>,
 }
 
-/// CycleGAN over the seeds.
+/// CycleGAN on one pair of domains over the seeds.
 #[derive(Debug, Clone, Serialize)]
 pub struct CycleResult {
-    /// `‖B(F(x)) − x‖₁` per pixel on held-out shapes.
+    /// `shapes` (↔ inverted shapes) or `digits` (thin upright ↔ thick slanted).
+    pub domains: &'static str,
+    /// Training and held-out images of each domain.
+    pub images: [usize; 2],
+    /// The domain classifier's accuracy on held-out real `X` and `Y` images.
+    pub domain_classifier_accuracy: f64,
+    /// `‖B(F(x)) − x‖₁` per pixel on held-out `X` images.
     pub cycle_error_x: PerSeed,
-    /// `‖F(B(y)) − y‖₁` per pixel on held-out inverted shapes.
+    /// `‖F(B(y)) − y‖₁` per pixel on held-out `Y` images.
     pub cycle_error_y: PerSeed,
-    /// Fraction of `F(x)` the domain classifier calls inverted.
+    /// Fraction of `F(x)` the domain classifier puts in `Y`.
     pub forward_in_target_domain: PerSeed,
-    /// Fraction of `B(y)` the domain classifier calls not inverted.
+    /// Fraction of `B(y)` the domain classifier puts in `X`.
     pub backward_in_target_domain: PerSeed,
-    /// Mean absolute difference of `F(x)` to the exact inversion `1 − x`.
-    pub forward_error_to_inversion: PerSeed,
+    /// Mean absolute difference of `F(x)` to `x`'s true counterpart in `Y` (the inverted shape;
+    /// the same digit in the other hand).
+    pub forward_error_to_counterpart: PerSeed,
+    /// Mean absolute difference of `B(y)` to `y`'s true counterpart in `X`.
+    pub backward_error_to_counterpart: PerSeed,
+    /// Mean absolute difference between the held-out counterparts themselves, `x` against its
+    /// `y`: what the identity map scores on the two lines above.
+    pub identity_error: f64,
     /// Seconds of training per seed.
     pub train_s: Vec<f64>,
 }
@@ -256,10 +269,8 @@ pub struct Summary {
     pub target_sharpness: f64,
     /// Pix2Pix and its L1-only baseline.
     pub pix2pix: Vec<TranslationResult>,
-    /// The domain classifier's accuracy on held-out real shapes and inverted shapes.
-    pub domain_classifier_accuracy: f64,
-    /// CycleGAN.
-    pub cyclegan: CycleResult,
+    /// CycleGAN on each pair of domains.
+    pub cyclegan: Vec<CycleResult>,
     /// Figure files.
     pub figures: Vec<String>,
     /// Highlights.
@@ -286,16 +297,22 @@ impl Summary {
                 )
             })
             .collect();
-        let c = &self.cyclegan;
-        lines.push(format!(
-            "cyclegan: cycle error x {:.4} ± {:.4}, y {:.4} ± {:.4}; in target domain {:.3} / {:.3}",
-            c.cycle_error_x.mean,
-            c.cycle_error_x.std,
-            c.cycle_error_y.mean,
-            c.cycle_error_y.std,
-            c.forward_in_target_domain.mean,
-            c.backward_in_target_domain.mean
-        ));
+        for c in &self.cyclegan {
+            lines.push(format!(
+                "cyclegan {}: cycle error x {:.4} ± {:.4}, y {:.4} ± {:.4}; in target domain \
+                 {:.3} / {:.3}; to the counterparts {:.3} / {:.3} (identity {:.3})",
+                c.domains,
+                c.cycle_error_x.mean,
+                c.cycle_error_x.std,
+                c.cycle_error_y.mean,
+                c.cycle_error_y.std,
+                c.forward_in_target_domain.mean,
+                c.backward_in_target_domain.mean,
+                c.forward_error_to_counterpart.mean,
+                c.backward_error_to_counterpart.mean,
+                c.identity_error
+            ));
+        }
         lines
     }
 }
@@ -331,11 +348,14 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         device.spec()
     );
 
-    let mut names = vec!["domain-classifier".to_string()];
+    let mut names = Vec::new();
     for objective in Objective::ALL {
         names.extend((0..seeds).map(|s| pix2pix::run_name(objective, s)));
     }
-    names.extend((0..seeds).map(cyclegan::run_name));
+    for kind in PairKind::ALL {
+        names.push(cyclegan::classifier_run_name(kind));
+        names.extend((0..seeds).map(|s| cyclegan::run_name(kind, s)));
+    }
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let runs = RunSet::from_flags(
         &options.out_dir.join("run"),
@@ -390,81 +410,28 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         });
     }
 
-    // 2. The domain classifier, then CycleGAN.
-    let classifier_steps: u64 = if quick { 10 } else { 300 };
-    let session = runs.session(
-        TrainConfig::new(classifier_steps)
-            .with_seed(options.seed)
-            .with_schedule(LrSchedule::Constant { lr: 1e-3 })
-            .with_checkpoint_every(Some(classifier_steps))
-            .with_progress(progress),
-        "domain-classifier",
-    )?;
-    let mut domain = cyclegan::DomainStep::new(
-        device.clone(),
-        Arc::clone(&shapes),
-        options.seed.wrapping_add(9),
-    )?;
-    say!(options, "[image-translation] domain classifier");
-    trained |= session.run(&mut domain)?.is_some();
-    let inverted_test = invert(&shapes.test);
-    let domain_classifier_accuracy = (1.0 - domain.fraction_inverted(&shapes.test)?
-        + domain.fraction_inverted(&inverted_test)?)
-        / 2.0;
-    say!(
-        options,
-        "  held-out accuracy {domain_classifier_accuracy:.4}"
-    );
-
-    let mut cycle = [(); 5].map(|_| Vec::new());
-    let mut cycle_train_s = Vec::new();
-    let mut first_cycle = None;
-    for s in 0..seeds {
-        say!(options, "[image-translation] cyclegan seed {s}");
-        let run = cyclegan::train_and_translate(
+    // 2. On each pair of domains, the domain classifier, then CycleGAN.
+    let pairs = [
+        DomainPair::inverted_shapes(&shapes),
+        DomainPair::digit_styles(train, test, options.seed.wrapping_add(300))?,
+    ];
+    let mut cyclegan_results = Vec::new();
+    let mut first_cycles = Vec::new();
+    for pair in pairs {
+        let pair = Arc::new(pair);
+        let (result, first, pair_trained) = cycle_on_pair(
+            options,
             &device,
             &runs,
-            &shapes,
+            &pair,
+            seeds,
             cyclegan_steps,
             progress,
-            s,
-            options.seed.wrapping_add(s as u64),
         )?;
-        trained |= run.trained;
-        cycle[0].push(mean_abs_difference(&run.forward_cycle, &shapes.test));
-        cycle[1].push(mean_abs_difference(&run.backward_cycle, &inverted_test));
-        cycle[2].push(domain.fraction_inverted(&run.forward)?);
-        cycle[3].push(1.0 - domain.fraction_inverted(&run.backward)?);
-        cycle[4].push(mean_abs_difference(&run.forward, &inverted_test));
-        cycle_train_s.push(run.train_s);
-        say!(
-            options,
-            "  cycle errors {:.4} / {:.4}, in target domain {:.3} / {:.3}; {:.1} s",
-            cycle[0][s],
-            cycle[1][s],
-            cycle[2][s],
-            cycle[3][s],
-            run.train_s
-        );
-        if s == 0 {
-            first_cycle = Some(run);
-        }
+        trained |= pair_trained;
+        cyclegan_results.push(result);
+        first_cycles.extend(first.map(|run| (pair, run)));
     }
-    let [
-        cycle_x,
-        cycle_y,
-        forward_domain,
-        backward_domain,
-        to_inversion,
-    ] = cycle;
-    let cyclegan_result = CycleResult {
-        cycle_error_x: PerSeed::new(cycle_x),
-        cycle_error_y: PerSeed::new(cycle_y),
-        forward_in_target_domain: PerSeed::new(forward_domain),
-        backward_in_target_domain: PerSeed::new(backward_domain),
-        forward_error_to_inversion: PerSeed::new(to_inversion),
-        train_s: cycle_train_s,
-    };
 
     // 3. Figures and summary.
     let shown = 8.min(test);
@@ -480,16 +447,23 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         ],
         shown,
     )?];
-    if let Some(run) = &first_cycle {
+    for (pair, run) in &first_cycles {
+        let name = match pair.kind {
+            PairKind::InvertedShapes => "cyclegan".to_string(),
+            kind => format!("cyclegan-{}", kind.name()),
+        };
         saved.push(figures::side_by_side(
             dir,
-            "cyclegan",
-            "CycleGAN (first seed): x, F(x), B(F(x)) | y, B(y), F(B(y))",
+            &name,
+            &format!(
+                "{}, seed 0: x, F(x), B(F(x)) | y, B(y), F(B(y))",
+                pair.kind.name()
+            ),
             &[
-                &shapes.test,
+                &pair.x_test,
                 &run.forward,
                 &run.forward_cycle,
-                &inverted_test,
+                &pair.y_test,
                 &run.backward,
                 &run.backward_cycle,
             ],
@@ -511,14 +485,16 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
             value: r.sharpness.mean,
         });
     }
-    key_numbers.push(KeyNumber {
-        name: "cyclegan: cycle error on held-out shapes".into(),
-        value: cyclegan_result.cycle_error_x.mean,
-    });
-    key_numbers.push(KeyNumber {
-        name: "cyclegan: F(x) in the target domain".into(),
-        value: cyclegan_result.forward_in_target_domain.mean,
-    });
+    for c in &cyclegan_results {
+        key_numbers.push(KeyNumber {
+            name: format!("cyclegan {}: cycle error on held-out images", c.domains),
+            value: c.cycle_error_x.mean,
+        });
+        key_numbers.push(KeyNumber {
+            name: format!("cyclegan {}: F(x) in the target domain", c.domains),
+            value: c.forward_in_target_domain.mean,
+        });
+    }
     let summary = Summary {
         example: "image-translation",
         quick,
@@ -532,8 +508,7 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         seeds,
         target_sharpness,
         pix2pix: pix2pix_results,
-        domain_classifier_accuracy,
-        cyclegan: cyclegan_result,
+        cyclegan: cyclegan_results,
         figures,
         key_numbers,
         wall_s: start.elapsed().as_secs_f64(),
@@ -543,4 +518,106 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         serde_json::to_string_pretty(&summary)?.as_bytes(),
     )?;
     Ok(summary)
+}
+
+/// Trains the domain classifier of `pair`, then CycleGAN on it over the seeds; returns the
+/// scores, the first seed's translations and whether anything was trained.
+#[allow(clippy::too_many_arguments)]
+fn cycle_on_pair(
+    options: &Options,
+    device: &SysDevice,
+    runs: &RunSet,
+    pair: &Arc<DomainPair>,
+    seeds: usize,
+    cyclegan_steps: usize,
+    progress: ProgressMode,
+) -> Result<(CycleResult, Option<cyclegan::Cycled>, bool), ExampleError> {
+    let name = pair.kind.name();
+    let classifier_steps: u64 = if options.quick { 10 } else { 300 };
+    let session = runs.session(
+        TrainConfig::new(classifier_steps)
+            .with_seed(options.seed)
+            .with_schedule(LrSchedule::Constant { lr: 1e-3 })
+            .with_checkpoint_every(Some(classifier_steps))
+            .with_progress(progress),
+        &cyclegan::classifier_run_name(pair.kind),
+    )?;
+    let mut domain = cyclegan::DomainStep::new(
+        device.clone(),
+        Arc::clone(pair),
+        options.seed.wrapping_add(9),
+    )?;
+    say!(
+        options,
+        "[image-translation] {name} ({}): domain classifier",
+        pair.kind.description()
+    );
+    let mut trained = session.run(&mut domain)?.is_some();
+    let domain_classifier_accuracy =
+        (1.0 - domain.fraction_in_y(&pair.x_test)? + domain.fraction_in_y(&pair.y_test)?) / 2.0;
+    say!(
+        options,
+        "  held-out accuracy {domain_classifier_accuracy:.4}"
+    );
+
+    let mut scores = [(); 6].map(|_| Vec::new());
+    let mut train_s = Vec::new();
+    let mut first = None;
+    for s in 0..seeds {
+        say!(options, "[image-translation] cyclegan {name} seed {s}");
+        let run = cyclegan::train_and_translate(
+            device,
+            runs,
+            pair,
+            cyclegan_steps,
+            progress,
+            s,
+            options.seed.wrapping_add(s as u64),
+        )?;
+        trained |= run.trained;
+        scores[0].push(mean_abs_difference(&run.forward_cycle, &pair.x_test));
+        scores[1].push(mean_abs_difference(&run.backward_cycle, &pair.y_test));
+        scores[2].push(domain.fraction_in_y(&run.forward)?);
+        scores[3].push(1.0 - domain.fraction_in_y(&run.backward)?);
+        scores[4].push(mean_abs_difference(&run.forward, &pair.y_test));
+        scores[5].push(mean_abs_difference(&run.backward, &pair.x_test));
+        train_s.push(run.train_s);
+        say!(
+            options,
+            "  cycle errors {:.4} / {:.4}, in target domain {:.3} / {:.3}, to the counterparts \
+             {:.3} / {:.3}; {:.1} s",
+            scores[0][s],
+            scores[1][s],
+            scores[2][s],
+            scores[3][s],
+            scores[4][s],
+            scores[5][s],
+            run.train_s
+        );
+        if s == 0 {
+            first = Some(run);
+        }
+    }
+    let [
+        cycle_x,
+        cycle_y,
+        forward_domain,
+        backward_domain,
+        forward_counterpart,
+        backward_counterpart,
+    ] = scores;
+    let result = CycleResult {
+        domains: name,
+        images: [pair.train_len(), pair.test_len()],
+        domain_classifier_accuracy,
+        cycle_error_x: PerSeed::new(cycle_x),
+        cycle_error_y: PerSeed::new(cycle_y),
+        forward_in_target_domain: PerSeed::new(forward_domain),
+        backward_in_target_domain: PerSeed::new(backward_domain),
+        forward_error_to_counterpart: PerSeed::new(forward_counterpart),
+        backward_error_to_counterpart: PerSeed::new(backward_counterpart),
+        identity_error: mean_abs_difference(&pair.x_test, &pair.y_test),
+        train_s,
+    };
+    Ok((result, first, trained))
 }

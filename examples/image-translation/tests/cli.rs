@@ -34,9 +34,12 @@ fn load_and_resume_reproduce_the_scores() {
             "/pix2pix/0/l1",
             "/pix2pix/0/sharpness",
             "/pix2pix/1/l1",
-            "/domain_classifier_accuracy",
-            "/cyclegan/cycle_error_x",
-            "/cyclegan/forward_in_target_domain",
+            "/cyclegan/0/domain_classifier_accuracy",
+            "/cyclegan/0/cycle_error_x",
+            "/cyclegan/0/forward_in_target_domain",
+            "/cyclegan/1/domain_classifier_accuracy",
+            "/cyclegan/1/cycle_error_y",
+            "/cyclegan/1/backward_error_to_counterpart",
         ],
     );
 }
