@@ -242,6 +242,21 @@ fn norm(v: &[f64]) -> f64 {
     v.iter().map(|x| x * x).sum::<f64>().sqrt()
 }
 
+/// A `rows × cols` matrix (row-major) of Gaussian noise plus a rank-one signal of twice its
+/// typical top singular value: the shape of a trained layer's spectrum. Power iteration
+/// converges like (σ₂/σ₁)^{2k}; a pure Gaussian square matrix, whose top singular values nearly
+/// tie, needs more iterations.
+fn noise_plus_rank_one(rng: &mut SeededRng, rows: usize, cols: usize) -> Vec<f64> {
+    let scale = 2.0 * ((rows as f64).sqrt() + (cols as f64).sqrt());
+    let (a, b) = (rng.normals(rows), rng.normals(cols));
+    let (na, nb) = (norm(&a), norm(&b));
+    rng.normals(rows * cols)
+        .iter()
+        .enumerate()
+        .map(|(i, g)| g + scale * a[i / cols] / na * b[i % cols] / nb)
+        .collect()
+}
+
 #[test]
 fn spectral_norm_estimate_is_within_one_percent_after_twenty_iterations() {
     let d = device("flex:f64:autodiff");
@@ -250,18 +265,7 @@ fn spectral_norm_estimate_is_within_one_percent_after_twenty_iterations() {
         let mut linear = LinearConfig::new(fan_in, fan_out)
             .with_bias(false)
             .init(d.device());
-        // Gaussian noise plus a rank-one signal of twice its typical top singular value (the
-        // shape of a trained layer's spectrum: power iteration converges like (σ₂/σ₁)^{2k}; a
-        // pure Gaussian square matrix, whose top singular values nearly tie, needs more).
-        let scale = 2.0 * ((fan_in as f64).sqrt() + (fan_out as f64).sqrt());
-        let (a, b) = (rng.normals(fan_in), rng.normals(fan_out));
-        let (na, nb) = (norm(&a), norm(&b));
-        let weights: Vec<f64> = rng
-            .normals(fan_in * fan_out)
-            .iter()
-            .enumerate()
-            .map(|(k, g)| g + scale * a[k / fan_out] / na * b[k % fan_out] / nb)
-            .collect();
+        let weights = noise_plus_rank_one(&mut rng, fan_in, fan_out);
         linear.weight = Param::from_tensor(d.tensor(weights.clone(), [fan_in, fan_out]).unwrap());
         // The exact largest singular value: √(largest eigenvalue of WᵀW).
         let w = Matrix::from_row_major(fan_in, fan_out, weights).unwrap();
@@ -293,15 +297,7 @@ fn spectral_norm_of_a_conv_kernel_uses_its_matrix_view() {
     let mut rng = SeededRng::new(8);
     let (out, input, k) = (6, 3, 4);
     let cols = input * k * k;
-    let scale = 2.0 * ((out as f64).sqrt() + (cols as f64).sqrt());
-    let (a, b) = (rng.normals(out), rng.normals(cols));
-    let (na, nb) = (norm(&a), norm(&b));
-    let weights: Vec<f64> = rng
-        .normals(out * cols)
-        .iter()
-        .enumerate()
-        .map(|(i, g)| g + scale * a[i / cols] / na * b[i % cols] / nb)
-        .collect();
+    let weights = noise_plus_rank_one(&mut rng, out, cols);
     let kernel: Tensor<4> = d.tensor(weights.clone(), [out, input, k, k]).unwrap();
     let w = Matrix::from_row_major(out, cols, weights).unwrap();
     let exact = w
