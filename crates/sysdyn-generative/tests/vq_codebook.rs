@@ -61,7 +61,11 @@ fn nearest_code_assignment_equals_a_brute_force_argmin() {
         let codebook = Codebook::from_vectors(e).unwrap();
         let (z_values, z) = random(&mut rng, [rows, width]);
         let assigned = codebook.assign(z.clone()).unwrap();
-        assert_eq!(assigned, brute_force(&z_values, &e_values, width), "{rows}×{codes}×{width}");
+        assert_eq!(
+            assigned,
+            brute_force(&z_values, &e_values, width),
+            "{rows}×{codes}×{width}"
+        );
         // The expanded distances agree with the direct ones.
         let distances = to_vec(codebook.squared_distances(z).unwrap());
         for (j, row) in z_values.chunks(width).enumerate() {
@@ -95,7 +99,10 @@ fn a_feature_map_is_assigned_position_by_position_in_batch_then_raster_order() {
             }
         }
     }
-    assert_eq!(to_vec(unflatten_positions(flat.clone(), batch, rows, cols)), map_values);
+    assert_eq!(
+        to_vec(unflatten_positions(flat.clone(), batch, rows, cols)),
+        map_values
+    );
     let (e_values, e) = random(&mut rng, [6, width]);
     let codebook = Codebook::from_vectors(e).unwrap();
     assert_eq!(
@@ -113,7 +120,9 @@ fn the_straight_through_gradient_reaches_the_encoder_unchanged() {
     let codebook = Codebook::from_vectors(e).unwrap();
     let (_, z_e) = random(&mut rng, [rows, width]);
     let z_e = z_e.require_grad();
-    let weights = device.tensor(rng.normals(rows * width), [rows, width]).unwrap();
+    let weights = device
+        .tensor(rng.normals(rows * width), [rows, width])
+        .unwrap();
     let quantised = codebook.quantise(z_e.clone(), 0.25).unwrap();
     // z_q has the nearest codes' values, to the last bit.
     let z_q_values = to_vec(codebook.lookup(&quantised.codes).unwrap());
@@ -140,17 +149,25 @@ fn the_straight_through_gradient_reaches_the_encoder_unchanged() {
             .require_grad();
         let grads = loss_of(z_q.clone()).backward();
         let at_z_q = to_vec(z_q.grad(&grads).unwrap());
-        assert_eq!(through_encoder, at_z_q, "∂L/∂z_e must equal ∂L/∂z_q exactly");
+        assert_eq!(
+            through_encoder, at_z_q,
+            "∂L/∂z_e must equal ∂L/∂z_q exactly"
+        );
     }
 }
 
 #[test]
 fn codebook_and_commitment_losses_match_hand_values_and_move_only_what_sg_allows() {
     let device = device();
-    let e = device.tensor(vec![0.0, 0.0, 1.0, 1.0, -2.0, 3.0], [3, 2]).unwrap();
+    let e = device
+        .tensor(vec![0.0, 0.0, 1.0, 1.0, -2.0, 3.0], [3, 2])
+        .unwrap();
     let codebook = Codebook::from_vectors(e).unwrap();
     let z_values = vec![0.2, -0.1, 0.9, 1.3, 0.6, 0.7];
-    let z_e = device.tensor(z_values.clone(), [3, 2]).unwrap().require_grad();
+    let z_e = device
+        .tensor(z_values.clone(), [3, 2])
+        .unwrap()
+        .require_grad();
     let beta = 0.25;
     let q = codebook.quantise(z_e.clone(), beta).unwrap();
     // (0.2, −0.1) → e₀, (0.9, 1.3) → e₁, (0.6, 0.7) → e₁ (0.32 against 0.52 for e₀); e₂ unused.
@@ -158,8 +175,14 @@ fn codebook_and_commitment_losses_match_hand_values_and_move_only_what_sg_allows
     let squares = 0.04 + 0.01 + 0.01 + 0.09 + 0.16 + 0.09;
     let codebook_loss = q.codebook_loss.clone().into_scalar::<f64>();
     let commitment_loss = q.commitment_loss.clone().into_scalar::<f64>();
-    assert!((codebook_loss - squares / 6.0).abs() < 1e-15, "{codebook_loss}");
-    assert!((commitment_loss - beta * squares / 6.0).abs() < 1e-15, "{commitment_loss}");
+    assert!(
+        (codebook_loss - squares / 6.0).abs() < 1e-15,
+        "{codebook_loss}"
+    );
+    assert!(
+        (commitment_loss - beta * squares / 6.0).abs() < 1e-15,
+        "{commitment_loss}"
+    );
 
     // Codebook loss: ∂/∂e_k = (2/6) Σ_{j→k} (e_k − z_j); nothing reaches z_e.
     let grads = q.codebook_loss.backward();
@@ -216,7 +239,10 @@ fn bad_input_is_a_typed_error() {
     let z = device.tensor(rng.normals(6), [2, 3]).unwrap();
     for beta in [-0.1, f64::NAN, f64::INFINITY] {
         let err = codebook.quantise(z.clone(), beta).unwrap_err();
-        assert!(matches!(err, GenerativeError::InvalidParameter { .. }), "{err}");
+        assert!(
+            matches!(err, GenerativeError::InvalidParameter { .. }),
+            "{err}"
+        );
     }
     assert!(codebook.quantise(z, 0.0).is_ok());
     assert!(matches!(

@@ -65,7 +65,11 @@ fn the_ema_update_matches_the_formula_by_hand() {
         .map(|(i, mi)| mi / smoothed[i / 2])
         .collect();
     // e₀ = (0.055, 0.01833…), e₁ = (1.02, 0.98), e₂ = (4.95, 4.95).
-    assert_close(&expected, &[0.055, 0.02 / 1.2 * 1.1, 1.02, 0.98, 4.95, 4.95], 1e-14);
+    assert_close(
+        &expected,
+        &[0.055, 0.02 / 1.2 * 1.1, 1.02, 0.98, 4.95, 4.95],
+        1e-14,
+    );
     assert_close(&to_vec(codebook.vectors.val()), &expected, 1e-14);
 
     // Batch 2: one output to code 2 only.
@@ -96,9 +100,12 @@ fn the_ema_update_matches_the_formula_by_hand() {
 #[test]
 fn repeated_updates_move_each_used_code_to_the_mean_of_its_outputs() {
     let device = device();
-    let mut codebook =
-        Codebook::from_vectors(device.tensor(vec![0.0, 0.0, 3.0, 3.0, 9.0, -9.0], [3, 2]).unwrap())
-            .unwrap();
+    let mut codebook = Codebook::from_vectors(
+        device
+            .tensor(vec![0.0, 0.0, 3.0, 3.0, 9.0, -9.0], [3, 2])
+            .unwrap(),
+    )
+    .unwrap();
     let mut ema = EmaCodebook::new(&codebook, EmaConfig::default()).unwrap();
     let z_values = vec![1.0, 2.0, 3.0, 0.0, 4.0, 4.0, 6.0, 2.0, 5.0, 3.0];
     let codes = [0, 0, 1, 1, 1];
@@ -118,9 +125,18 @@ fn repeated_updates_move_each_used_code_to_the_mean_of_its_outputs() {
 fn bad_settings_and_shapes_are_typed_errors() {
     let device = device();
     let mut codebook = Codebook::from_vectors(device.zeros([3, 2])).unwrap();
-    for (decay, epsilon) in [(1.0, 1e-5), (-0.1, 1e-5), (f64::NAN, 1e-5), (0.99, 0.0), (0.99, -1.0)] {
+    for (decay, epsilon) in [
+        (1.0, 1e-5),
+        (-0.1, 1e-5),
+        (f64::NAN, 1e-5),
+        (0.99, 0.0),
+        (0.99, -1.0),
+    ] {
         let err = EmaCodebook::new(&codebook, EmaConfig { decay, epsilon }).unwrap_err();
-        assert!(matches!(err, GenerativeError::InvalidParameter { .. }), "{err}");
+        assert!(
+            matches!(err, GenerativeError::InvalidParameter { .. }),
+            "{err}"
+        );
     }
     let mut ema = EmaCodebook::new(&codebook, EmaConfig::default()).unwrap();
     let z = device.zeros([2, 2]);

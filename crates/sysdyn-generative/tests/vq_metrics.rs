@@ -9,7 +9,10 @@ fn perplexity_is_k_for_a_uniform_assignment_and_one_for_a_single_code() {
     for k in [1, 2, 7, 512] {
         let uniform: Vec<usize> = (0..3 * k).map(|i| i % k).collect();
         let usage = CodeUsage::of(k, &uniform).unwrap();
-        assert!((usage.perplexity() - k as f64).abs() < 1e-9 * k as f64, "K = {k}");
+        assert!(
+            (usage.perplexity() - k as f64).abs() < 1e-9 * k as f64,
+            "K = {k}"
+        );
         assert_eq!(usage.fraction_used(), 1.0);
 
         let single = vec![k - 1; 40];

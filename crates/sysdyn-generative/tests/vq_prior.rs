@@ -59,9 +59,19 @@ fn the_masked_convolution_is_causal_in_raster_order() {
     let (channels, rows, cols) = (3, 5, 6);
     let mut rng = SeededRng::new(2);
     let x_values = rng.normals(channels * rows * cols);
-    let input = |values: &[f64]| device.tensor(values.to_vec(), [1, channels, rows, cols]).unwrap();
-    for (kernel, mask_type) in [(3, MaskType::A), (5, MaskType::A), (3, MaskType::B), (5, MaskType::B)] {
-        let conv = MaskedConv2d::new(channels, 4, kernel, mask_type, device.device(), &mut rng).unwrap();
+    let input = |values: &[f64]| {
+        device
+            .tensor(values.to_vec(), [1, channels, rows, cols])
+            .unwrap()
+    };
+    for (kernel, mask_type) in [
+        (3, MaskType::A),
+        (5, MaskType::A),
+        (3, MaskType::B),
+        (5, MaskType::B),
+    ] {
+        let conv =
+            MaskedConv2d::new(channels, 4, kernel, mask_type, device.device(), &mut rng).unwrap();
         let base = to_vec(conv.forward(input(&x_values)));
         for p in 0..rows * cols {
             // Perturb every input at raster positions ≥ p (type A) or > p (type B).
@@ -111,7 +121,9 @@ fn the_prior_s_logits_at_a_position_depend_only_on_earlier_codes() {
         .with_layers(2)
         .init(device.device(), &mut rng)
         .unwrap();
-    let codes: Vec<usize> = (0..2 * rows * cols).map(|_| rng.below(k as u64) as usize).collect();
+    let codes: Vec<usize> = (0..2 * rows * cols)
+        .map(|_| rng.below(k as u64) as usize)
+        .collect();
     let base = to_vec(prior.logits(&codes).unwrap());
     for p in [0, 1, 6, 7, 24, 47, 48] {
         let mut changed = codes.clone();
@@ -141,7 +153,10 @@ fn a_prior_trained_on_one_grid_samples_it() {
         .with_layers(1)
         .init(device.device(), &mut SeededRng::new(5))
         .unwrap();
-    let start = prior.negative_log_likelihood(&grid).unwrap().into_scalar::<f64>();
+    let start = prior
+        .negative_log_likelihood(&grid)
+        .unwrap()
+        .into_scalar::<f64>();
     let target = grid.clone();
     let mut step = PriorStep::new(
         device.clone(),
@@ -151,8 +166,7 @@ fn a_prior_trained_on_one_grid_samples_it() {
         Box::new(move |_rng: &mut SeededRng, grids| target.repeat(grids)),
     )
     .unwrap();
-    let dir: PathBuf =
-        std::env::temp_dir().join(format!("sysdyn-vq-prior-{}", std::process::id()));
+    let dir: PathBuf = std::env::temp_dir().join(format!("sysdyn-vq-prior-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let config = TrainConfig::new(150)
         .with_schedule(LrSchedule::Constant { lr: 1e-2 })
@@ -163,16 +177,26 @@ fn a_prior_trained_on_one_grid_samples_it() {
     let end = summary.last_loss.unwrap();
     assert!(end < 0.05 && start > 0.5, "{start} → {end}");
     let samples = step.prior.sample(20, &mut SeededRng::new(9)).unwrap();
-    let exact = samples.chunks(rows * cols).filter(|s| *s == grid.as_slice()).count();
+    let exact = samples
+        .chunks(rows * cols)
+        .filter(|s| *s == grid.as_slice())
+        .count();
     assert!(exact >= 18, "{exact} of 20 samples are the training grid");
-    assert_eq!(samples, step.prior.sample(20, &mut SeededRng::new(9)).unwrap());
+    assert_eq!(
+        samples,
+        step.prior.sample(20, &mut SeededRng::new(9)).unwrap()
+    );
 }
 
 #[test]
 fn bad_input_is_a_typed_error() {
     let device = device();
     let mut rng = SeededRng::new(0);
-    for (input, output, kernel, mask) in [(2, 2, 4, MaskType::B), (0, 2, 3, MaskType::A), (2, 2, 1, MaskType::A)] {
+    for (input, output, kernel, mask) in [
+        (2, 2, 4, MaskType::B),
+        (0, 2, 3, MaskType::A),
+        (2, 2, 1, MaskType::A),
+    ] {
         assert!(matches!(
             MaskedConv2d::new(input, output, kernel, mask, device.device(), &mut rng),
             Err(GenerativeError::InvalidParameter { .. })

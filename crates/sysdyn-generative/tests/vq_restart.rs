@@ -9,7 +9,7 @@ use sysdyn_core::device::{DeviceSpec, SysDevice};
 use sysdyn_core::rng::SeededRng;
 use sysdyn_generative::GenerativeError;
 use sysdyn_generative::vq::{
-    Codebook, CodeUsage, DeadCodeRestart, DeadCodeRule, EmaCodebook, EmaConfig, QuantiserConfig,
+    CodeUsage, Codebook, DeadCodeRestart, DeadCodeRule, EmaCodebook, EmaConfig, QuantiserConfig,
 };
 
 fn device() -> SysDevice {
@@ -72,7 +72,10 @@ fn codes_unused_for_t_updates_restart_at_batch_outputs_and_usage_rises() {
         .restart(&mut codebook, None, z.clone(), &codes, &mut rng)
         .unwrap();
     assert!(restarted.is_empty());
-    assert_eq!(to_vec(restart.idle.val()), vec![0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0]);
+    assert_eq!(
+        to_vec(restart.idle.val()),
+        vec![0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0]
+    );
     // Second update: idle twice, restarted.
     let restarted = restart
         .restart(&mut codebook, None, z.clone(), &codes, &mut rng)
@@ -90,7 +93,12 @@ fn codes_unused_for_t_updates_restart_at_batch_outputs_and_usage_rises() {
     }
     // Each restarted code sits on an output (distance 0), so the batch uses more codes.
     let after = CodeUsage::of(8, &codebook.assign(z).unwrap()).unwrap();
-    assert!(after.used() > before.used(), "{} → {}", before.used(), after.used());
+    assert!(
+        after.used() > before.used(),
+        "{} → {}",
+        before.used(),
+        after.used()
+    );
     assert!(after.perplexity() > before.perplexity());
 }
 
@@ -98,7 +106,8 @@ fn codes_unused_for_t_updates_restart_at_batch_outputs_and_usage_rises() {
 fn the_restart_is_reproducible_from_the_seed() {
     let draw = |seed: u64| {
         let mut codebook = codebook();
-        let mut restart = DeadCodeRestart::new(&codebook, DeadCodeRule::Unused { steps: 1 }).unwrap();
+        let mut restart =
+            DeadCodeRestart::new(&codebook, DeadCodeRule::Unused { steps: 1 }).unwrap();
         let (_, z) = batch(2);
         let codes = codebook.assign(z.clone()).unwrap();
         restart

@@ -146,14 +146,25 @@ fn dead_code_restarts_keep_the_codebook_in_use_where_plain_training_collapses() 
     );
     // Measured: plain 40.5 (13 % of the codes used), with restarts 362.5 (100 %).
     assert!(restarted.0 > 4.0 * plain.0, "{restarted:?} vs {plain:?}");
-    assert!(plain.1 < 0.3 && restarted.1 > 0.9, "{restarted:?} vs {plain:?}");
+    assert!(
+        plain.1 < 0.3 && restarted.1 > 0.9,
+        "{restarted:?} vs {plain:?}"
+    );
 }
 
 #[test]
 fn with_ema_the_optimizer_leaves_the_codebook_to_the_moving_averages() {
     let quantiser = QuantiserConfig::new(16, 4).with_ema(EmaConfig::default());
     let mut step = step(model(quantiser, 2), 8);
-    assert!(!step.model.quantiser.codebook.vectors.val().is_require_grad());
+    assert!(
+        !step
+            .model
+            .quantiser
+            .codebook
+            .vectors
+            .val()
+            .is_require_grad()
+    );
     let config = train_config(10, 1e-2);
     let mut ctx = StepContext::new(&config, 0);
     let before = parameters(&step.model.quantiser);
@@ -166,7 +177,11 @@ fn with_ema_the_optimizer_leaves_the_codebook_to_the_moving_averages() {
     let pass = step.model.forward(images).unwrap();
     let report = step.step(&mut ctx).unwrap();
     // The codebook moved exactly as the EMA update alone moves it from the batch's outputs.
-    let mut expected = model(QuantiserConfig::new(16, 4).with_ema(EmaConfig::default()), 2).quantiser;
+    let mut expected = model(
+        QuantiserConfig::new(16, 4).with_ema(EmaConfig::default()),
+        2,
+    )
+    .quantiser;
     assert_eq!(parameters(&expected), before);
     expected
         .update_codes(pass.encoded, &pass.quantised.codes, &mut SeededRng::new(0))
@@ -219,7 +234,9 @@ fn bad_settings_are_typed_errors() {
     let device = device();
     let mut rng = SeededRng::new(0);
     let invalid = |config: VqVaeConfig| {
-        let err = config.init(device.device(), &mut SeededRng::new(0)).unwrap_err();
+        let err = config
+            .init(device.device(), &mut SeededRng::new(0))
+            .unwrap_err();
         assert!(
             matches!(
                 err,
@@ -230,16 +247,18 @@ fn bad_settings_are_typed_errors() {
     };
     invalid(VqVaeConfig::new(QuantiserConfig::new(0, 8)));
     invalid(VqVaeConfig::new(QuantiserConfig::new(8, 0)));
-    invalid(VqVaeConfig::new(QuantiserConfig::new(8, 4).with_commitment(-0.25)));
+    invalid(VqVaeConfig::new(
+        QuantiserConfig::new(8, 4).with_commitment(-0.25),
+    ));
     invalid(VqVaeConfig::new(QuantiserConfig::new(8, 4)).with_image(ImageShape::new(1, 30, 28)));
     invalid(VqVaeConfig::new(QuantiserConfig::new(8, 4)).with_image(ImageShape::new(0, 28, 28)));
     invalid(VqVaeConfig::new(QuantiserConfig::new(8, 4)).with_hidden(0));
-    invalid(VqVaeConfig::new(
-        QuantiserConfig::new(8, 4).with_ema(EmaConfig {
+    invalid(VqVaeConfig::new(QuantiserConfig::new(8, 4).with_ema(
+        EmaConfig {
             decay: 1.5,
             epsilon: 1e-5,
-        }),
-    ));
+        },
+    )));
     // A 32×32 model works; 28×28 images do not fit it.
     let model = VqVaeConfig::new(QuantiserConfig::new(8, 4))
         .with_image(ImageShape::new(1, 32, 32))

@@ -157,13 +157,12 @@ impl Codebook {
     /// The nearest code of every row of `z` (`[n, D]`): `argmin_k ‖z_j − e_k‖²`.
     pub fn assign(&self, z: Tensor<2>) -> Result<Vec<usize>, GenerativeError> {
         let indices = self.squared_distances(z)?.argmin(1);
-        let values =
-            indices
-                .try_into_vec_as::<i64>()
-                .map_err(|e| GenerativeError::HostRead {
-                    what: "code assignments",
-                    reason: format!("{e:?}"),
-                })?;
+        let values = indices
+            .try_into_vec_as::<i64>()
+            .map_err(|e| GenerativeError::HostRead {
+                what: "code assignments",
+                reason: format!("{e:?}"),
+            })?;
         Ok(values.into_iter().map(|k| k as usize).collect())
     }
 
@@ -204,7 +203,12 @@ pub fn flatten_positions(map: Tensor<4>) -> Tensor<2> {
 }
 
 /// The inverse of [`flatten_positions`]: `[batch·h·w, D]` → `[batch, D, h, w]`.
-pub fn unflatten_positions(rows_of: Tensor<2>, batch: usize, rows: usize, cols: usize) -> Tensor<4> {
+pub fn unflatten_positions(
+    rows_of: Tensor<2>,
+    batch: usize,
+    rows: usize,
+    cols: usize,
+) -> Tensor<4> {
     let [_, width] = rows_of.dims();
     rows_of
         .reshape([batch, rows, cols, width])

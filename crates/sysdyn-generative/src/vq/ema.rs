@@ -145,11 +145,19 @@ impl EmaCodebook {
         count: f64,
     ) -> Result<(), GenerativeError> {
         let [k, d] = self.sums.dims();
-        check_shape("restarted codes and their values", &[codes.len()], &[values.len()])?;
+        check_shape(
+            "restarted codes and their values",
+            &[codes.len()],
+            &[values.len()],
+        )?;
         let mut counts = host_values(self.counts.val(), "EMA counts")?;
         let mut sums = host_values(self.sums.val(), "EMA sums")?;
         for (&code, value) in codes.iter().zip(values) {
-            check_shape("restarted code's value and code width D", &[value.len()], &[d])?;
+            check_shape(
+                "restarted code's value and code width D",
+                &[value.len()],
+                &[d],
+            )?;
             if code >= k {
                 return Err(GenerativeError::InvalidParameter {
                     name: "code index",

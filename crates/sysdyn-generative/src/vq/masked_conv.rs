@@ -94,8 +94,12 @@ impl MaskedConv2d {
     pub fn masked_weight(&self) -> Tensor<4> {
         let weight = self.weight.val();
         let [output, input, kernel, _] = weight.dims();
-        let mask = host_tensor(mask_values(kernel, self.mask_type), [1, 1, kernel, kernel], &weight)
-            .expand([output, input, kernel, kernel]);
+        let mask = host_tensor(
+            mask_values(kernel, self.mask_type),
+            [1, 1, kernel, kernel],
+            &weight,
+        )
+        .expand([output, input, kernel, kernel]);
         weight * mask
     }
 

@@ -174,10 +174,7 @@ impl PixelCnnPrior {
         let targets = one_hot(codes, k, &self.output.bias.val())?
             .reshape([batch, rows, cols, k])
             .permute([0, 3, 1, 2]);
-        Ok((log_softmax(logits, 1) * targets)
-            .sum_dim(1)
-            .mean()
-            .neg())
+        Ok((log_softmax(logits, 1) * targets).sum_dim(1).mean().neg())
     }
 
     /// `grids` code grids drawn ancestrally in raster order from `rng` (`grids · h · w`

@@ -118,9 +118,7 @@ impl DeadCodeRestart {
             *counter = if used { 0.0 } else { *counter + 1.0 };
         }
         let dead: Vec<usize> = match self.rule {
-            DeadCodeRule::Unused { steps } => {
-                (0..k).filter(|&i| idle[i] >= steps as f64).collect()
-            }
+            DeadCodeRule::Unused { steps } => (0..k).filter(|&i| idle[i] >= steps as f64).collect(),
             DeadCodeRule::EmaCountBelow { count } => {
                 let ema = ema.as_ref().ok_or(GenerativeError::Unsupported {
                     what: "a restart on EMA counts without an EMA codebook: use \

@@ -208,7 +208,11 @@ impl<O: Optimizer> PriorStep<O> {
             return Err(GenerativeError::ShapeMismatch {
                 what: "the VQ-VAE's (K, h, w) and the prior's",
                 left: vec![codes, grid.0, grid.1],
-                right: vec![prior.config().codes, prior.config().grid.0, prior.config().grid.1],
+                right: vec![
+                    prior.config().codes,
+                    prior.config().grid.0,
+                    prior.config().grid.1,
+                ],
             });
         }
         Ok(PriorStep {
