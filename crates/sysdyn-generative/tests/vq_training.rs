@@ -346,3 +346,60 @@ fn a_diverging_run_stops_and_keeps_the_last_good_checkpoint() {
     assert_eq!(latest, 20);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn decoding_the_codes_reproduces_the_reconstruction_exactly() {
+    let model = model(QuantiserConfig::new(32, 4), 5);
+    let mut sampler = digit_sampler();
+    let images = device()
+        .tensor(sampler(&mut SeededRng::new(1), 4), [4, SIDE * SIDE])
+        .unwrap();
+    let pass = model.forward(images.clone()).unwrap();
+    let codes = model.encode_codes(images).unwrap();
+    assert_eq!(codes, pass.quantised.codes);
+    assert_eq!(codes.len(), 4 * 7 * 7);
+    // The straight-through values are the codes' own, so the decoder sees the same input.
+    let decoded = model.decode_codes(&codes).unwrap();
+    let to_vec = |t: Tensor<2>| t.into_data().convert::<f64>().try_to_vec::<f64>().unwrap();
+    assert_eq!(to_vec(decoded), to_vec(pass.reconstruction));
+}
+
+#[test]
+fn the_prior_step_on_a_vq_vae_trains_on_its_codes() {
+    let device = device();
+    let vq_vae = model(QuantiserConfig::new(8, 4), 6);
+    let prior = PixelCnnConfig::new(8, (7, 7))
+        .with_width(8)
+        .with_layers(1)
+        .init(device.device(), &mut SeededRng::new(7))
+        .unwrap();
+    let config = train_config(1, 1e-3);
+    let mut ctx = StepContext::new(&config, 0);
+    // The cross-entropy of the codes of the batch the step draws, before its update.
+    let images = device
+        .tensor(digit_sampler()(&mut ctx.rng.clone(), 6), [6, SIDE * SIDE])
+        .unwrap();
+    let codes = vq_vae.encode_codes(images).unwrap();
+    let expected = prior
+        .negative_log_likelihood(&codes)
+        .unwrap()
+        .into_scalar::<f64>();
+    let mut step =
+        PriorStep::on_vq_vae(device.clone(), prior, adam(), 6, vq_vae, digit_sampler()).unwrap();
+    let report = step.step(&mut ctx).unwrap();
+    assert_eq!(report.loss, expected);
+    let bits = report
+        .metrics
+        .iter()
+        .find(|(n, _)| n == "bits_per_code")
+        .unwrap()
+        .1;
+    assert!((bits - expected / std::f64::consts::LN_2).abs() < 1e-12);
+    // The update lowered the cross-entropy of that batch.
+    let after = step
+        .prior
+        .negative_log_likelihood(&codes)
+        .unwrap()
+        .into_scalar::<f64>();
+    assert!(after < expected, "{expected} → {after}");
+}
