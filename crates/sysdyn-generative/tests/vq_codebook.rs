@@ -100,7 +100,7 @@ fn a_feature_map_is_assigned_position_by_position_in_batch_then_raster_order() {
         }
     }
     assert_eq!(
-        to_vec(unflatten_positions(flat.clone(), batch, rows, cols)),
+        to_vec(unflatten_positions(flat.clone(), batch, rows, cols).unwrap()),
         map_values
     );
     let (e_values, e) = random(&mut rng, [6, width]);

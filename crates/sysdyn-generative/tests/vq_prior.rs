@@ -72,7 +72,7 @@ fn the_masked_convolution_is_causal_in_raster_order() {
     ] {
         let conv =
             MaskedConv2d::new(channels, 4, kernel, mask_type, device.device(), &mut rng).unwrap();
-        let base = to_vec(conv.forward(input(&x_values)));
+        let base = to_vec(conv.forward(input(&x_values)).unwrap());
         for p in 0..rows * cols {
             // Perturb every input at raster positions ≥ p (type A) or > p (type B).
             let first = if mask_type == MaskType::A { p } else { p + 1 };
@@ -82,7 +82,7 @@ fn the_masked_convolution_is_causal_in_raster_order() {
                     perturbed[c * rows * cols + q] += 10.0 + q as f64;
                 }
             }
-            let out = to_vec(conv.forward(input(&perturbed)));
+            let out = to_vec(conv.forward(input(&perturbed)).unwrap());
             for o in 0..4 {
                 assert_eq!(
                     out[o * rows * cols + p],
@@ -101,7 +101,7 @@ fn the_masked_convolution_is_causal_in_raster_order() {
                 for c in 0..channels {
                     perturbed[c * rows * cols + seen] += 1.0;
                 }
-                let out = to_vec(conv.forward(input(&perturbed)));
+                let out = to_vec(conv.forward(input(&perturbed)).unwrap());
                 assert!(
                     (0..4).any(|o| out[o * rows * cols + p] != base[o * rows * cols + p]),
                     "{mask_type:?}: output at {p} ignores input {seen}"
@@ -202,6 +202,11 @@ fn bad_input_is_a_typed_error() {
             Err(GenerativeError::InvalidParameter { .. })
         ));
     }
+    let conv = MaskedConv2d::new(2, 3, 3, MaskType::A, device.device(), &mut rng).unwrap();
+    assert!(matches!(
+        conv.forward(device.zeros([1, 3, 4, 4])),
+        Err(GenerativeError::ShapeMismatch { .. })
+    ));
     assert!(matches!(
         PixelCnnConfig::new(0, (7, 7)).init(device.device(), &mut rng),
         Err(GenerativeError::InvalidParameter { .. })

@@ -208,11 +208,16 @@ pub fn unflatten_positions(
     batch: usize,
     rows: usize,
     cols: usize,
-) -> Tensor<4> {
-    let [_, width] = rows_of.dims();
-    rows_of
+) -> Result<Tensor<4>, GenerativeError> {
+    let [count, width] = rows_of.dims();
+    check_shape(
+        "rows to unflatten and batch·h·w",
+        &[count],
+        &[batch * rows * cols],
+    )?;
+    Ok(rows_of
         .reshape([batch, rows, cols, width])
-        .permute([0, 3, 1, 2])
+        .permute([0, 3, 1, 2]))
 }
 
 /// The `[n, classes]` one-hot matrix of `indices`, in `like`'s device and dtype.

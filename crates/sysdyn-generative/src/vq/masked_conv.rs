@@ -19,7 +19,7 @@ use burn::tensor::{Device, Tensor};
 use sysdyn_core::rng::SeededRng;
 
 use crate::error::GenerativeError;
-use crate::vq::codebook::host_tensor;
+use crate::vq::codebook::{check_shape, host_tensor};
 use crate::vq::model::he_param;
 
 /// Which taps a masked convolution keeps.
@@ -104,15 +104,22 @@ impl MaskedConv2d {
     }
 
     /// The convolution of `x` (`[batch, in, h, w]`) with the masked kernel, same size out.
-    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let kernel = self.weight.dims()[2];
+    pub fn forward(&self, x: Tensor<4>) -> Result<Tensor<4>, GenerativeError> {
+        let [_, input, kernel, _] = self.weight.dims();
+        let [batch, channels, _, _] = x.dims();
+        check_shape("masked convolution input channels", &[channels], &[input])?;
+        if batch == 0 {
+            return Err(GenerativeError::EmptyBatch {
+                what: "masked convolution input",
+            });
+        }
         let pad = kernel / 2;
-        conv2d(
+        Ok(conv2d(
             x,
             self.masked_weight(),
             Some(self.bias.val()),
             ConvOptions::new([1, 1], [pad, pad], [1, 1], 1),
-        )
+        ))
     }
 }
 

@@ -205,6 +205,11 @@ impl VqVae {
     /// Flattened images `[batch, C·H·W]` decoded from a (quantised) map `[batch, D, h, w]`.
     pub fn decode(&self, map: Tensor<4>) -> Result<Tensor<2>, GenerativeError> {
         let [batch, width, rows, cols] = map.dims();
+        if batch == 0 {
+            return Err(GenerativeError::EmptyBatch {
+                what: "code maps to decode",
+            });
+        }
         let (grid_rows, grid_cols) = self.config.grid();
         if [width, rows, cols] != [self.config.quantiser.width, grid_rows, grid_cols] {
             return Err(GenerativeError::ShapeMismatch {
@@ -269,7 +274,7 @@ impl VqVae {
             });
         }
         let vectors = self.quantiser.codebook.lookup(codes)?;
-        let map = unflatten_positions(vectors, codes.len() / per_image, rows, cols);
+        let map = unflatten_positions(vectors, codes.len() / per_image, rows, cols)?;
         self.decode(map)
     }
 }

@@ -160,11 +160,11 @@ impl PixelCnnPrior {
         let x = one_hot(codes, k, &self.output.bias.val())?
             .reshape([batch, rows, cols, k])
             .permute([0, 3, 1, 2]);
-        let mut h = relu(self.first.forward(x));
+        let mut h = relu(self.first.forward(x)?);
         for layer in &self.hidden {
-            h = relu(layer.forward(h));
+            h = relu(layer.forward(h)?);
         }
-        Ok(self.output.forward(h))
+        self.output.forward(h)
     }
 
     /// The cross-entropy `−mean_p log p(k_p | k_{<p})` of the code grids (nats per position).

@@ -139,7 +139,7 @@ impl VectorQuantiser {
     pub fn quantise_map(&self, z_e: Tensor<4>) -> Result<(Tensor<4>, Quantised), GenerativeError> {
         let [batch, _, rows, cols] = z_e.dims();
         let quantised = self.quantise(flatten_positions(z_e))?;
-        let map = unflatten_positions(quantised.quantised.clone(), batch, rows, cols);
+        let map = unflatten_positions(quantised.quantised.clone(), batch, rows, cols)?;
         Ok((map, quantised))
     }
 

@@ -125,6 +125,7 @@ impl DeadCodeRestart {
                            DeadCodeRule::Unused, or give the quantiser an EmaConfig",
                 })?;
                 let counts = host_values(ema.counts.val(), "EMA counts")?;
+                check_shape("EMA counts and codes", &[counts.len()], &[k])?;
                 (0..k).filter(|&i| counts[i] < count).collect()
             }
         };
