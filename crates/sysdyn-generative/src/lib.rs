@@ -37,6 +37,12 @@
 //! [`style::generator`] the generator itself: mapping network, constant input, noise inputs
 //! (part of the latent, so every draw is seeded), AdaIN layers, style mixing.
 //!
+//! For likelihood-based models, [`vae`] holds variational autoencoders: the diagonal Gaussian
+//! posterior with its analytic KL, Bernoulli, Gaussian and discretised-logistic decoders, the
+//! ELBO (with `β`, warm-up and free bits) and the IWAE bound as objectives and as NLL
+//! estimates, MLP and convolutional (optionally conditional) encoders and decoders, the
+//! training step [`vae::VaeStep`], and latent interpolation and traversals.
+//!
 //! Known weak point: burn's batch norm keeps its running statistics in a `RunningState` that is
 //! saved one update behind, so after a resume they may differ slightly from an uninterrupted
 //! run's; training steps use batch statistics and resume exactly (`tests/translation.rs`).
@@ -61,5 +67,6 @@
 mod error;
 pub mod gan;
 pub mod style;
+pub mod vae;
 
 pub use error::GenerativeError;
