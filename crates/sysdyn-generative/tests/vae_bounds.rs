@@ -5,6 +5,9 @@
 //! `p(x)`; with a worse encoder the IWAE bound rises with `k` towards `log p(x)`. Also: the
 //! chunked NLL estimate, the KL schedule and free bits.
 
+// Index loops mirror the matrix formulas (Wᵢⱼ, Σⱼ) they compute.
+#![allow(clippy::needless_range_loop)]
+
 use std::sync::OnceLock;
 
 use burn::module::Param;
@@ -15,8 +18,8 @@ use sysdyn_core::jet::{Activation, Mlp};
 use sysdyn_core::rng::SeededRng;
 use sysdyn_generative::GenerativeError;
 use sysdyn_generative::vae::{
-    FreeBits, KlWeight, Likelihood, LogMeanExp, MlpDecoder, MlpEncoder, NllConfig, Objective,
-    Vae, Variance, bits_per_dim, estimate_nll, log_mean_exp,
+    FreeBits, KlWeight, Likelihood, LogMeanExp, MlpDecoder, MlpEncoder, NllConfig, Objective, Vae,
+    Variance, bits_per_dim, estimate_nll, log_mean_exp,
 };
 
 fn device() -> SysDevice {
@@ -59,7 +62,10 @@ fn model(mean_shift: f64, log_var_shift: f64) -> Vae<MlpEncoder, MlpDecoder> {
     let column_norms: Vec<f64> = (0..LATENT)
         .map(|j| (0..D).map(|i| W[i][j] * W[i][j]).sum())
         .collect();
-    let post_var: Vec<f64> = column_norms.iter().map(|n| 1.0 / (1.0 + n / NOISE)).collect();
+    let post_var: Vec<f64> = column_norms
+        .iter()
+        .map(|n| 1.0 / (1.0 + n / NOISE))
+        .collect();
     // μ = A (x − b), A = Σ Wᵀ / σ²; the encoder's weight is [D, 2·latent].
     let a = |j: usize, i: usize| post_var[j] * W[i][j] / NOISE;
     let mut enc_w = vec![0.0; D * 2 * LATENT];
@@ -84,8 +90,11 @@ fn model(mean_shift: f64, log_var_shift: f64) -> Vae<MlpEncoder, MlpDecoder> {
         Activation::Identity,
     )
     .unwrap();
-    let decoder = Mlp::new(vec![linear(dec_w, B.to_vec(), LATENT, D)], Activation::Identity)
-        .unwrap();
+    let decoder = Mlp::new(
+        vec![linear(dec_w, B.to_vec(), LATENT, D)],
+        Activation::Identity,
+    )
+    .unwrap();
     Vae::new(
         MlpEncoder::new(encoder, 0).unwrap(),
         MlpDecoder::new(decoder, 0).unwrap(),
@@ -111,12 +120,14 @@ fn log_evidence(x: &[f64]) -> f64 {
     -0.5 * (D as f64 * (2.0 * std::f64::consts::PI).ln() + log_det + quad)
 }
 
-const POINTS: [[f64; D]; 3] = [[0.5, 1.0, -0.3, 2.0], [0.0, 0.0, 0.0, 0.0], [-2.0, 3.0, 1.5, -1.0]];
+const POINTS: [[f64; D]; 3] = [
+    [0.5, 1.0, -0.3, 2.0],
+    [0.0, 0.0, 0.0, 0.0],
+    [-2.0, 3.0, 1.5, -1.0],
+];
 
 fn points() -> Tensor<2> {
-    device()
-        .tensor(POINTS.concat(), [POINTS.len(), D])
-        .unwrap()
+    device().tensor(POINTS.concat(), [POINTS.len(), D]).unwrap()
 }
 
 #[test]
@@ -127,7 +138,10 @@ fn with_the_exact_posterior_every_importance_weight_is_the_evidence() {
     let weights = host(vae.log_weights(points(), None, 7, &mut rng).unwrap());
     for (s, chunk) in weights.chunks(POINTS.len()).enumerate() {
         for (w, e) in chunk.iter().zip(&expected) {
-            assert!((w - e).abs() < 1e-12, "sample {s}: log w {w} against log p(x) {e}");
+            assert!(
+                (w - e).abs() < 1e-12,
+                "sample {s}: log w {w} against log p(x) {e}"
+            );
         }
     }
     for k in [1, 5, 50] {
@@ -171,10 +185,16 @@ fn the_iwae_bound_rises_with_k_towards_the_evidence() {
         let n = bounds.len() as f64;
         let mean = bounds.iter().sum::<f64>() / n;
         let se = (bounds.iter().map(|b| (b - mean).powi(2)).sum::<f64>() / (n - 1.0) / n).sqrt();
-        assert!(mean < evidence + 3.0 * se, "k = {k}: {mean} ± {se} above log p(x) {evidence}");
+        assert!(
+            mean < evidence + 3.0 * se,
+            "k = {k}: {mean} ± {se} above log p(x) {evidence}"
+        );
         if let Some((prev, prev_se)) = previous {
             let margin = 3.0 * (se * se + prev_se * prev_se).sqrt();
-            assert!(mean > prev + margin, "k = {k}: {mean} not above {prev} (± {margin})");
+            assert!(
+                mean > prev + margin,
+                "k = {k}: {mean} not above {prev} (± {margin})"
+            );
         }
         previous = Some((mean, se));
     }
@@ -184,7 +204,10 @@ fn the_iwae_bound_rises_with_k_towards_the_evidence() {
         let b = host(terms.bound());
         let n = b.len() as f64;
         let m = b.iter().sum::<f64>() / n;
-        (m, (b.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1.0) / n).sqrt())
+        (
+            m,
+            (b.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1.0) / n).sqrt(),
+        )
     };
     let gap = evidence - l1;
     assert!(gap > 0.1, "the worse encoder's ELBO gap {gap} (± {se1})");
@@ -245,7 +268,10 @@ fn the_kl_weight_schedule_and_free_bits() {
         },
     ] {
         assert!(
-            matches!(bad.validate(), Err(GenerativeError::InvalidParameter { .. })),
+            matches!(
+                bad.validate(),
+                Err(GenerativeError::InvalidParameter { .. })
+            ),
             "{bad:?}"
         );
     }

@@ -55,7 +55,7 @@ fn bernoulli_matches_hand_values_and_stays_finite_when_saturated() {
         -(-100f64).exp(), // log σ(100) = −log(1 + e⁻¹⁰⁰)
         -100.0 - (-100f64).exp(),
         -100.0 - (-100f64).exp(),
-        0.3 * -1.0 - softplus(-1.0),
+        -0.3 - softplus(-1.0), // x·l = 0.3 · (−1)
     ];
     for (g, e) in got.iter().zip(expected) {
         assert!((g - e).abs() < 1e-14, "{got:?} against {expected:?}");
@@ -72,7 +72,10 @@ fn bernoulli_matches_hand_values_and_stays_finite_when_saturated() {
         .sum()
         .backward();
     let g = host(l.grad(&grads).unwrap());
-    assert!((g[0] + 1.0).abs() < 1e-14 && (g[1] - 1.0).abs() < 1e-14, "{g:?}");
+    assert!(
+        (g[0] + 1.0).abs() < 1e-14 && (g[1] - 1.0).abs() < 1e-14,
+        "{g:?}"
+    );
 }
 
 #[test]
@@ -91,8 +94,15 @@ fn gaussians_match_hand_values() {
     // Shared: the model's single log σ².
     let shared = Likelihood::Gaussian(Variance::Shared);
     let log_var = device().tensor(vec![4f64.ln()], [1]).unwrap();
-    let got = host(shared.log_prob(x.clone(), mu.clone(), Some(log_var)).unwrap())[0];
-    assert!((got - expected).abs() < 1e-14, "shared: {got} vs {expected}");
+    let got = host(
+        shared
+            .log_prob(x.clone(), mu.clone(), Some(log_var))
+            .unwrap(),
+    )[0];
+    assert!(
+        (got - expected).abs() < 1e-14,
+        "shared: {got} vs {expected}"
+    );
     assert!(matches!(
         shared.log_prob(x.clone(), mu.clone(), None),
         Err(GenerativeError::Unsupported { .. })
@@ -101,7 +111,10 @@ fn gaussians_match_hand_values() {
     let per = Likelihood::Gaussian(Variance::PerFeature);
     let out = rows(vec![0.0, 0.5, 4f64.ln(), 4f64.ln()], [1, 4]);
     let got = host(per.log_prob(x.clone(), out, None).unwrap())[0];
-    assert!((got - expected).abs() < 1e-14, "per feature: {got} vs {expected}");
+    assert!(
+        (got - expected).abs() < 1e-14,
+        "per feature: {got} vs {expected}"
+    );
     // A huge decoded log-variance is clamped: finite.
     let out = rows(vec![0.0, 0.5, 1e6, -1e6], [1, 4]);
     assert!(host(per.log_prob(x.clone(), out, None).unwrap())[0].is_finite());
@@ -110,7 +123,11 @@ fn gaussians_match_hand_values() {
         per.log_prob(x, mu, None),
         Err(GenerativeError::ShapeMismatch { .. })
     ));
-    assert!(Likelihood::Gaussian(Variance::Fixed(0.0)).validate().is_err());
+    assert!(
+        Likelihood::Gaussian(Variance::Fixed(0.0))
+            .validate()
+            .is_err()
+    );
 }
 
 /// The mass of a logistic of location `mu` and scale `s` on the bin of `x` (the first and last

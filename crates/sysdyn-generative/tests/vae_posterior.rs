@@ -7,7 +7,9 @@ use std::sync::OnceLock;
 use burn::tensor::Tensor;
 use sysdyn_core::device::{DeviceSpec, SysDevice};
 use sysdyn_core::rng::SeededRng;
-use sysdyn_generative::vae::{DiagonalGaussian, LOG_VAR_MAX, LOG_VAR_MIN, standard_normal_log_prob};
+use sysdyn_generative::vae::{
+    DiagonalGaussian, LOG_VAR_MAX, LOG_VAR_MIN, standard_normal_log_prob,
+};
 
 fn device() -> SysDevice {
     static DEVICE: OnceLock<SysDevice> = OnceLock::new();
@@ -135,7 +137,11 @@ fn the_reparametrised_gradient_of_a_quadratic_is_the_analytic_one() {
     for j in 0..3 {
         let expected_mu = 2.0 * a[j] * mu[j] + b[j];
         let expected_lv = a[j] * log_var[j].exp();
-        assert!((g_mu[j] - expected_mu).abs() < 1e-12, "∂μ{j}: {} vs {expected_mu}", g_mu[j]);
+        assert!(
+            (g_mu[j] - expected_mu).abs() < 1e-12,
+            "∂μ{j}: {} vs {expected_mu}",
+            g_mu[j]
+        );
         assert!(
             (g_log_var[j] - expected_lv).abs() < 1e-12,
             "∂ℓ{j}: {} vs {expected_lv}",
@@ -161,7 +167,11 @@ fn huge_log_variances_are_clamped_and_everything_stays_finite() {
     assert!(kl.iter().all(|v| v.is_finite()), "{kl:?}");
     // Row 0: ½(0.25 + e²⁰ − 1 − 20) + ½(0.25 + e⁻³⁰ − 1 + 30).
     let expected = 0.5 * (0.25 + 20f64.exp() - 21.0) + 0.5 * (0.25 + (-30f64).exp() + 29.0);
-    assert!((kl[0] - expected).abs() < 1e-6 * expected, "{} vs {expected}", kl[0]);
+    assert!(
+        (kl[0] - expected).abs() < 1e-6 * expected,
+        "{} vs {expected}",
+        kl[0]
+    );
     let z = q.sample(&mut SeededRng::new(3));
     let values = host(z.clone());
     assert!(values.iter().all(|v| v.is_finite()), "{values:?}");
@@ -185,6 +195,9 @@ fn mismatched_shapes_are_typed_errors() {
     let odd = DiagonalGaussian::from_encoder_output(d.tensor(vec![0.0; 6], [2, 3]).unwrap());
     assert!(odd.is_err());
     let q = gaussian(&[0.0, 0.0], &[0.0, 0.0]);
-    assert!(q.sample_with(d.tensor(vec![0.0; 3], [1, 3]).unwrap()).is_err());
+    assert!(
+        q.sample_with(d.tensor(vec![0.0; 3], [1, 3]).unwrap())
+            .is_err()
+    );
     assert!(q.log_prob(d.tensor(vec![0.0; 3], [1, 3]).unwrap()).is_err());
 }

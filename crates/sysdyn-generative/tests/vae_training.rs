@@ -3,6 +3,9 @@
 //! VAE learns its classes' means, bad settings and inputs are typed errors, and a diverging run
 //! stops keeping the last good checkpoint.
 
+// Index loops mirror the matrix formulas (Jacobi rotations, covariances) they compute.
+#![allow(clippy::needless_range_loop)]
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -18,7 +21,9 @@ use sysdyn_generative::vae::{
     ConvVaeConfig, Discretisation, KlWeight, Likelihood, MlpVaeConfig, Objective, VaeConfig,
     VaeStep, Variance,
 };
-use sysdyn_train::{Checkpoints, LrSchedule, Optim, ProgressMode, TrainConfig, TrainError, Trainer};
+use sysdyn_train::{
+    Checkpoints, LrSchedule, Optim, ProgressMode, TrainConfig, TrainError, Trainer,
+};
 
 fn device() -> SysDevice {
     static DEVICE: OnceLock<SysDevice> = OnceLock::new();
@@ -132,7 +137,10 @@ fn orthonormal(vectors: &[Vec<f64>]) -> Vec<Vec<f64>> {
 /// The largest principal angle (degrees) between two 2-D subspaces of orthonormal bases
 /// `q` and `u`: `acos` of the smallest singular value of `M = Q Uᵀ`.
 fn largest_principal_angle(q: &[Vec<f64>], u: &[Vec<f64>]) -> f64 {
-    let m = [[dot(&q[0], &u[0]), dot(&q[0], &u[1])], [dot(&q[1], &u[0]), dot(&q[1], &u[1])]];
+    let m = [
+        [dot(&q[0], &u[0]), dot(&q[0], &u[1])],
+        [dot(&q[1], &u[0]), dot(&q[1], &u[1])],
+    ];
     // MᵀM = [[p, r], [r, s]].
     let p = m[0][0] * m[0][0] + m[1][0] * m[1][0];
     let s = m[0][1] * m[0][1] + m[1][1] * m[1][1];
@@ -166,7 +174,8 @@ fn a_linear_gaussian_vae_learns_probabilistic_pca() {
     for r in 0..rows {
         for i in 0..features {
             for j in 0..features {
-                cov[i][j] += (data[r * features + i] - mean[i]) * (data[r * features + j] - mean[j])
+                cov[i][j] += (data[r * features + i] - mean[i])
+                    * (data[r * features + j] - mean[j])
                     / rows as f64;
             }
         }
@@ -184,12 +193,16 @@ fn a_linear_gaussian_vae_learns_probabilistic_pca() {
         }
         rows_out
     });
-    let vae = MlpVaeConfig::new(features, vec![], latent, Likelihood::Gaussian(Variance::Shared))
-        .with_activation(Activation::Identity)
-        .init(&device, 3)
-        .unwrap();
-    let mut step =
-        VaeStep::new(device.clone(), vae, adam(), VaeConfig::new(128), sampler).unwrap();
+    let vae = MlpVaeConfig::new(
+        features,
+        vec![],
+        latent,
+        Likelihood::Gaussian(Variance::Shared),
+    )
+    .with_activation(Activation::Identity)
+    .init(&device, 3)
+    .unwrap();
+    let mut step = VaeStep::new(device.clone(), vae, adam(), VaeConfig::new(128), sampler).unwrap();
     let dir = run_dir("ppca");
     // Annealed so that the last steps' gradient noise does not bias the estimates.
     let schedule = LrSchedule::Cosine {
@@ -203,8 +216,8 @@ fn a_linear_gaussian_vae_learns_probabilistic_pca() {
             .with_checkpoint_every(None),
         &dir,
     )
-        .run(&mut step)
-        .unwrap();
+    .run(&mut step)
+    .unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 
     // The decoder's weight is [latent, features]: its rows span the learned subspace.
@@ -229,10 +242,16 @@ fn a_linear_gaussian_vae_learns_probabilistic_pca() {
         [eigenvalues[0] - ml_noise, eigenvalues[1] - ml_noise]
     );
     assert!(angle < 5.0, "principal angle {angle}°");
-    assert!((noise / ml_noise - 1.0).abs() < 0.05, "σ² {noise} against {ml_noise}");
+    assert!(
+        (noise / ml_noise - 1.0).abs() < 0.05,
+        "σ² {noise} against {ml_noise}"
+    );
     for k in 0..latent {
         let ml = eigenvalues[k] - ml_noise;
-        assert!((learned[k] / ml - 1.0).abs() < 0.05, "{learned:?} against λ − σ²");
+        assert!(
+            (learned[k] / ml - 1.0).abs() < 0.05,
+            "{learned:?} against λ − σ²"
+        );
     }
 }
 
@@ -247,7 +266,12 @@ fn a_conditional_vae_learns_each_classes_mean() {
         let values = labels
             .iter()
             .enumerate()
-            .flat_map(|(r, &y)| [means[y][0] + 0.1 * noise[2 * r], means[y][1] + 0.1 * noise[2 * r + 1]])
+            .flat_map(|(r, &y)| {
+                [
+                    means[y][0] + 0.1 * noise[2 * r],
+                    means[y][1] + 0.1 * noise[2 * r + 1],
+                ]
+            })
             .collect();
         (values, labels)
     });
@@ -301,14 +325,18 @@ fn the_convolutional_vae_maps_images_to_codes_and_back() {
                 .unwrap();
             let labels = vec![0, 2];
             let labels = (classes > 0).then_some(labels.as_slice());
-            let pixels: Vec<f64> = (0..2 * 784).map(|i| f64::from((i % 256) as u8) / 255.0).collect();
+            let pixels: Vec<f64> = (0..2 * 784)
+                .map(|i| f64::from((i % 256) as u8) / 255.0)
+                .collect();
             let x = device.tensor(pixels, [2, 784]).unwrap();
             let q = vae.encode(x.clone(), labels).unwrap();
             assert_eq!(q.dims(), [2, 5]);
             let out = vae.decode(q.mean(), labels).unwrap();
             assert_eq!(out.dims(), [2, likelihood.output_width(784)]);
             assert_eq!(vae.reconstruct(x.clone(), labels).unwrap().dims(), [2, 784]);
-            let terms = vae.elbo(x.clone(), labels, 2, &mut SeededRng::new(1)).unwrap();
+            let terms = vae
+                .elbo(x.clone(), labels, 2, &mut SeededRng::new(1))
+                .unwrap();
             let bound = host(terms.bound());
             // A valid probability model of discrete data: log p(x) ≤ 0, so the bound is < 0.
             assert!(bound.iter().all(|b| b.is_finite() && *b < 0.0), "{bound:?}");
@@ -346,9 +374,18 @@ fn bad_settings_and_inputs_are_typed_errors() {
         VaeStep::new(device.clone(), vae, adam(), config, sampler).map(|_| ())
     };
     for (what, config) in [
-        ("β < 0", VaeConfig::new(8).with_kl_weight(KlWeight::Constant(-1.0))),
-        ("k = 0", VaeConfig::new(8).with_objective(Objective::Iwae { samples: 0 })),
-        ("L = 0", VaeConfig::new(8).with_objective(Objective::Elbo { samples: 0 })),
+        (
+            "β < 0",
+            VaeConfig::new(8).with_kl_weight(KlWeight::Constant(-1.0)),
+        ),
+        (
+            "k = 0",
+            VaeConfig::new(8).with_objective(Objective::Iwae { samples: 0 }),
+        ),
+        (
+            "L = 0",
+            VaeConfig::new(8).with_objective(Objective::Elbo { samples: 0 }),
+        ),
         ("free bits < 0", VaeConfig::new(8).with_free_bits(-0.5)),
         ("empty batch", VaeConfig::new(0)),
     ] {
@@ -397,10 +434,18 @@ fn bad_settings_and_inputs_are_typed_errors() {
     ));
     // Training rows of the wrong width stop the run with the error.
     let sampler: DataSampler = Box::new(|rng: &mut SeededRng, rows| rng.normals(5 * rows));
-    let mut step =
-        VaeStep::new(device.clone(), unconditional, adam(), VaeConfig::new(8), sampler).unwrap();
+    let mut step = VaeStep::new(
+        device.clone(),
+        unconditional,
+        adam(),
+        VaeConfig::new(8),
+        sampler,
+    )
+    .unwrap();
     let dir = run_dir("wrong-width");
-    let err = Trainer::new(config(3, 1e-3), &dir).run(&mut step).unwrap_err();
+    let err = Trainer::new(config(3, 1e-3), &dir)
+        .run(&mut step)
+        .unwrap_err();
     assert!(err.to_string().contains("training rows"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }

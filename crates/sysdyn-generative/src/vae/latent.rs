@@ -120,7 +120,7 @@ pub fn latent_means<E: Encoder, D: Decoder>(
     batch: usize,
 ) -> Result<Vec<f64>, BoxError> {
     let features = vae.data_width();
-    if data.len() % features != 0 || batch == 0 {
+    if !data.len().is_multiple_of(features) || batch == 0 {
         return Err(Box::new(GenerativeError::ShapeMismatch {
             what: "data length and whole rows of the model's width (batch ≥ 1)",
             left: vec![data.len(), batch],

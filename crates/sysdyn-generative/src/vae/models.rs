@@ -131,7 +131,7 @@ impl MlpEncoder {
     /// `2·latent`.
     pub fn new(net: Mlp, classes: usize) -> Result<Self, GenerativeError> {
         let out = net.output_width();
-        if out < 2 || out % 2 != 0 {
+        if out < 2 || !out.is_multiple_of(2) {
             return Err(GenerativeError::InvalidParameter {
                 name: "encoder output width",
                 value: out as f64,
@@ -404,7 +404,7 @@ impl ConvVaeConfig {
         if self.latent_width == 0 {
             return Err(latent_width_error());
         }
-        if self.side == 0 || self.side % 4 != 0 {
+        if self.side == 0 || !self.side.is_multiple_of(4) {
             return Err(GenerativeError::InvalidParameter {
                 name: "image side",
                 value: self.side as f64,

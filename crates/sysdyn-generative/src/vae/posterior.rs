@@ -58,7 +58,7 @@ impl DiagonalGaussian {
     /// The Gaussians of an encoder's output `[rows, 2·latent]` read as `[μ, log σ²]`.
     pub fn from_encoder_output(output: Tensor<2>) -> Result<Self, GenerativeError> {
         let [_, width] = output.dims();
-        if width == 0 || width % 2 != 0 {
+        if width == 0 || !width.is_multiple_of(2) {
             return Err(GenerativeError::ShapeMismatch {
                 what: "encoder output (2·latent wide: [μ, log σ²]) and an even width ≥ 2",
                 left: vec![width],

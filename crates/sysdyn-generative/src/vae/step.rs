@@ -256,7 +256,7 @@ pub fn estimate_nll<E: Encoder, D: Decoder>(
     rng: &mut SeededRng,
 ) -> Result<NllEstimate, BoxError> {
     let features = vae.data_width();
-    if data.is_empty() || data.len() % features != 0 {
+    if data.is_empty() || !data.len().is_multiple_of(features) {
         return Err(Box::new(GenerativeError::ShapeMismatch {
             what: "data length and a whole number of rows of the model's width",
             left: vec![data.len()],
