@@ -18,11 +18,12 @@ use sysdyn_core::rng::SeededRng;
 use sysdyn_generative::GenerativeError;
 use sysdyn_generative::gan::{DataSampler, LabelledSampler};
 use sysdyn_generative::vae::{
-    ConvVaeConfig, Discretisation, KlWeight, Likelihood, MlpVaeConfig, Objective, VaeConfig,
-    VaeStep, Variance,
+    ConvVaeConfig, Discretisation, KlWeight, Likelihood, MlpVaeConfig, NllConfig, Objective,
+    VaeConfig, VaeStep, Variance,
 };
 use sysdyn_train::{
-    Checkpoints, LrSchedule, Optim, ProgressMode, TrainConfig, TrainError, Trainer,
+    Checkpoints, LrSchedule, Optim, ProgressMode, StepContext, TrainConfig, TrainError, TrainStep,
+    Trainer,
 };
 
 fn device() -> SysDevice {
@@ -184,6 +185,14 @@ fn a_linear_gaussian_vae_learns_probabilistic_pca() {
     // pPCA's ML noise: the mean of the discarded eigenvalues.
     let ml_noise = eigenvalues[latent..].iter().sum::<f64>() / (features - latent) as f64;
 
+    // pPCA's maximum log-likelihood per point:
+    // −½ (D log 2π + Σ_{j≤q} log λⱼ + (D − q) log σ² + D).
+    let ml_nll = 0.5
+        * (features as f64 * (2.0 * std::f64::consts::PI).ln()
+            + eigenvalues[..latent].iter().map(|l| l.ln()).sum::<f64>()
+            + (features - latent) as f64 * ml_noise.ln()
+            + features as f64);
+    let evaluation_data = data.clone();
     let shared = Arc::new(data);
     let sampler: DataSampler = Box::new(move |rng: &mut SeededRng, batch| {
         let mut rows_out = Vec::with_capacity(batch * features);
@@ -202,7 +211,17 @@ fn a_linear_gaussian_vae_learns_probabilistic_pca() {
     .with_activation(Activation::Identity)
     .init(&device, 3)
     .unwrap();
-    let mut step = VaeStep::new(device.clone(), vae, adam(), VaeConfig::new(128), sampler).unwrap();
+    let mut step = VaeStep::new(device.clone(), vae, adam(), VaeConfig::new(128), sampler)
+        .unwrap()
+        .with_evaluation(
+            evaluation_data,
+            None,
+            NllConfig {
+                samples: 64,
+                chunk: 32,
+                batch: 500,
+            },
+        );
     let dir = run_dir("ppca");
     // Annealed so that the last steps' gradient noise does not bias the estimates.
     let schedule = LrSchedule::Cosine {
@@ -242,6 +261,20 @@ fn a_linear_gaussian_vae_learns_probabilistic_pca() {
         [eigenvalues[0] - ml_noise, eigenvalues[1] - ml_noise]
     );
     assert!(angle < 5.0, "principal angle {angle}°");
+    // The IWAE NLL over the training points, through the step's evaluation hook, is pPCA's
+    // maximum-likelihood NLL (an upper bound on the learned model's NLL, which is itself at
+    // least the ML value).
+    let metrics = step
+        .evaluate(&StepContext::new(&TrainConfig::new(1), 0))
+        .unwrap();
+    let nll = metrics.iter().find(|(k, _)| k == "nll_nats").unwrap().1;
+    let bpd = metrics.iter().find(|(k, _)| k == "bits_per_dim").unwrap().1;
+    eprintln!("IWAE NLL {nll:.4} nats against pPCA's ML {ml_nll:.4}");
+    assert!(
+        nll > ml_nll - 1e-3 && nll < ml_nll + 0.02,
+        "NLL {nll} against {ml_nll}"
+    );
+    assert!((bpd - nll / (features as f64 * 2f64.ln())).abs() < 1e-12);
     assert!(
         (noise / ml_noise - 1.0).abs() < 0.05,
         "σ² {noise} against {ml_noise}"

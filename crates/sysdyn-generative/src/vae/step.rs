@@ -104,6 +104,14 @@ pub struct VaeStep<E: Encoder, D: Decoder, O: Optimizer> {
     optim: Optim<O>,
     config: VaeConfig,
     data: Data,
+    evaluation: Option<Evaluation>,
+}
+
+/// A held-out data set the step's [`TrainStep::evaluate`] scores.
+struct Evaluation {
+    data: Vec<f64>,
+    labels: Option<Vec<usize>>,
+    config: NllConfig,
 }
 
 impl<E: Encoder, D: Decoder, O: Optimizer> VaeStep<E, D, O> {
@@ -151,7 +159,25 @@ impl<E: Encoder, D: Decoder, O: Optimizer> VaeStep<E, D, O> {
             optim,
             config,
             data,
+            evaluation: None,
         })
+    }
+
+    /// With a held-out data set (`[N, D]` row-major, labels for a conditional model) scored at
+    /// every evaluation of the runtime (`TrainConfig::eval_every`): `nll_nats` and
+    /// `bits_per_dim` from [`estimate_nll`] with `config`.
+    pub fn with_evaluation(
+        mut self,
+        data: Vec<f64>,
+        labels: Option<Vec<usize>>,
+        config: NllConfig,
+    ) -> Self {
+        self.evaluation = Some(Evaluation {
+            data,
+            labels,
+            config,
+        });
+        self
     }
 
     /// The configuration.
@@ -227,6 +253,24 @@ impl<E: Encoder, D: Decoder, O: Optimizer> TrainStep for VaeStep<E, D, O> {
             report = report.with("reconstruction", reconstruction).with("kl", kl);
         }
         Ok(report)
+    }
+
+    fn evaluate(&mut self, ctx: &StepContext) -> Result<Vec<(String, f64)>, BoxError> {
+        let Some(evaluation) = &self.evaluation else {
+            return Ok(Vec::new());
+        };
+        let estimate = estimate_nll(
+            &self.vae,
+            &self.device,
+            &evaluation.data,
+            evaluation.labels.as_deref(),
+            evaluation.config,
+            &mut ctx.rng.clone(),
+        )?;
+        Ok(vec![
+            ("nll_nats".to_string(), estimate.nats),
+            ("bits_per_dim".to_string(), estimate.bits_per_dim),
+        ])
     }
 
     fn non_finite_parameter(&self) -> Option<NonFinite> {
