@@ -6,9 +6,7 @@
 use burn::tensor::Tensor;
 use sysdyn_core::device::SysDevice;
 use sysdyn_core::rng::SeededRng;
-use sysdyn_generative::vae::{
-    ConvVaeConfig, Discretisation, Likelihood, MlpVaeConfig, Variance,
-};
+use sysdyn_generative::vae::{ConvVaeConfig, Discretisation, Likelihood, MlpVaeConfig, Variance};
 use sysdyn_testing::test_devices_f32;
 
 fn host<const D: usize>(t: Tensor<D>) -> Vec<f64> {
@@ -34,10 +32,15 @@ fn outputs(d: &SysDevice) -> Vec<Vec<f64>> {
     ));
     // A convolutional VAE on 8×8 images with the discretised logistic, and with Bernoulli
     // decoders conditioned on the labels.
-    let pixels: Vec<f64> = (0..3 * 64).map(|i| f64::from((i * 37 % 256) as u8) / 255.0).collect();
+    let pixels: Vec<f64> = (0..3 * 64)
+        .map(|i| f64::from((i * 37 % 256) as u8) / 255.0)
+        .collect();
     let images = d.tensor(pixels, [3, 64]).unwrap();
     for (likelihood, classes) in [
-        (Likelihood::DiscretisedLogistic(Discretisation::UNIT_8BIT), 0),
+        (
+            Likelihood::DiscretisedLogistic(Discretisation::UNIT_8BIT),
+            0,
+        ),
         (Likelihood::Bernoulli, 3),
     ] {
         let conv = ConvVaeConfig::new(1, 8, 3, 2, likelihood)

@@ -288,9 +288,36 @@ fn the_kl_weight_schedule_and_free_bits() {
     assert!(FreeBits { lambda: -1.0 }.validate().is_err());
     assert!(Objective::Iwae { samples: 0 }.validate().is_err());
     assert!(Objective::Elbo { samples: 0 }.validate().is_err());
-    // The bounds refuse zero samples.
+    // The ELBO's loss: −mean(reconstruction) + β·mean(KL), or with free bits
+    // −mean(reconstruction) + β·Σⱼ max(λ, mean KLⱼ).
     let vae = model(0.0, 0.0);
     let mut rng = SeededRng::new(1);
+    let terms = vae.elbo(points(), None, 3, &mut rng).unwrap();
+    let rec = host(terms.reconstruction.clone());
+    let kl = host(terms.kl.clone());
+    let kl_dims = host(terms.kl_per_dimension.clone());
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let plain = terms.loss(0.7, None).into_scalar::<f64>();
+    assert!((plain - (-mean(&rec) + 0.7 * mean(&kl))).abs() < 1e-12);
+    let lambda = 0.6;
+    let floored: f64 = (0..LATENT)
+        .map(|j| {
+            let m = (0..POINTS.len())
+                .map(|i| kl_dims[i * LATENT + j])
+                .sum::<f64>()
+                / POINTS.len() as f64;
+            m.max(lambda)
+        })
+        .sum();
+    let free = terms
+        .loss(0.7, Some(FreeBits { lambda }))
+        .into_scalar::<f64>();
+    assert!((free - (-mean(&rec) + 0.7 * floored)).abs() < 1e-12);
+    let bound = host(terms.bound());
+    for i in 0..POINTS.len() {
+        assert!((bound[i] - (rec[i] - kl[i])).abs() < 1e-12);
+    }
+    // The bounds refuse zero samples.
     assert!(matches!(
         vae.iwae(points(), None, 0, &mut rng),
         Err(GenerativeError::InvalidParameter { .. })

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
+use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::AdamConfig;
 use burn::tensor::Tensor;
 use sysdyn_core::device::{DeviceSpec, SysDevice};
@@ -530,4 +531,69 @@ fn a_diverging_run_stops_and_keeps_the_last_good_checkpoint() {
     let (latest, _) = Checkpoints::new(&dir).latest().unwrap().unwrap();
     assert_eq!(latest, 200);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Every float parameter of `module`, flattened in visiting order.
+fn parameters<M: Module>(module: &M) -> Vec<f64> {
+    struct Flatten(Vec<f64>);
+    impl ModuleVisitor for Flatten {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            self.0.extend(host(param.val()));
+        }
+    }
+    let mut flat = Flatten(Vec::new());
+    module.visit(&mut flat);
+    flat.0
+}
+
+/// A run resumed from a checkpoint (model, shared variance, Adam's moments) ends with exactly
+/// the parameters of an uninterrupted run: the step's noise and data come from the run's
+/// seed and the step index.
+#[test]
+fn a_resumed_run_equals_an_uninterrupted_one() {
+    let device = device();
+    let step_of = || {
+        let vae = MlpVaeConfig::new(3, vec![4], 2, Likelihood::Gaussian(Variance::Shared))
+            .init(&device, 6)
+            .unwrap();
+        let data: DataSampler = Box::new(|rng: &mut SeededRng, rows| {
+            rng.normals(3 * rows)
+                .iter()
+                .map(|z| 1.0 + 0.5 * z)
+                .collect()
+        });
+        VaeStep::new(
+            device.clone(),
+            vae,
+            adam(),
+            VaeConfig::new(8)
+                .with_kl_weight(KlWeight::LinearWarmup {
+                    target: 1.0,
+                    steps: 6,
+                })
+                .with_free_bits(0.1),
+            data,
+        )
+        .unwrap()
+    };
+    let straight_dir = run_dir("straight");
+    let mut straight = step_of();
+    Trainer::new(config(10, 1e-2), &straight_dir)
+        .run(&mut straight)
+        .unwrap();
+    let resumed_dir = run_dir("resumed");
+    let mut first = step_of();
+    Trainer::new(config(4, 1e-2), &resumed_dir)
+        .run(&mut first)
+        .unwrap();
+    let mut second = step_of();
+    Trainer::new(config(10, 1e-2), &resumed_dir)
+        .run(&mut second)
+        .unwrap();
+    let (a, b) = (parameters(&straight.vae), parameters(&second.vae));
+    assert_ne!(a, parameters(&step_of().vae));
+    assert_eq!(a, b);
+    assert!(second.vae.shared_variance().unwrap() != 1.0);
+    std::fs::remove_dir_all(&straight_dir).unwrap();
+    std::fs::remove_dir_all(&resumed_dir).unwrap();
 }
