@@ -150,6 +150,13 @@ fn with_the_exact_posterior_every_importance_weight_is_the_evidence() {
             assert!((b - e).abs() < 1e-12, "k = {k}: {b} against {e}");
         }
     }
+    // Burda et al.'s k = 5000, in chunks of 500.
+    let many = vae
+        .importance_log_likelihood(points(), None, 5000, 500, &mut rng)
+        .unwrap();
+    for (b, e) in many.iter().zip(&expected) {
+        assert!((b - e).abs() < 1e-12, "k = 5000: {b} against {e}");
+    }
     // The NLL estimate in chunks, and in nats and bits per dimension over the three points.
     let nll = estimate_nll(
         &vae,

@@ -59,10 +59,10 @@ impl DiagonalGaussian {
     pub fn from_encoder_output(output: Tensor<2>) -> Result<Self, GenerativeError> {
         let [_, width] = output.dims();
         if width == 0 || !width.is_multiple_of(2) {
-            return Err(GenerativeError::ShapeMismatch {
-                what: "encoder output (2·latent wide: [μ, log σ²]) and an even width ≥ 2",
-                left: vec![width],
-                right: vec![2 * width.div_ceil(2).max(1)],
+            return Err(GenerativeError::InvalidParameter {
+                name: "encoder output width",
+                value: width as f64,
+                requirement: "must be 2·latent ([μ, log σ²]) with latent ≥ 1",
             });
         }
         let latent = width / 2;
