@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 use burn::tensor::Tensor;
 use sysdyn_core::device::{DeviceSpec, SysDevice};
 use sysdyn_core::rng::SeededRng;
+use sysdyn_generative::GenerativeError;
 use sysdyn_generative::vae::{
     DiagonalGaussian, LOG_VAR_MAX, LOG_VAR_MIN, standard_normal_log_prob,
 };
