@@ -251,10 +251,11 @@ pub fn discretised_logistic_log_prob(
     // d = a − b = Δ/s > 0.
     let d = inv_scale.mul_scalar(grid.bin_width());
     let small = d.clone().clamp_max(SERIES_BELOW);
-    // log(1 − e^{−d}) = log d + log(1 − d/2 + d²/6 − d³/24 + …) for small d.
+    // log(1 − e^{−d}) = log d + log(1 − d/2 + d²/6 − d³/24 + …) for small d (multiplied,
+    // not divided: burn-autodiff 0.22.1 differentiates `div_scalar` through an f32 scalar).
     let series = small.clone().log()
-        + (small.clone().mul_scalar(-0.5) + small.clone().square().div_scalar(6.0)
-            - small.clone().powi_scalar(3).div_scalar(24.0))
+        + (small.clone().mul_scalar(-0.5) + small.clone().square().mul_scalar(1.0 / 6.0)
+            - small.clone().powi_scalar(3).mul_scalar(1.0 / 24.0))
         .log1p();
     let large = d.clone().clamp_min(SERIES_BELOW);
     let direct = large.neg().exp().neg().log1p();
