@@ -45,7 +45,7 @@ fn outputs(d: &SysDevice) -> Vec<Vec<f64>> {
     ] {
         let conv = ConvVaeConfig::new(1, 8, 3, 2, likelihood)
             .with_classes(classes)
-            .init(d.device(), 4)
+            .init(d, 4)
             .unwrap();
         let labels = (classes > 0).then_some(&labels[..]);
         let q = conv.encode(images.clone(), labels).unwrap();

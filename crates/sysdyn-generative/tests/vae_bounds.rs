@@ -99,7 +99,7 @@ fn model(mean_shift: f64, log_var_shift: f64) -> Vae<MlpEncoder, MlpDecoder> {
         MlpEncoder::new(encoder, 0).unwrap(),
         MlpDecoder::new(decoder, 0).unwrap(),
         Likelihood::Gaussian(Variance::Fixed(NOISE)),
-        device().device(),
+        &device(),
     )
     .unwrap()
 }

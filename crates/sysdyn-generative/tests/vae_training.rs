@@ -355,7 +355,7 @@ fn the_convolutional_vae_maps_images_to_codes_and_back() {
         for classes in [0, 3] {
             let vae = ConvVaeConfig::new(1, 28, 4, 5, likelihood)
                 .with_classes(classes)
-                .init(device.device(), 1)
+                .init(&device, 1)
                 .unwrap();
             let labels = vec![0, 2];
             let labels = (classes > 0).then_some(labels.as_slice());
@@ -393,11 +393,11 @@ fn bad_settings_and_inputs_are_typed_errors() {
         Err(GenerativeError::InvalidParameter { .. })
     ));
     assert!(matches!(
-        ConvVaeConfig::new(1, 28, 4, 0, Likelihood::Bernoulli).init(device.device(), 1),
+        ConvVaeConfig::new(1, 28, 4, 0, Likelihood::Bernoulli).init(&device, 1),
         Err(GenerativeError::InvalidParameter { .. })
     ));
     assert!(matches!(
-        ConvVaeConfig::new(1, 30, 4, 2, Likelihood::Bernoulli).init(device.device(), 1),
+        ConvVaeConfig::new(1, 30, 4, 2, Likelihood::Bernoulli).init(&device, 1),
         Err(GenerativeError::InvalidParameter { .. })
     ));
     let build = |config: VaeConfig| {
@@ -596,4 +596,31 @@ fn a_resumed_run_equals_an_uninterrupted_one() {
     assert!(second.vae.shared_variance().unwrap() != 1.0);
     std::fs::remove_dir_all(&straight_dir).unwrap();
     std::fs::remove_dir_all(&resumed_dir).unwrap();
+}
+
+/// The presets have their papers' widths: the encoder ends in `[μ, log σ²]`, the decoder
+/// mirrors the encoder, and a conditional model widens both inputs by the one-hot label.
+#[test]
+fn the_mlp_presets_have_their_papers_widths() {
+    let device = device();
+    let burda = MlpVaeConfig::burda_mnist().init(&device, 1).unwrap();
+    assert_eq!(burda.encoder.network().widths(), vec![784, 200, 200, 100]);
+    assert_eq!(burda.decoder.network().widths(), vec![50, 200, 200, 784]);
+    assert_eq!(burda.encoder.network().activation(), Activation::Tanh);
+    let relu = MlpVaeConfig::relu_mnist()
+        .with_classes(10)
+        .init(&device, 1)
+        .unwrap();
+    assert_eq!(relu.encoder.network().widths(), vec![794, 400, 40]);
+    assert_eq!(relu.decoder.network().widths(), vec![30, 400, 784]);
+    assert_eq!(
+        (relu.data_width(), relu.latent_width(), relu.classes()),
+        (784, 20, 10)
+    );
+    // A per-feature Gaussian decodes [μ, log σ²]: twice the data's width.
+    let per = MlpVaeConfig::new(5, vec![3], 2, Likelihood::Gaussian(Variance::PerFeature))
+        .init(&device, 1)
+        .unwrap();
+    assert_eq!(per.decoder.network().widths(), vec![2, 3, 10]);
+    assert!(per.shared_variance().is_none());
 }

@@ -12,7 +12,7 @@ use burn::nn::Linear;
 use burn::tensor::activation::relu;
 use burn::tensor::module::{conv_transpose2d, conv2d};
 use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Tensor, TensorData};
 use sysdyn_core::device::SysDevice;
 use sysdyn_core::jet::{Activation, JetForward, Mlp, MlpConfig};
 use sysdyn_core::rng::SeededRng;
@@ -317,7 +317,7 @@ impl MlpVaeConfig {
             MlpEncoder::new(encoder, self.classes)?,
             MlpDecoder::new(decoder, self.classes)?,
             self.likelihood,
-            device.device(),
+            device,
         )
     }
 }
@@ -337,7 +337,7 @@ fn uniform_param<const D: usize>(
     rng: &mut SeededRng,
     shape: [usize; D],
     fan_in: usize,
-    device: &Device,
+    device: &SysDevice,
 ) -> Param<Tensor<D>> {
     let bound = 1.0 / (fan_in as f64).sqrt();
     let values: Vec<f64> = rng
@@ -345,10 +345,12 @@ fn uniform_param<const D: usize>(
         .into_iter()
         .map(|u| bound * (2.0 * u - 1.0))
         .collect();
-    Param::from_tensor(Tensor::from_data(TensorData::new(values, shape), device))
+    let dtype = device.dtype();
+    let data = TensorData::new(values, shape).convert_dtype(dtype);
+    Param::from_tensor(Tensor::from_data(data, (device.device(), dtype)))
 }
 
-fn linear(rng: &mut SeededRng, fan_in: usize, fan_out: usize, device: &Device) -> Linear {
+fn linear(rng: &mut SeededRng, fan_in: usize, fan_out: usize, device: &SysDevice) -> Linear {
     Linear {
         weight: uniform_param(rng, [fan_in, fan_out], fan_in, device),
         bias: Some(uniform_param(rng, [fan_out], fan_in, device)),
@@ -426,10 +428,10 @@ impl ConvVaeConfig {
     }
 
     /// The model, its weights drawn from `seed` (uniform in `±1/√fan_in`) in the default
-    /// float type of `device`.
+    /// precision of `device`.
     pub fn init(
         &self,
-        device: &Device,
+        device: &SysDevice,
         seed: u64,
     ) -> Result<Vae<ConvEncoder, ConvDecoder>, GenerativeError> {
         self.validate()?;
@@ -632,7 +634,7 @@ impl<E: Encoder, D: Decoder> Vae<E, D> {
         encoder: E,
         decoder: D,
         likelihood: Likelihood,
-        device: &Device,
+        device: &SysDevice,
     ) -> Result<Self, GenerativeError> {
         likelihood.validate()?;
         if encoder.latent_width() == 0 || decoder.latent_width() == 0 {
@@ -666,7 +668,7 @@ impl<E: Encoder, D: Decoder> Vae<E, D> {
         }
         let log_var = likelihood
             .has_shared_variance()
-            .then(|| Param::from_tensor(Tensor::zeros([1], device)));
+            .then(|| Param::from_tensor(device.zeros([1])));
         Ok(Vae {
             encoder,
             decoder,
