@@ -8,8 +8,9 @@
 //! - [`bound`]: the objectives as data (ELBO with `L` samples, IWAE with `k`), the KL weight
 //!   `β` and its warm-up, free bits, log-mean-exp on tensors and chunked on the host, NLL in
 //!   nats and bits per dimension;
-//! - [`models`]: the [`Encoder`] and [`Decoder`] interfaces, MLP and small convolutional
-//!   networks (optionally class-conditional), and the [`Vae`] joining them;
+//! - [`models`]: the [`Encoder`] and [`Decoder`] interfaces and the [`Vae`] joining them with
+//!   a likelihood; [`mlp`] and [`conv`]: MLP and small convolutional networks, optionally
+//!   class-conditional;
 //! - [`step`]: [`VaeStep`], the training step on sysdyn's runtime, and [`estimate_nll`];
 //! - [`latent`]: interpolation, traversals and latent means.
 //!
@@ -29,8 +30,10 @@
 //! ```
 
 pub mod bound;
+pub mod conv;
 pub mod latent;
 pub mod likelihood;
+pub mod mlp;
 pub mod models;
 pub mod posterior;
 pub mod step;
@@ -38,14 +41,13 @@ pub mod step;
 pub use bound::{
     FreeBits, KlWeight, LogMeanExp, NllEstimate, Objective, bits_per_dim, log_mean_exp,
 };
+pub use conv::{ConvDecoder, ConvEncoder, ConvVaeConfig};
 pub use latent::{Interpolation, latent_means, traversal};
 pub use likelihood::{
     Discretisation, Likelihood, Variance, bernoulli_log_prob, discretised_logistic_log_prob,
     gaussian_log_prob,
 };
-pub use models::{
-    ConvDecoder, ConvEncoder, ConvVaeConfig, Decoder, ElboTerms, Encoder, MlpDecoder, MlpEncoder,
-    MlpVaeConfig, Vae, one_hot_like,
-};
+pub use mlp::{MlpDecoder, MlpEncoder, MlpVaeConfig};
+pub use models::{Decoder, ElboTerms, Encoder, Vae, one_hot_like};
 pub use posterior::{DiagonalGaussian, LOG_VAR_MAX, LOG_VAR_MIN, standard_normal_log_prob};
 pub use step::{NllConfig, VaeConfig, VaeStep, estimate_nll};
