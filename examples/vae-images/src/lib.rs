@@ -38,7 +38,7 @@ use thiserror::Error;
 
 use crate::data::Digits;
 use crate::vaes::{Model, VaeRun};
-use crate::vq::{GaussianRun, PriorRun, VqRun};
+use crate::vq::{GaussianDecoder, GaussianRun, PriorRun, VqRun};
 
 /// Why the example failed.
 #[derive(Debug, Error)]
@@ -94,7 +94,7 @@ impl From<sysdyn_core::ShapeMismatch> for ExampleError {
 #[derive(Debug, Clone, Parser)]
 #[command(name = "vae-images", version)]
 pub struct Cli {
-    /// Training steps of each MLP model (VAE, IWAE, β-VAE, cVAE) [default: 1000; 20 with
+    /// Training steps of each MLP model (VAE, IWAE, β-VAE, cVAE) [default: 2000; 20 with
     /// --quick; Burda et al.'s 3280 passes over the training set with --full]
     #[arg(long, value_name = "N", value_parser = at_least_one)]
     pub steps: Option<u64>,
@@ -104,7 +104,7 @@ pub struct Cli {
     #[arg(long, value_name = "N", value_parser = at_least_one)]
     pub vq_steps: Option<u64>,
 
-    /// Training steps of the PixelCNN prior [default: 300; 10 with --quick; 5000 with --full]
+    /// Training steps of the PixelCNN prior [default: 400; 10 with --quick; 5000 with --full]
     #[arg(long, value_name = "N", value_parser = at_least_one)]
     pub prior_steps: Option<u64>,
 
@@ -361,20 +361,26 @@ pub struct VqSummary {
     pub restart: VqResult,
     /// Without.
     pub plain: VqResult,
-    /// The Gaussian VAE with as many latent variables.
-    pub gaussian: GaussianResult,
+    /// The code's capacity, `positions · log₂ K` bits.
+    pub code_capacity_bits: f64,
+    /// The Gaussian VAEs with as many latent variables: learned and fixed decoder variance.
+    pub gaussian: Vec<GaussianResult>,
     /// The prior over the first restarted VQ-VAE's codes.
     pub prior: PriorRun,
 }
 
-/// The Gaussian VAE over the seeds.
+/// A Gaussian VAE over the seeds.
 #[derive(Debug, Clone, Serialize)]
 pub struct GaussianResult {
+    /// `learned-variance` or `fixed-variance`.
+    pub decoder: &'static str,
     /// Latent width.
     pub latent: usize,
     /// Held-out reconstruction MSE per pixel.
     pub mse: OverSeeds,
-    /// Learned decoder variance per seed.
+    /// Held-out mean KL to the prior (the rate), nats.
+    pub kl_nats: OverSeeds,
+    /// Decoder variance per seed.
     pub decoder_variance: Vec<f64>,
     /// Seconds of training per seed.
     pub train_s: Vec<f64>,
@@ -486,7 +492,7 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
     let burda_steps = (3280 * train_len).div_ceil(batch) as u64;
     let steps = options
         .steps
-        .unwrap_or(if quick { 20 } else if full { burda_steps } else { 1000 });
+        .unwrap_or(if quick { 20 } else if full { burda_steps } else { 2000 });
     let schedule = if full {
         LrSchedule::Exponential {
             lr: 1e-3,
@@ -520,7 +526,7 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
             .unwrap_or(if quick { 10 } else if full { 5000 } else { 500 }),
         prior_steps: options
             .prior_steps
-            .unwrap_or(if quick { 10 } else if full { 5000 } else { 300 }),
+            .unwrap_or(if quick { 10 } else if full { 5000 } else { 400 }),
         batch: 64,
         codes: options.codes.unwrap_or(512),
         width: 8,
@@ -536,7 +542,11 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         names.extend(Model::ALL.iter().map(|m| m.run_name(s)));
         names.push(vq::vq_run_name(true, s));
         names.push(vq::vq_run_name(false, s));
-        names.push(vq::gaussian_run_name(s));
+        names.extend(
+            GaussianDecoder::ALL
+                .iter()
+                .map(|&d| vq::gaussian_run_name(d, s)),
+        );
     }
     names.push(vq::PRIOR_RUN.to_string());
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
@@ -597,7 +607,7 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
 
     // 2. The VQ-VAEs, the Gaussian VAE of the same latent size, the prior.
     let mut vq_runs: [Vec<VqRun>; 2] = [Vec::new(), Vec::new()];
-    let mut gaussian_runs: Vec<GaussianRun> = Vec::new();
+    let mut gaussian_runs: [Vec<GaussianRun>; 2] = [Vec::new(), Vec::new()];
     for s in 0..seeds {
         let seed = options.seed.wrapping_add(s as u64);
         for (i, restart) in [true, false].into_iter().enumerate() {
@@ -615,17 +625,24 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
             trained |= run.trained;
             vq_runs[i].push(run);
         }
-        say!(options, "[vae-images] gaussian VAE seed {s}");
-        let run = vq::train_gaussian(&device, &runs, &vq_plan, s, seed, &digits)?;
-        say!(
-            options,
-            "  MSE {:.5}, decoder variance {:.5}; {:.1} s",
-            run.mse,
-            run.decoder_variance,
-            run.train_s
-        );
-        trained |= run.trained;
-        gaussian_runs.push(run);
+        for (i, decoder) in GaussianDecoder::ALL.into_iter().enumerate() {
+            say!(
+                options,
+                "[vae-images] Gaussian VAE, {} decoder, seed {s}",
+                decoder.name()
+            );
+            let run = vq::train_gaussian(&device, &runs, &vq_plan, decoder, s, seed, &digits)?;
+            say!(
+                options,
+                "  MSE {:.5}, KL {:.1} nats, decoder variance {:.5}; {:.1} s",
+                run.mse,
+                run.kl_nats,
+                run.decoder_variance,
+                run.train_s
+            );
+            trained |= run.trained;
+            gaussian_runs[i].push(run);
+        }
     }
     say!(options, "[vae-images] PixelCNN prior on the codes");
     let first_vq = vq_runs[0][0]
@@ -657,12 +674,19 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         steps: vq_plan.steps,
         restart: vq_result(&vq_runs[0], true),
         plain: vq_result(&vq_runs[1], false),
-        gaussian: GaussianResult {
-            latent: positions,
-            mse: OverSeeds::of(gaussian_runs.iter().map(|r| r.mse).collect()),
-            decoder_variance: gaussian_runs.iter().map(|r| r.decoder_variance).collect(),
-            train_s: gaussian_runs.iter().map(|r| r.train_s).collect(),
-        },
+        code_capacity_bits: positions as f64 * (vq_plan.codes as f64).log2(),
+        gaussian: GaussianDecoder::ALL
+            .iter()
+            .zip(&gaussian_runs)
+            .map(|(decoder, runs)| GaussianResult {
+                decoder: decoder.name(),
+                latent: positions,
+                mse: OverSeeds::of(runs.iter().map(|r| r.mse).collect()),
+                kl_nats: OverSeeds::of(runs.iter().map(|r| r.kl_nats).collect()),
+                decoder_variance: runs.iter().map(|r| r.decoder_variance).collect(),
+                train_s: runs.iter().map(|r| r.train_s).collect(),
+            })
+            .collect(),
         prior: prior.clone(),
     };
 
@@ -679,7 +703,8 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
     let vae_pictures = picture(Model::Vae)?;
     let clamp = |v: &[f64]| v.iter().map(|p| p.clamp(0.0, 1.0)).collect::<Vec<f64>>();
     let vq_recon = clamp(&vq_runs[0][0].reconstructions);
-    let gaussian_recon = clamp(&gaussian_runs[0].reconstructions);
+    let gaussian_recon = clamp(&gaussian_runs[0][0].reconstructions);
+    let fixed_recon = clamp(&gaussian_runs[1][0].reconstructions);
     saved.push(figures::mosaics(
         dir,
         "reconstructions",
@@ -696,8 +721,13 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
                 10,
             ),
             (
-                format!("Gaussian VAE, {positions} latents"),
+                format!("Gaussian VAE, {positions} latents, learned σ²"),
                 &gaussian_recon,
+                10,
+            ),
+            (
+                format!("Gaussian VAE, σ² = {}", vq::FIXED_VARIANCE),
+                &fixed_recon,
                 10,
             ),
         ],
@@ -723,7 +753,7 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
     saved.push(figures::images(
         dir,
         "cvae-samples",
-        "cVAE samples: column k asks for digit k (decoder means, first seed)",
+        "cVAE samples: column k asks for digit k",
         &picture(Model::Cvae)?.samples,
         side,
         10,
@@ -731,14 +761,14 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
     saved.push(figures::images(
         dir,
         "vq-prior-samples",
-        "VQ-VAE samples: 7×7 code grids drawn from the PixelCNN prior, decoded",
+        "VQ-VAE: code grids drawn from the PixelCNN prior",
         &prior_samples,
         side,
         10,
     )?);
     saved.push(figures::latent_scatter(
         dir,
-        "VAE posterior means of held-out digits, first two principal components (first seed)",
+        "VAE: held-out μ(x), first two principal components",
         &vae_pictures.scatter,
         &vae_pictures.scatter_labels,
         digits.classes,
@@ -752,7 +782,7 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         dir,
         "traversal",
         &format!(
-            "VAE traversal: rows vary dimensions {} (most active first) from −3 to 3 around a held-out digit's mean",
+            "VAE traversals of dimensions {} (rows), −3 to 3",
             dims.join(", ")
         ),
         &vae_pictures.traversal,
@@ -762,7 +792,7 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
     saved.push(figures::images(
         dir,
         "interpolation",
-        "VAE: spherical interpolation between the posterior means of held-out digits",
+        "VAE: spherical interpolation between μ(x)",
         &vae_pictures.interpolation,
         side,
         vaes::STEPS,
@@ -821,8 +851,15 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
             value: vq_summary.plain.mse.mean,
         },
         KeyNumber {
-            name: format!("Gaussian VAE ({positions} latents): held-out MSE"),
-            value: vq_summary.gaussian.mse.mean,
+            name: format!("Gaussian VAE ({positions} latents, learned σ²): held-out MSE"),
+            value: vq_summary.gaussian[0].mse.mean,
+        },
+        KeyNumber {
+            name: format!(
+                "Gaussian VAE ({positions} latents, σ² = {}): held-out MSE",
+                vq::FIXED_VARIANCE
+            ),
+            value: vq_summary.gaussian[1].mse.mean,
         },
         KeyNumber {
             name: "VQ-VAE with restarts: perplexity".into(),

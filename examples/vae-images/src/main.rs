@@ -42,10 +42,13 @@ fn main() -> ExitCode {
                         vq.codes
                     );
                 }
-                eprintln!(
-                    "[vae-images] Gaussian VAE ({} latents): MSE {:.5} ± {:.5}",
-                    vq.gaussian.latent, vq.gaussian.mse.mean, vq.gaussian.mse.std
-                );
+                for g in &vq.gaussian {
+                    eprintln!(
+                        "[vae-images] Gaussian VAE ({} latents, {}): MSE {:.5} ± {:.5}, KL {:.1} \
+                         ± {:.1} nats",
+                        g.latent, g.decoder, g.mse.mean, g.mse.std, g.kl_nats.mean, g.kl_nats.std
+                    );
+                }
                 eprintln!(
                     "[vae-images] done in {:.1} s; results in {}",
                     summary.wall_s, summary.out_dir

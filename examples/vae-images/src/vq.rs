@@ -96,9 +96,47 @@ pub fn vq_run_name(restart: bool, seed_index: usize) -> String {
     format!("{kind}-s{seed_index}")
 }
 
-/// The run directory of the Gaussian VAE.
-pub fn gaussian_run_name(seed_index: usize) -> String {
-    format!("gauss-vae-s{seed_index}")
+/// The variance of the Gaussian VAE's decoder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GaussianDecoder {
+    /// One learned `log σ²` (starting at 0): the maximum-likelihood choice. Adam moves it by
+    /// about the learning rate per step, so in a short run `σ²` stays far above the squared
+    /// error and the KL term weighs heavily.
+    Learned,
+    /// `σ²` fixed at [`FIXED_VARIANCE`], about the VQ-VAE's squared error.
+    Fixed,
+}
+
+/// The fixed decoder variance of [`GaussianDecoder::Fixed`].
+pub const FIXED_VARIANCE: f64 = 0.01;
+
+impl GaussianDecoder {
+    /// Both, in the order of the runs.
+    pub const ALL: [GaussianDecoder; 2] = [GaussianDecoder::Learned, GaussianDecoder::Fixed];
+
+    /// The decoder's variance setting.
+    pub fn variance(self) -> Variance {
+        match self {
+            GaussianDecoder::Learned => Variance::Shared,
+            GaussianDecoder::Fixed => Variance::Fixed(FIXED_VARIANCE),
+        }
+    }
+
+    /// Name of runs and summary entries.
+    pub fn name(self) -> &'static str {
+        match self {
+            GaussianDecoder::Learned => "learned-variance",
+            GaussianDecoder::Fixed => "fixed-variance",
+        }
+    }
+}
+
+/// The run directory of a Gaussian VAE.
+pub fn gaussian_run_name(decoder: GaussianDecoder, seed_index: usize) -> String {
+    match decoder {
+        GaussianDecoder::Learned => format!("gauss-vae-s{seed_index}"),
+        GaussianDecoder::Fixed => format!("gauss-vae-fixed-s{seed_index}"),
+    }
 }
 
 /// The run directory of the prior.
@@ -216,8 +254,10 @@ pub struct GaussianRun {
     pub train_s: f64,
     /// Mean squared error per pixel of the decoder's mean at the posterior mean.
     pub mse: f64,
-    /// The learned shared decoder variance `σ²`.
+    /// The decoder variance `σ²` (learned or fixed).
     pub decoder_variance: f64,
+    /// The mean KL of `q(z|x)` to the prior over the held-out digits, nats: the rate.
+    pub kl_nats: f64,
     /// Held-out digits and their reconstructions (first 10 each).
     #[serde(skip)]
     pub reconstructions: Vec<f64>,
@@ -229,12 +269,13 @@ pub fn gaussian_latent(digits: &Digits) -> usize {
     (digits.side / 4) * (digits.side / 4)
 }
 
-/// Trains (or loads) the convolutional Gaussian VAE (shared learned variance, latent width
-/// [`gaussian_latent`]) and measures its reconstruction error.
+/// Trains (or loads) the convolutional Gaussian VAE (latent width [`gaussian_latent`]) with
+/// the decoder variance `decoder` and measures its reconstruction error and rate.
 pub fn train_gaussian(
     device: &SysDevice,
     runs: &RunSet,
     plan: &Plan,
+    decoder: GaussianDecoder,
     seed_index: usize,
     seed: u64,
     digits: &Arc<Digits>,
@@ -245,18 +286,19 @@ pub fn train_gaussian(
         plan.steps,
         seed,
         serde_json::json!({
-            "model": "gaussian-vae", "latent": latent, "hidden": plan.hidden,
+            "model": "gaussian-vae", "variance": decoder.name(), "latent": latent,
+            "hidden": plan.hidden,
             "batch": plan.batch, "training_images": digits.train_labels.len(),
             "data": digits.source,
         }),
     );
-    let session = runs.session(config, &gaussian_run_name(seed_index))?;
+    let session = runs.session(config, &gaussian_run_name(decoder, seed_index))?;
     let vae = ConvVaeConfig::new(
         1,
         digits.side,
         plan.hidden,
         latent,
-        Likelihood::Gaussian(Variance::Shared),
+        Likelihood::Gaussian(decoder.variance()),
     )
     .init(device, seed.wrapping_mul(131).wrapping_add(3))?;
     let mut step: VaeStep<ConvEncoder, ConvDecoder, Adam> = VaeStep::new(
@@ -275,13 +317,19 @@ pub fn train_gaussian(
     };
     let features = digits.features();
     let n = plan.eval_images.min(digits.test_len());
-    let mut squared = 0.0;
+    let (mut squared, mut kl) = (0.0, 0.0);
     let mut reconstructions = Vec::new();
     for first in (0..n).step_by(250) {
         let rows = (n - first).min(250);
         let images = &digits.test[first * features..(first + rows) * features];
         let x = device.tensor(images.to_vec(), [rows, features])?;
-        let recon = host(step.vae.reconstruct(x, None)?.detach())?;
+        let posterior = step.vae.encode(x, None)?;
+        kl += posterior
+            .kl_to_standard_normal()
+            .sum()
+            .detach()
+            .into_scalar::<f64>();
+        let recon = host(step.vae.decode_mean(posterior.mean(), None)?.detach())?;
         squared += recon
             .iter()
             .zip(images)
@@ -297,7 +345,8 @@ pub fn train_gaussian(
         trained,
         train_s,
         mse: squared / (n * features) as f64,
-        decoder_variance: step.vae.shared_variance().unwrap_or(f64::NAN),
+        decoder_variance: step.vae.shared_variance().unwrap_or(FIXED_VARIANCE),
+        kl_nats: kl / n as f64,
         reconstructions,
     })
 }

@@ -56,7 +56,8 @@ fn load_and_resume_reproduce_the_scores() {
             "/vq/restart/mse",
             "/vq/restart/perplexity",
             "/vq/plain/mse",
-            "/vq/gaussian/mse",
+            "/vq/gaussian/0/mse",
+            "/vq/gaussian/1/kl_nats",
             "/vq/prior/held_out_bits_per_code",
         ],
     );
