@@ -3,7 +3,9 @@
 
 use std::path::Path;
 
-use sysdyn_plot::{Figure, Legend, Marker, PlotError, Saved, Series, Subplots, image_mosaic, palette};
+use sysdyn_plot::{
+    Figure, Legend, Marker, PlotError, Saved, Series, Subplots, image_mosaic, palette,
+};
 
 /// A mosaic of grey images in `[0, 1]`, `cols` to a row.
 pub fn mosaic(title: &str, pixels: &[f64], side: usize, cols: usize) -> Figure {

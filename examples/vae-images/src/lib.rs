@@ -490,9 +490,13 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
     // Burda et al.: 3^i passes at learning rate 1e-3·10^(−i/7) for i = 0…7, 3280 passes in all;
     // here one exponential decay over the same span.
     let burda_steps = (3280 * train_len).div_ceil(batch) as u64;
-    let steps = options
-        .steps
-        .unwrap_or(if quick { 20 } else if full { burda_steps } else { 2000 });
+    let steps = options.steps.unwrap_or(if quick {
+        20
+    } else if full {
+        burda_steps
+    } else {
+        2000
+    });
     let schedule = if full {
         LrSchedule::Exponential {
             lr: 1e-3,
@@ -505,7 +509,13 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
     let eval_k = options.eval_k.unwrap_or(if full { 5000 } else { 64 });
     let eval_images = options
         .eval_images
-        .unwrap_or(if quick { 40 } else if full { 10_000 } else { 1000 })
+        .unwrap_or(if quick {
+            40
+        } else if full {
+            10_000
+        } else {
+            1000
+        })
         .min(digits.test_len());
     let plan = vaes::Plan {
         steps,
@@ -521,12 +531,20 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         progress,
     };
     let vq_plan = vq::Plan {
-        steps: options
-            .vq_steps
-            .unwrap_or(if quick { 10 } else if full { 5000 } else { 500 }),
-        prior_steps: options
-            .prior_steps
-            .unwrap_or(if quick { 10 } else if full { 5000 } else { 400 }),
+        steps: options.vq_steps.unwrap_or(if quick {
+            10
+        } else if full {
+            5000
+        } else {
+            500
+        }),
+        prior_steps: options.prior_steps.unwrap_or(if quick {
+            10
+        } else if full {
+            5000
+        } else {
+            400
+        }),
         batch: 64,
         codes: options.codes.unwrap_or(512),
         width: 8,
@@ -611,7 +629,11 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
     for s in 0..seeds {
         let seed = options.seed.wrapping_add(s as u64);
         for (i, restart) in [true, false].into_iter().enumerate() {
-            say!(options, "[vae-images] {} seed {s}", vq::vq_run_name(restart, s));
+            say!(
+                options,
+                "[vae-images] {} seed {s}",
+                vq::vq_run_name(restart, s)
+            );
             let run = vq::train_vq(&device, &runs, &vq_plan, restart, s, seed, &digits)?;
             say!(
                 options,

@@ -33,7 +33,11 @@ fn main() -> ExitCode {
                     eprintln!(
                         "[vae-images] VQ-VAE {}: MSE {:.5} ± {:.5}, perplexity {:.1} ± {:.1}, \
                          codes used {:?} of {}",
-                        if r.restart { "with restarts" } else { "without restarts" },
+                        if r.restart {
+                            "with restarts"
+                        } else {
+                            "without restarts"
+                        },
                         r.mse.mean,
                         r.mse.std,
                         r.perplexity.mean,

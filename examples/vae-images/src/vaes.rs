@@ -409,7 +409,10 @@ fn draw_pictures(
     let conditional = model.conditional();
     // Reconstructions: two rows of held-out digits, each followed by its reconstructions.
     let shown = (2 * RECON).min(n);
-    let x = device.tensor(digits.test_binary[..shown * features].to_vec(), [shown, features])?;
+    let x = device.tensor(
+        digits.test_binary[..shown * features].to_vec(),
+        [shown, features],
+    )?;
     let labels = conditional.then(|| &digits.test_labels[..shown]);
     let recon = host(vae.reconstruct(x, labels)?.detach())?;
     let mut reconstructions = Vec::new();

@@ -16,8 +16,8 @@ use sysdyn_generative::vae::{
     ConvDecoder, ConvEncoder, ConvVaeConfig, Likelihood, VaeConfig, VaeStep, Variance,
 };
 use sysdyn_generative::vq::{
-    CodeUsage, DeadCodeRule, EmaConfig, PixelCnnConfig, PriorStep, QuantiserConfig, VqVae, VqVaeConfig,
-    VqVaeStep,
+    CodeUsage, DeadCodeRule, EmaConfig, PixelCnnConfig, PriorStep, QuantiserConfig, VqVae,
+    VqVaeConfig, VqVaeStep,
 };
 use sysdyn_train::{LrSchedule, Optim, ProgressMode, RunSet, TrainConfig};
 
@@ -175,8 +175,7 @@ pub fn train_vq(
     // The EMA codebook (decay 0.99): without it, codes restarted at encoder outputs far from
     // the near-zero initial codes sent the decoder inputs it had never seen and the loss up
     // a hundredfold (measured: reconstruction error 0.09 → 19 at the first restarts, K = 64).
-    let mut quantiser =
-        QuantiserConfig::new(plan.codes, plan.width).with_ema(EmaConfig::default());
+    let mut quantiser = QuantiserConfig::new(plan.codes, plan.width).with_ema(EmaConfig::default());
     if restart {
         quantiser = quantiser.with_restart(DeadCodeRule::Unused {
             steps: plan.restart_after,

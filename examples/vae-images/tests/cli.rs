@@ -107,8 +107,22 @@ fn a_quick_run_writes_every_figure_and_a_consistent_summary() {
     let _ = std::fs::remove_dir_all(&dir);
     let out = dir.to_str().unwrap();
     let output = binary().run(&[
-        "--quick", "--quiet", "--steps", "6", "--vq-steps", "4", "--prior-steps", "3",
-        "--eval-k", "8", "--eval-images", "20", "--backend", "flex", "--out", out,
+        "--quick",
+        "--quiet",
+        "--steps",
+        "6",
+        "--vq-steps",
+        "4",
+        "--prior-steps",
+        "3",
+        "--eval-k",
+        "8",
+        "--eval-images",
+        "20",
+        "--backend",
+        "flex",
+        "--out",
+        out,
     ]);
     assert!(output.status.success(), "{output:?}");
     let text = std::fs::read_to_string(dir.join("summary.json")).unwrap();
