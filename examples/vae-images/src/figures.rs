@@ -83,13 +83,31 @@ pub fn moving_average(rows: &[[f64; 2]], window: usize) -> (Vec<f64>, Vec<f64>) 
         .unzip()
 }
 
+/// One run's bounds over training, `(step, nats)` rows.
+#[derive(Debug, Clone, Copy)]
+pub struct BoundCurves<'a> {
+    /// The run's name.
+    pub name: &'a str,
+    /// The bound it was trained on, every step.
+    pub training: &'a [[f64; 2]],
+    /// The held-out IWAE bound at each evaluation.
+    pub held_out: &'a [[f64; 2]],
+}
+
+/// One VQ-VAE run's code statistics.
+#[derive(Debug, Clone, Copy)]
+pub struct UsageCurves<'a> {
+    /// The run's name.
+    pub name: &'a str,
+    /// Held-out assignment counts per code.
+    pub counts: &'a [u64],
+    /// `(step, batch perplexity)` of every step.
+    pub perplexity: &'a [[f64; 2]],
+}
+
 /// The training bound (moving average) and the held-out importance-weighted bound of each
 /// named run.
-pub fn bounds(
-    dir: &Path,
-    runs: &[(&str, &[[f64; 2]], &[[f64; 2]])],
-    curve_k: usize,
-) -> Result<Saved, PlotError> {
+pub fn bounds(dir: &Path, runs: &[BoundCurves], curve_k: usize) -> Result<Saved, PlotError> {
     let mut train = Figure::new("training bound (moving average of 50 steps), nats")
         .x_label("step")
         .y_label("bound per digit")
@@ -100,9 +118,10 @@ pub fn bounds(
     .x_label("step")
     .y_label("bound per digit")
     .legend(Legend::LowerRight);
-    for (i, (name, bound, evaluated)) in runs.iter().enumerate() {
-        let (xs, ys) = moving_average(bound, 50);
-        let label = if *name == "iwae" {
+    for (i, run) in runs.iter().enumerate() {
+        let (name, evaluated) = (run.name, run.held_out);
+        let (xs, ys) = moving_average(run.training, 50);
+        let label = if name == "iwae" {
             format!("{name} (IWAE-k bound)")
         } else {
             format!("{name} (ELBO)")
@@ -124,11 +143,7 @@ pub fn bounds(
 
 /// The held-out code usage (counts sorted by rank, as fractions) and the batch perplexity
 /// during training, of each named VQ-VAE run.
-pub fn codebook_usage(
-    dir: &Path,
-    runs: &[(&str, &[u64], &[[f64; 2]])],
-    codes: usize,
-) -> Result<Saved, PlotError> {
+pub fn codebook_usage(dir: &Path, runs: &[UsageCurves], codes: usize) -> Result<Saved, PlotError> {
     let mut usage = Figure::new(&format!(
         "held-out code usage, codes sorted by frequency (K = {codes})"
     ))
@@ -139,8 +154,9 @@ pub fn codebook_usage(
         .x_label("step")
         .y_label("perplexity")
         .legend(Legend::LowerRight);
-    for (i, (name, counts, curve)) in runs.iter().enumerate() {
-        let mut sorted = counts.to_vec();
+    for (i, run) in runs.iter().enumerate() {
+        let (name, curve) = (run.name, run.perplexity);
+        let mut sorted = run.counts.to_vec();
         sorted.sort_unstable_by(|a, b| b.cmp(a));
         let total = sorted.iter().sum::<u64>().max(1) as f64;
         // Bars drawn as steps: each code's fraction held over [rank, rank + 1).

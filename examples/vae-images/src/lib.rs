@@ -819,30 +819,27 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         side,
         vaes::STEPS,
     )?);
-    let curves: Vec<(&str, &[[f64; 2]], &[[f64; 2]])> = first_runs
+    let curves: Vec<figures::BoundCurves> = first_runs
         .iter()
-        .map(|(m, r)| {
-            (
-                m.name(),
-                r.bound_curve.as_slice(),
-                r.held_out_curve.as_slice(),
-            )
+        .map(|(m, r)| figures::BoundCurves {
+            name: m.name(),
+            training: &r.bound_curve,
+            held_out: &r.held_out_curve,
         })
         .collect();
     saved.push(figures::bounds(dir, &curves, plan.curve_k)?);
+    fn usage<'a>(name: &'a str, run: &'a VqRun) -> figures::UsageCurves<'a> {
+        figures::UsageCurves {
+            name,
+            counts: &run.counts,
+            perplexity: &run.perplexity_curve,
+        }
+    }
     saved.push(figures::codebook_usage(
         dir,
         &[
-            (
-                "dead-code restarts",
-                &vq_runs[0][0].counts,
-                &vq_runs[0][0].perplexity_curve,
-            ),
-            (
-                "no restarts",
-                &vq_runs[1][0].counts,
-                &vq_runs[1][0].perplexity_curve,
-            ),
+            usage("dead-code restarts", &vq_runs[0][0]),
+            usage("no restarts", &vq_runs[1][0]),
         ],
         vq_plan.codes,
     )?);
