@@ -8,9 +8,10 @@
 //!   after a KL warm-up, and conditioned on the label; each scored by the importance-weighted
 //!   NLL estimate on held-out digits (`k` = 64; 5000 with `--full`), over three seeds;
 //! - **VQ-VAE** ([`vq`]): a convolutional VQ-VAE (`K` = 512 codes of width 8 on a 7×7 grid,
-//!   EMA codebook) with and without dead-code restarts, its reconstruction error against a convolutional
-//!   Gaussian VAE with as many latent variables (49), its perplexity and code usage, and a
-//!   PixelCNN prior over its codes, sampled.
+//!   EMA codebook) with and without dead-code restarts: its reconstruction error against
+//!   convolutional Gaussian VAEs with as many latent variables (49; decoder variance learned,
+//!   or fixed at 0.01), its perplexity and code usage, and a PixelCNN prior over its codes,
+//!   sampled.
 //!
 //! Every network trains on the `sysdyn-train` runtime in `<out>/run/<name>`; `--resume
 //! <out>/run` continues interrupted runs, `--load <out>/run` evaluates without training.
@@ -803,10 +804,7 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
     saved.push(figures::images(
         dir,
         "traversal",
-        &format!(
-            "VAE traversals of dimensions {} (rows), −3 to 3",
-            dims.join(", ")
-        ),
+        &format!("VAE traversals, dimensions {}", dims.join(", ")),
         &vae_pictures.traversal,
         side,
         vaes::STEPS,
