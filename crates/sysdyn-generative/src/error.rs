@@ -44,6 +44,14 @@ pub enum GenerativeError {
     /// A critic's input derivative could not be computed by the jets.
     #[error("the critic's input gradient: {0}")]
     Jet(#[from] JetError),
+    /// A tensor's values could not be read back to the host (e.g. to assign codes).
+    #[error("reading {what} back to the host failed: {reason}")]
+    HostRead {
+        /// What was being read.
+        what: &'static str,
+        /// The backend's message.
+        reason: String,
+    },
 }
 
 /// `Ok` when `value` is finite and positive.

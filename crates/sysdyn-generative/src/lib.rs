@@ -37,6 +37,21 @@
 //! [`style::generator`] the generator itself: mapping network, constant input, noise inputs
 //! (part of the latent, so every draw is seeded), AdaIN layers, style mixing.
 //!
+//! For likelihood-based models, [`vae`] holds variational autoencoders: the diagonal Gaussian
+//! posterior with its analytic KL, Bernoulli, Gaussian and discretised-logistic decoders, the
+//! ELBO (with `β`, warm-up and free bits) and the IWAE bound as objectives and as NLL
+//! estimates, MLP and convolutional (optionally conditional) encoders and decoders, the
+//! training step [`vae::VaeStep`], and latent interpolation and traversals.
+//!
+//! For vector-quantised autoencoders ([`vq`]): [`vq::codebook`] (nearest-code assignment by
+//! `‖z‖² − 2 z·e + ‖e‖²`, the straight-through estimator `z_q = z_e + sg(e − z_e)`, the
+//! codebook and commitment losses), [`vq::ema`] (codes as moving averages of their assigned
+//! outputs, with Laplace smoothing), [`vq::restart`] (dead codes restarted at encoder
+//! outputs), [`vq::metrics`] (code usage and perplexity), [`vq::model`] (a convolutional
+//! VQ-VAE, 28×28 → 7×7 codes), [`vq::masked_conv`] and [`vq::prior`] (a PixelCNN prior over
+//! the code grid, sampled in raster order), and [`vq::step`] (the VQ-VAE's and the prior's
+//! training steps on sysdyn's runtime).
+//!
 //! Known weak point: burn's batch norm keeps its running statistics in a `RunningState` that is
 //! saved one update behind, so after a resume they may differ slightly from an uninterrupted
 //! run's; training steps use batch statistics and resume exactly (`tests/translation.rs`).
@@ -61,5 +76,7 @@
 mod error;
 pub mod gan;
 pub mod style;
+pub mod vae;
+pub mod vq;
 
 pub use error::GenerativeError;
