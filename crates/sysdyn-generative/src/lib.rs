@@ -52,6 +52,10 @@
 //! the code grid, sampled in raster order), and [`vq::step`] (the VQ-VAE's and the prior's
 //! training steps on sysdyn's runtime).
 //!
+//! Every family takes its inputs through [`inputs`] (the image layout, the data samplers, the
+//! width and label checks) and shares [`stable`]'s overflow-free functions, so no family depends
+//! on another.
+//!
 //! Known weak point: burn's batch norm keeps its running statistics in a `RunningState` that is
 //! saved one update behind, so after a resume they may differ slightly from an uninterrupted
 //! run's; training steps use batch statistics and resume exactly (`tests/translation.rs`).
@@ -75,6 +79,8 @@
 
 mod error;
 pub mod gan;
+pub mod inputs;
+pub mod stable;
 pub mod style;
 pub mod vae;
 pub mod vq;

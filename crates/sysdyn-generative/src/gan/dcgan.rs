@@ -35,6 +35,8 @@ use crate::error::GenerativeError;
 use crate::gan::conditional::LabelEmbedding;
 use crate::gan::models::{Critic, Generator};
 use crate::gan::spectral::{SpectralNorm, matrix_view};
+pub use crate::inputs::ImageShape;
+pub(crate) use crate::inputs::{check_labels, check_width};
 
 /// LeakyReLU's slope for negative inputs in the critic (DCGAN's 0.2).
 pub const LEAKY_SLOPE: f64 = 0.2;
@@ -45,74 +47,6 @@ const STRIDE: usize = 2;
 const PADDING: usize = 1;
 /// DCGAN's initialisation: weights from N(0, 0.02²).
 const INIT_STD: f64 = 0.02;
-
-/// The layout of one image, `channels × rows × cols`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ImageShape {
-    /// Channels (1 grey, 3 RGB).
-    pub channels: usize,
-    /// Height.
-    pub rows: usize,
-    /// Width.
-    pub cols: usize,
-}
-
-impl ImageShape {
-    /// A `channels × rows × cols` image.
-    pub fn new(channels: usize, rows: usize, cols: usize) -> Self {
-        ImageShape {
-            channels,
-            rows,
-            cols,
-        }
-    }
-
-    /// Values per image.
-    pub fn features(&self) -> usize {
-        self.channels * self.rows * self.cols
-    }
-
-    /// Checks a network built on these images: `width` channels (at least 1) and `levels`
-    /// exact halvings of the sides, between `min_levels` and 6.
-    pub fn check_levels(
-        &self,
-        what: &'static str,
-        width: usize,
-        levels: usize,
-        min_levels: usize,
-    ) -> Result<(), GenerativeError> {
-        let invalid = |name, value: usize, requirement| {
-            Err(GenerativeError::InvalidParameter {
-                name,
-                value: value as f64,
-                requirement,
-            })
-        };
-        if self.features() == 0 || width == 0 {
-            return invalid(
-                what,
-                0,
-                "channels, rows, columns and width must be at least 1",
-            );
-        }
-        if levels < min_levels || levels > 6 {
-            return invalid(
-                "levels",
-                levels,
-                "must be between 1 (0 where allowed) and 6",
-            );
-        }
-        let step = 1 << levels;
-        if !self.rows.is_multiple_of(step) || !self.cols.is_multiple_of(step) {
-            return invalid(
-                "levels",
-                levels,
-                "the image's rows and columns must be divisible by 2^levels (28×28: up to 2)",
-            );
-        }
-        Ok(())
-    }
-}
 
 /// Normalisation inside the critic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -789,43 +723,4 @@ pub(crate) fn normal_param<const D: usize>(
 
 pub(crate) fn zeros_param<const D: usize>(shape: [usize; D], device: &Device) -> Param<Tensor<D>> {
     Param::from_tensor(Tensor::zeros(shape, device))
-}
-
-pub(crate) fn check_width(
-    what: &'static str,
-    got: usize,
-    expected: usize,
-) -> Result<(), GenerativeError> {
-    if got == expected {
-        Ok(())
-    } else {
-        Err(GenerativeError::ShapeMismatch {
-            what,
-            left: vec![got],
-            right: vec![expected],
-        })
-    }
-}
-
-pub(crate) fn check_labels(
-    classes: usize,
-    labels: Option<&[usize]>,
-) -> Result<(), GenerativeError> {
-    match (classes, labels) {
-        (0, Some(_)) => Err(unexpected_labels()),
-        (c, None) if c > 0 => Err(missing_labels()),
-        _ => Ok(()),
-    }
-}
-
-pub(crate) fn missing_labels() -> GenerativeError {
-    GenerativeError::Unsupported {
-        what: "a conditional player without labels: pass one label per row",
-    }
-}
-
-pub(crate) fn unexpected_labels() -> GenerativeError {
-    GenerativeError::Unsupported {
-        what: "labels for an unconditional player: build it with classes > 0 to condition it",
-    }
 }

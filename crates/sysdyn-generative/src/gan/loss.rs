@@ -11,10 +11,7 @@ use burn::tensor::activation::relu;
 
 use crate::error::GenerativeError;
 
-/// `softplus(l) = log(1 + e^l) = max(l, 0) + log(1 + e^{−|l|})`, without overflow for any `l`.
-pub fn stable_softplus<const D: usize>(logits: Tensor<D>) -> Tensor<D> {
-    relu(logits.clone()) + logits.abs().neg().exp().log1p()
-}
+pub use crate::stable::stable_softplus;
 
 fn mean<const D: usize>(t: Tensor<D>) -> Tensor<1> {
     t.mean()

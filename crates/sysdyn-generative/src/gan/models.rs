@@ -6,9 +6,9 @@ use sysdyn_core::jet::{Activation, JetForward, Mlp};
 use sysdyn_core::rng::SeededRng;
 
 use crate::error::GenerativeError;
-use crate::gan::dcgan::check_labels;
 use crate::gan::penalty::input_gradient;
 use crate::gan::spectral::SpectralLinear;
+use crate::inputs::check_labels;
 
 /// A generator: samples `[batch, features]` from latent codes `[batch, latent_width]`.
 pub trait Generator: Module {

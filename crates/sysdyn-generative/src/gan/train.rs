@@ -161,11 +161,7 @@ impl GanConfig {
     }
 }
 
-/// Draws `rows` real samples, row-major `[rows, features]`.
-pub type DataSampler = Box<dyn FnMut(&mut SeededRng, usize) -> Vec<f64> + Send>;
-
-/// Draws `rows` real samples with their classes: row-major `[rows, features]` and `rows` labels.
-pub type LabelledSampler = Box<dyn FnMut(&mut SeededRng, usize) -> (Vec<f64>, Vec<usize>) + Send>;
+pub use crate::inputs::{DataSampler, LabelledSampler};
 
 /// Where the real rows come from.
 enum RealData {

@@ -18,8 +18,8 @@ use burn::tensor::{Device, Tensor, TensorData};
 use sysdyn_core::rng::SeededRng;
 
 use crate::error::GenerativeError;
-use crate::gan::dcgan::{ImageShape, check_labels};
 use crate::gan::models::Generator;
+use crate::inputs::{ImageShape, check_labels};
 use crate::style::adain::{AdaIn, AdaInConfig};
 
 /// LeakyReLU's negative slope in the mapping network and the synthesis layers.

@@ -13,7 +13,7 @@ use sysdyn_core::device::SysDevice;
 use sysdyn_core::rng::SeededRng;
 
 use crate::error::GenerativeError;
-use crate::gan::dcgan::check_labels;
+use crate::inputs::check_labels;
 use crate::vae::likelihood::Likelihood;
 use crate::vae::models::{Decoder, Encoder, Vae, check_width, one_hot_like, with_labels};
 use crate::vae::posterior::{DiagonalGaussian, latent_width_error};

@@ -9,7 +9,7 @@
 use burn::tensor::Tensor;
 
 use crate::error::GenerativeError;
-use crate::gan::loss::stable_softplus;
+use crate::stable::stable_softplus;
 use crate::vae::posterior::{LOG_2PI, LOG_VAR_MAX, LOG_VAR_MIN};
 
 /// The smallest log-scale of the discretised logistic (PixelCNN++'s −7: `s ≈ 9·10⁻⁴`, well

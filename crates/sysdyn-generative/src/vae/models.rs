@@ -13,7 +13,7 @@ use sysdyn_core::device::SysDevice;
 use sysdyn_core::rng::SeededRng;
 
 use crate::error::GenerativeError;
-use crate::gan::dcgan::check_labels;
+use crate::inputs::check_labels;
 use crate::vae::bound::{FreeBits, LogMeanExp, check_samples, log_mean_exp};
 use crate::vae::likelihood::Likelihood;
 use crate::vae::posterior::{

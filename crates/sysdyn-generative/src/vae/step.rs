@@ -13,7 +13,7 @@ use sysdyn_train::{
 };
 
 use crate::error::GenerativeError;
-use crate::gan::train::{DataSampler, LabelledSampler};
+use crate::inputs::{DataSampler, LabelledSampler};
 use crate::vae::bound::{FreeBits, KlWeight, NllEstimate, Objective, bits_per_dim};
 use crate::vae::models::{Decoder, Encoder, Vae};
 

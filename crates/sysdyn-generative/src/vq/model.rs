@@ -17,7 +17,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use sysdyn_core::rng::SeededRng;
 
 use crate::error::GenerativeError;
-use crate::gan::ImageShape;
+use crate::inputs::ImageShape;
 use crate::vq::codebook::{Quantised, flatten_positions, unflatten_positions};
 use crate::vq::quantiser::{QuantiserConfig, VectorQuantiser};
 

@@ -21,7 +21,7 @@ use sysdyn_train::{
 };
 
 use crate::error::GenerativeError;
-use crate::gan::DataSampler;
+use crate::inputs::DataSampler;
 use crate::vq::metrics::CodeUsage;
 use crate::vq::model::VqVae;
 use crate::vq::prior::PixelCnnPrior;
