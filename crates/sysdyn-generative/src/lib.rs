@@ -77,9 +77,11 @@
 
 #![warn(missing_docs)]
 
+pub mod diffusion;
 mod error;
 pub mod gan;
 pub mod inputs;
+pub mod mixture;
 pub mod stable;
 pub mod style;
 pub mod vae;
