@@ -121,6 +121,12 @@ impl EpsNet {
         self.embedding
     }
 
+    /// The class table `[classes + 1, embedding_dim]` (the last row the null class), if
+    /// conditional.
+    pub fn class_table(&self) -> Option<Tensor<2>> {
+        self.class_table.as_ref().map(|table| table.val())
+    }
+
     /// The MLP.
     pub fn network(&self) -> &Mlp {
         &self.net
