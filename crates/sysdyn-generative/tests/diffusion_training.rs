@@ -271,3 +271,45 @@ fn a_diverging_run_stops_and_keeps_the_last_good_checkpoint() {
     assert_eq!(latest, 20);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A run resumed from a checkpoint (network, Adam's moments, the average) ends with exactly the
+/// weights and average of an uninterrupted run.
+#[test]
+fn a_resumed_run_equals_an_uninterrupted_one() {
+    let step_of = || {
+        DdpmStep::new(
+            device(),
+            small_net(0, 7),
+            adam(),
+            schedule(),
+            DdpmConfig::new(8).with_ema_decay(Some(0.9)),
+            gaussian(),
+        )
+        .unwrap()
+    };
+    let weights = |step: &DdpmStep<burn::optim::Adam>| {
+        (
+            host(step.network().network().layers()[0].weight.val()),
+            host(step.sampling_network().network().layers()[0].weight.val()),
+        )
+    };
+    let straight_dir = run_dir("straight");
+    let mut straight = step_of();
+    Trainer::new(config(20), &straight_dir)
+        .run(&mut straight)
+        .unwrap();
+    let resumed_dir = run_dir("resumed");
+    let mut first = step_of();
+    Trainer::new(config(10), &resumed_dir)
+        .run(&mut first)
+        .unwrap();
+    let mut second = step_of();
+    let summary = Trainer::new(config(20), &resumed_dir)
+        .run(&mut second)
+        .unwrap();
+    assert_eq!(summary.resumed_from, Some(10));
+    assert_ne!(weights(&straight), weights(&step_of()));
+    assert_eq!(weights(&straight), weights(&second));
+    std::fs::remove_dir_all(&straight_dir).unwrap();
+    std::fs::remove_dir_all(&resumed_dir).unwrap();
+}
