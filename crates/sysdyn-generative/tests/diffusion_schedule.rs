@@ -19,7 +19,7 @@ fn schedules() -> Vec<(&'static str, NoiseSchedule)> {
 fn data() -> (GaussianMixture, f64, f64) {
     let mixture =
         GaussianMixture::isotropic(vec![0.3, 0.7], vec![-1.0, 2.0], vec![0.3, 0.5], 1).unwrap();
-    let mean = 0.3 * -1.0 + 0.7 * 2.0;
+    let mean = -0.3 + 0.7 * 2.0; // 0.3·(−1) + 0.7·2
     let second = 0.3 * (0.09 + 1.0) + 0.7 * (0.25 + 4.0);
     (mixture, mean, second - mean * mean)
 }
