@@ -2,7 +2,7 @@
 //! DDIM (Song, Meng & Ermon 2021) on any increasing sub-sequence of steps.
 //!
 //! A sampler knows the schedule and nothing of the network: it asks a [`NoisePredictor`] for
-//! `ε̂(x, t)`, which a trained [`EpsNet`](crate::diffusion::EpsNet), a guided network
+//! `ε̂(x, t)`, which a trained [`EpsNet`], a guided network
 //! ([`Guided`](crate::diffusion::Guided)) or the exact noise of a Gaussian mixture
 //! ([`MixtureNoise`](crate::diffusion::MixtureNoise), `ε = −σ_t ∇ log p_t`) answers.
 
