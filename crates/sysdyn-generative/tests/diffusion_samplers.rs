@@ -354,6 +354,20 @@ fn bad_step_sequences_and_eta_are_refused() {
     assert!(evenly_spaced_steps(10, 0).is_err());
     assert!(evenly_spaced_steps(10, 11).is_err());
     assert_eq!(evenly_spaced_steps(10, 4).unwrap(), vec![0, 3, 6, 9]);
+    // A state of the wrong width for the mixture.
+    assert!(matches!(
+        sample_ancestral(
+            &schedule,
+            &mut MixtureNoise {
+                mixture: &mixture,
+                schedule: &schedule,
+            },
+            device.randn(&mut SeededRng::new(1), [2, 2]),
+            AncestralVariance::Beta,
+            &mut SeededRng::new(0),
+        ),
+        Err(GenerativeError::ShapeMismatch { .. })
+    ));
     // A predictor whose output has the wrong shape is a typed error, not a panic.
     let mut wrong = |x: Tensor<2>, _t: usize| Ok(Tensor::cat(vec![x.clone(), x], 1));
     assert!(matches!(

@@ -24,6 +24,13 @@ impl NoisePredictor for MixtureNoise<'_> {
     fn predict(&mut self, x: Tensor<2>, t: usize) -> Result<Tensor<2>, GenerativeError> {
         let marginal = self.schedule.marginal(t)?;
         let dims = x.dims();
+        if dims[1] != self.mixture.dim() {
+            return Err(GenerativeError::ShapeMismatch {
+                what: "state width and the mixture's dimension",
+                left: vec![dims[1]],
+                right: vec![self.mixture.dim()],
+            });
+        }
         let values = host_values(x.clone(), "diffusion state")?;
         let score = self
             .mixture
