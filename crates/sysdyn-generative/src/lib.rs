@@ -52,6 +52,14 @@
 //! the code grid, sampled in raster order), and [`vq::step`] (the VQ-VAE's and the prior's
 //! training steps on sysdyn's runtime).
 //!
+//! For diffusion, [`mixture`] holds Gaussian mixtures with the exact score of the scaled and
+//! noised mixture, `∇ log Σₖ wₖ N(m μₖ, m² Σₖ + s² I)`, the reference every sampler is tested
+//! against, and [`diffusion`] the discrete-time models: noise schedules (linear, cosine) with
+//! the closed-form marginal and posterior, ε-/x₀-/v-prediction, W3's ε-network with its
+//! sinusoidal step embedding and optional class conditioning, ancestral and DDIM sampling over
+//! any [`diffusion::NoisePredictor`], classifier-free guidance and the training step
+//! [`diffusion::DdpmStep`].
+//!
 //! Every family takes its inputs through [`inputs`] (the image layout, the data samplers, the
 //! width and label checks) and shares [`stable`]'s overflow-free functions, so no family depends
 //! on another.
@@ -77,9 +85,11 @@
 
 #![warn(missing_docs)]
 
+pub mod diffusion;
 mod error;
 pub mod gan;
 pub mod inputs;
+pub mod mixture;
 pub mod stable;
 pub mod style;
 pub mod vae;
