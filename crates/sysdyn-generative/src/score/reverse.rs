@@ -92,7 +92,9 @@ pub enum ReverseMethod {
     /// Euler–Maruyama (Itô): one score evaluation per step.
     EulerMaruyama,
     /// Reversible Heun (Stratonovich; the same equation here): one score evaluation per step
-    /// and one at the start, and the solve can be run backwards exactly.
+    /// and one at the start, and the solve can be run backwards exactly. Its parasitic mode
+    /// grows on the reverse SDE's dissipative drift, so it needs several times Euler–Maruyama's
+    /// steps (on a 2-D mixture under VP: 4000 where Euler–Maruyama needs 1000).
     ReversibleHeun,
 }
 
