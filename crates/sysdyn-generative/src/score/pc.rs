@@ -4,7 +4,8 @@
 //!
 //! - **corrector**: `M` Langevin steps at `p_{t_k}`, `x ← x + η ∇ log p + √(2η) z`, the step
 //!   set by the signal-to-noise rule `η = 2 α (r ‖z‖ / ‖∇ log p‖)²` (norms per row, averaged
-//!   over the batch; `α = 1 − β(t)Δ` for VP, 1 otherwise; `r` the SNR, Song et al.: 0.16 for VE,
+//!   over the batch; `α = e^{−β(t)Δ}` for VP — DDPM's `1 − βᵢ` to first order, and positive
+//!   for any step — and 1 otherwise; `r` the SNR, Song et al.: 0.16 for VE,
 //!   0.01 for VP);
 //! - **predictor**: one step of the reverse SDE with the SDE's Euler discretisation
 //!   (`f Δ`, `g √Δ`: the reverse-diffusion predictor of score_sde's generic `discretize`), taken
@@ -67,7 +68,7 @@ impl PredictorCorrector {
 
     fn corrector_alpha(&self, t: f64, dt: f64) -> f64 {
         match self.sde {
-            ForwardSde::Vp { .. } => 1.0 - self.sde.diffusion(t).powi(2) * dt,
+            ForwardSde::Vp { .. } => (-self.sde.diffusion(t).powi(2) * dt).exp(),
             _ => 1.0,
         }
     }
@@ -112,6 +113,10 @@ impl PredictorCorrector {
                 let z = host_tensor(rng.normals(rows * width), [rows, width], &x);
                 let grad_norm = mean_row_norm(&grad, rows)?;
                 let noise_norm = mean_row_norm(&z, rows)?;
+                if grad_norm == 0.0 {
+                    // A vanishing score leaves the SNR rule's step undefined: skip the move.
+                    continue;
+                }
                 let step = 2.0 * alpha * (self.snr * noise_norm / grad_norm).powi(2);
                 x = (x + grad * step + z * (2.0 * step).sqrt()).detach();
             }
