@@ -11,8 +11,10 @@
 //!
 //! `log p_ε(x) = log p_1(x_1) + ℓ(1)`,  `∇·v = d a(t) − ½ g(t)² ∇·s(x, t)`.
 //!
-//! The divergence of the score is computed exactly, `Σᵢ ∂sᵢ/∂xᵢ` by `d` reverse passes of burn's
-//! autodiff ([`Divergence::Exact`], for low dimension), or by Hutchinson's estimator
+//! The divergence of the score is computed exactly ([`Divergence::Exact`], for low dimension):
+//! by the score itself when it can (an MLP score model propagates forward-mode jets from
+//! `sysdyn_core::jet`, one pass carrying `d` tangents, on any device), otherwise as
+//! `Σᵢ ∂sᵢ/∂xᵢ` by `d` reverse passes of burn's autodiff; or by Hutchinson's estimator
 //! `E[vᵀ (∂s/∂x) v]` with Rademacher probes drawn once per solve ([`Divergence::Hutchinson`],
 //! FFJORD's choice for images; unbiased, one reverse pass per probe).
 
@@ -29,7 +31,9 @@ use crate::score::{host_tensor, to_host};
 /// How the divergence of the score is computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Divergence {
-    /// The exact trace of `∂s/∂x`, one reverse pass per data dimension.
+    /// The exact trace of `∂s/∂x`: from the score itself when it has one
+    /// ([`ScoreFn::divergence`]: an MLP's forward-mode jets, one pass carrying `d` tangents),
+    /// otherwise one reverse pass of burn's autodiff per data dimension.
     Exact,
     /// Hutchinson's estimator with `probes` Rademacher vectors per row, drawn from `seed` once
     /// for the whole solve.
@@ -169,7 +173,11 @@ impl ProbabilityFlow {
                 what: "probability-flow likelihood",
             });
         }
-        if !x.is_autodiff() {
+        let own_divergence = matches!(divergence, Divergence::Exact)
+            && score
+                .divergence(x.clone().slice([0..1, 0..width]), self.epsilon)
+                .is_some();
+        if !own_divergence && !x.is_autodiff() {
             return Err(GenerativeError::Unsupported {
                 what: "the flow's divergence on a device without autodiff: put the data and the \
                        score on an autodiff device (e.g. flex:f64:autodiff)",
@@ -240,6 +248,17 @@ impl ProbabilityFlow {
         probes: &[Tensor<2>],
     ) -> Result<(Tensor<2>, Tensor<2>), GenerativeError> {
         let [rows, width] = x.dims();
+        if probes.is_empty()
+            && let Some(div_score) = score.divergence(x.clone(), t)
+        {
+            let div_score = div_score?;
+            let s = score.eval(x.clone(), t)?;
+            check_width("score output", s.dims()[1], width)?;
+            let velocity = self.velocity(x, s.detach(), t);
+            let divergence = div_score.detach() * (-0.5 * self.sde.diffusion(t).powi(2))
+                + width as f64 * self.sde.drift_scale(t);
+            return Ok((velocity, divergence));
+        }
         let leaf = x.clone().detach().require_grad();
         let s = score.eval(leaf.clone(), t)?;
         check_width("score output", s.dims()[1], width)?;

@@ -12,7 +12,7 @@
 
 use burn::module::Module;
 use burn::tensor::Tensor;
-use sysdyn_core::jet::Mlp;
+use sysdyn_core::jet::{JetForward, Mlp};
 use sysdyn_core::rng::SeededRng;
 
 use crate::error::GenerativeError;
@@ -27,6 +27,17 @@ pub trait ScoreModel: Module {
 
     /// The scores of the rows of `x` (`[batch, d]`) at the times `t` (`[batch, 1]`).
     fn score(&self, x: Tensor<2>, t: Tensor<2>) -> Result<Tensor<2>, GenerativeError>;
+
+    /// The exact divergence `∇ₓ·s(x, t)`, `[batch, 1]`, when the model computes it itself
+    /// (forward-mode jets: one pass, no autodiff device needed), or `None`.
+    fn score_divergence(
+        &self,
+        x: Tensor<2>,
+        t: Tensor<2>,
+    ) -> Option<Result<Tensor<2>, GenerativeError>> {
+        let _ = (x, t);
+        None
+    }
 }
 
 /// A noise-conditional score network `s_θ(x, σ) ≈ ∇ₓ log p_σ(x)` (NCSN), with
@@ -52,6 +63,22 @@ impl ScoreModel for Mlp {
             self.widths()[0],
         )?;
         Ok(self.forward(Tensor::cat(vec![x, t], 1))?)
+    }
+
+    /// `Σᵢ ∂sᵢ/∂xᵢ` from the core's jets, seeding the `x` columns of `[x, t]`.
+    fn score_divergence(
+        &self,
+        x: Tensor<2>,
+        t: Tensor<2>,
+    ) -> Option<Result<Tensor<2>, GenerativeError>> {
+        let width = x.dims()[1];
+        if let Err(e) = check_width("score model input [x, t]", width + 1, self.widths()[0]) {
+            return Some(Err(e));
+        }
+        Some(
+            self.divergence(Tensor::cat(vec![x, t], 1), ..width)
+                .map_err(GenerativeError::from),
+        )
     }
 }
 
@@ -79,6 +106,13 @@ impl NoiseConditionalScoreModel for Mlp {
 pub trait ScoreFn {
     /// `∇ₓ log p_t(x)` for the rows of `x` at time (or noise level) `t`.
     fn eval(&mut self, x: Tensor<2>, t: f64) -> Result<Tensor<2>, GenerativeError>;
+
+    /// The exact divergence `∇ₓ·s`, `[batch, 1]`, when the score computes it itself (a model
+    /// with jets), or `None`: the probability flow then takes it by reverse passes.
+    fn divergence(&mut self, x: Tensor<2>, t: f64) -> Option<Result<Tensor<2>, GenerativeError>> {
+        let _ = (x, t);
+        None
+    }
 }
 
 impl<F: FnMut(Tensor<2>, f64) -> Result<Tensor<2>, GenerativeError>> ScoreFn for F {
@@ -97,6 +131,12 @@ impl<M: ScoreModel> ScoreFn for ModelScore<'_, M> {
         check_width("score model data", width, self.0.data_width())?;
         let column = Tensor::full([rows, 1], t, (&x.device(), x.dtype()));
         self.0.score(x, column)
+    }
+
+    fn divergence(&mut self, x: Tensor<2>, t: f64) -> Option<Result<Tensor<2>, GenerativeError>> {
+        let rows = x.dims()[0];
+        let column = Tensor::full([rows, 1], t, (&x.device(), x.dtype()));
+        self.0.score_divergence(x, column)
     }
 }
 
