@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
+use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::AdamConfig;
 use burn::tensor::Tensor;
 use sysdyn_core::device::{DeviceSpec, SysDevice};
@@ -211,4 +212,52 @@ fn a_diverging_run_stops_and_keeps_the_last_good_checkpoint() {
     let (latest, _) = Checkpoints::new(&dir).latest().unwrap().unwrap();
     assert_eq!(latest, 200);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Every float parameter of `module`, flattened in visiting order.
+fn parameters<M: Module>(module: &M) -> Vec<f64> {
+    struct Flatten(Vec<f64>);
+    impl ModuleVisitor for Flatten {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let values = param.val().into_data().convert::<f64>();
+            self.0.extend(values.try_to_vec::<f64>().unwrap());
+        }
+    }
+    let mut flat = Flatten(Vec::new());
+    module.visit(&mut flat);
+    flat.0
+}
+
+/// The average after k updates is `β^k θ₀ + Σ_j (1 − β) β^(k−j) θ_j` over the model's own
+/// weights after update j (runs of 1, 2 and 3 steps from the same seed).
+#[test]
+fn the_moving_average_follows_the_weights() {
+    let dsm =
+        DenoisingScoreMatching::new(ForwardSde::vp_default(), Weighting::Variance, 1e-3).unwrap();
+    let step_of = |decay: f64| {
+        ScoreStep::new(device(), mlp(5), adam(), dsm, 64, gaussian())
+            .unwrap()
+            .with_average(decay)
+    };
+    assert!(step_of(1.0).is_err());
+    let beta = 0.6;
+    let fresh = step_of(beta).unwrap();
+    let mut expected = parameters(&fresh.model);
+    assert_eq!(parameters(fresh.sampling_model()), expected);
+    for steps in 1..=3 {
+        let mut step = step_of(beta).unwrap();
+        let dir = run_dir(&format!("average-{steps}"));
+        Trainer::new(config(steps, 0.05), &dir)
+            .run(&mut step)
+            .unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        for (a, theta) in expected.iter_mut().zip(parameters(&step.model)) {
+            *a = beta * *a + (1.0 - beta) * theta;
+        }
+        let average = parameters(step.sampling_model());
+        for (a, e) in average.iter().zip(&expected) {
+            assert!((a - e).abs() < 1e-12, "step {steps}: {a} against {e}");
+        }
+        assert_ne!(average, parameters(&step.model));
+    }
 }

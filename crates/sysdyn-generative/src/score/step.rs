@@ -10,8 +10,8 @@ use burn::tensor::Tensor;
 use sysdyn_core::device::SysDevice;
 use sysdyn_core::rng::SeededRng;
 use sysdyn_train::{
-    BoxError, Checkpointable, NonFinite, Optim, StepContext, StepReport, TrainError, TrainStep,
-    find_non_finite, global_grad_norm, load_module, save_module,
+    BoxError, Checkpointable, Ema, NonFinite, Optim, StepContext, StepReport, TrainError,
+    TrainStep, find_non_finite, global_grad_norm, load_module, save_module,
 };
 
 use crate::error::GenerativeError;
@@ -74,6 +74,7 @@ pub struct ScoreStep<M: Module, L: ScoreObjective<M>, O: Optimizer> {
     objective: L,
     batch_size: usize,
     data: DataSampler,
+    average: Option<Ema<M>>,
 }
 
 impl<M: Module, L: ScoreObjective<M>, O: Optimizer> ScoreStep<M, L, O> {
@@ -100,7 +101,28 @@ impl<M: Module, L: ScoreObjective<M>, O: Optimizer> ScoreStep<M, L, O> {
             objective,
             batch_size,
             data,
+            average: None,
         })
+    }
+
+    /// Keeps an exponential moving average of the weights, `θ̄ ← β θ̄ + (1 − β) θ` after every
+    /// update (`β ∈ [0, 1)`; DDPM and score SDEs sample with `β` = 0.999–0.9999). The average
+    /// lives on the inner backend (no autodiff) and is saved with the checkpoints.
+    pub fn with_average(mut self, decay: f64) -> Result<Self, GenerativeError> {
+        if !(0.0..1.0).contains(&decay) {
+            return Err(GenerativeError::InvalidParameter {
+                name: "average decay",
+                value: decay,
+                requirement: "must lie in [0, 1) (0.999 is typical)",
+            });
+        }
+        self.average = Some(Ema::new(&self.model, decay));
+        Ok(self)
+    }
+
+    /// The model to sample with: the moving average when one is kept, else the model.
+    pub fn sampling_model(&self) -> &M {
+        self.average.as_ref().map_or(&self.model, Ema::model)
     }
 
     /// The objective.
@@ -126,11 +148,17 @@ impl<M: Module, L: ScoreObjective<M>, O: Optimizer> ScoreStep<M, L, O> {
 impl<M: Module, L: ScoreObjective<M>, O: Optimizer> Checkpointable for ScoreStep<M, L, O> {
     fn save_checkpoint(&self, dir: &Path) -> Result<(), TrainError> {
         save_module(&self.model, dir, "score")?;
+        if let Some(average) = &self.average {
+            average.save(dir, "score-average")?;
+        }
         self.optim.save(dir, "score-optim")
     }
 
     fn load_checkpoint(&mut self, dir: &Path) -> Result<(), TrainError> {
         self.model = load_module(self.model.clone(), dir, "score")?;
+        if let Some(average) = &mut self.average {
+            average.load(dir, "score-average")?;
+        }
         self.optim.load(dir, "score-optim", &self.model)
     }
 }
@@ -147,6 +175,9 @@ impl<M: Module, L: ScoreObjective<M>, O: Optimizer> TrainStep for ScoreStep<M, L
             .unwrap_or_else(|| global_grad_norm(&grads, &self.model));
         let model = self.model.clone();
         self.model = self.optim.step(ctx.lr, model, grads);
+        if let Some(average) = &mut self.average {
+            average.update(&self.model);
+        }
         Ok(StepReport::new(value).with("grad_norm", grad_norm))
     }
 
