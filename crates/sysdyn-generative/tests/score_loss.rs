@@ -179,6 +179,20 @@ fn bad_settings_are_typed_errors() {
         ReverseSdeSampler::new(vp, ReverseMethod::EulerMaruyama, 0, 1e-3),
         "steps",
     );
+    // An SDE built from its variant with bad parameters is refused by every user.
+    let bad = ForwardSde::Vp {
+        beta_min: 5.0,
+        beta_max: 1.0,
+    };
+    invalid(
+        DenoisingScoreMatching::new(bad, Weighting::Variance, 1e-3),
+        "beta_max",
+    );
+    invalid(
+        ReverseSdeSampler::new(bad, ReverseMethod::EulerMaruyama, 10, 1e-3),
+        "beta_max",
+    );
+    invalid(PredictorCorrector::new(bad, 10, 1, 0.16, 1e-3), "beta_max");
     // SNR ≤ 0.
     invalid(PredictorCorrector::new(vp, 100, 1, 0.0, 1e-3), "snr");
     invalid(PredictorCorrector::new(vp, 100, 1, -0.16, 1e-3), "snr");

@@ -101,6 +101,12 @@ fn bad_sde_parameters_are_typed_errors() {
     invalid(ForwardSde::vp(30.0, 20.0), "beta_max");
     invalid(ForwardSde::sub_vp(-0.1, 20.0), "beta_min");
     invalid(ForwardSde::vp(0.1, f64::NAN), "beta_max");
+    // A value built from its variant is checked where it is used.
+    let direct = ForwardSde::Ve {
+        sigma_min: 1.0,
+        sigma_max: 0.5,
+    };
+    invalid(direct.validate().map(|_| direct), "sigma_max");
     let vp = ForwardSde::vp_default();
     for t in [-0.1, 1.5, f64::NAN] {
         match vp.checked_marginal(t) {

@@ -108,6 +108,7 @@ impl ProbabilityFlow {
         rtol: f64,
         atol: f64,
     ) -> Result<Self, GenerativeError> {
+        sde.validate()?;
         check_epsilon(epsilon)?;
         check_positive("rtol", rtol)?;
         check_positive("atol", atol)?;

@@ -189,6 +189,7 @@ impl DenoisingScoreMatching {
         weighting: Weighting,
         epsilon: f64,
     ) -> Result<Self, GenerativeError> {
+        sde.validate()?;
         check_epsilon(epsilon)?;
         Ok(DenoisingScoreMatching {
             sde,

@@ -48,6 +48,7 @@ impl PredictorCorrector {
         snr: f64,
         epsilon: f64,
     ) -> Result<Self, GenerativeError> {
+        sde.validate()?;
         check_epsilon(epsilon)?;
         check_positive("snr", snr)?;
         if steps == 0 {

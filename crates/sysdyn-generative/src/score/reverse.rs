@@ -119,6 +119,7 @@ impl ReverseSdeSampler {
         steps: usize,
         epsilon: f64,
     ) -> Result<Self, GenerativeError> {
+        sde.validate()?;
         check_epsilon(epsilon)?;
         if steps == 0 {
             return Err(GenerativeError::InvalidParameter {

@@ -120,6 +120,19 @@ impl ForwardSde {
         Ok(ForwardSde::SubVp { beta_min, beta_max })
     }
 
+    /// Checks a value built directly from its variant (the constructors check already).
+    pub fn validate(&self) -> Result<(), GenerativeError> {
+        match *self {
+            ForwardSde::Ve {
+                sigma_min,
+                sigma_max,
+            } => Self::ve(sigma_min, sigma_max).map(|_| ()),
+            ForwardSde::Vp { beta_min, beta_max } | ForwardSde::SubVp { beta_min, beta_max } => {
+                check_betas(beta_min, beta_max)
+            }
+        }
+    }
+
     /// Song et al.'s VP SDE, `β_min = 0.1`, `β_max = 20`.
     pub fn vp_default() -> Self {
         ForwardSde::Vp {
