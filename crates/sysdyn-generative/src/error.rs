@@ -44,6 +44,12 @@ pub enum GenerativeError {
     /// A critic's input derivative could not be computed by the jets.
     #[error("the critic's input gradient: {0}")]
     Jet(#[from] JetError),
+    /// An ODE solve (the probability-flow ODE, its likelihood) failed.
+    #[error("the ODE solve failed: {0}")]
+    Solve(#[from] sysdyn_solvers::SolveError),
+    /// An SDE solve (the reverse-time SDE, a predictor step) failed.
+    #[error("the SDE solve failed: {0}")]
+    Sde(#[from] sysdyn_solvers::sde::SdeError),
     /// A tensor's values could not be read back to the host (e.g. to assign codes).
     #[error("reading {what} back to the host failed: {reason}")]
     HostRead {

@@ -60,6 +60,13 @@
 //! any [`diffusion::NoisePredictor`], classifier-free guidance and the training step
 //! [`diffusion::DdpmStep`].
 //!
+//! For score-based models in continuous time ([`score`]): the VE, VP and sub-VP forward SDEs
+//! with closed-form marginals, denoising score matching (variance or likelihood weighting),
+//! NCSN's noise levels and annealed Langevin dynamics, the reverse-time SDE as a sysdyn-solvers
+//! term (Euler–Maruyama, reversible Heun), the predictor–corrector sampler, the probability-flow
+//! ODE with adaptive Dormand–Prince and its exact log-likelihood, and the training step
+//! [`score::ScoreStep`].
+//!
 //! Every family takes its inputs through [`inputs`] (the image layout, the data samplers, the
 //! width and label checks) and shares [`stable`]'s overflow-free functions, so no family depends
 //! on another.
@@ -90,6 +97,7 @@ mod error;
 pub mod gan;
 pub mod inputs;
 pub mod mixture;
+pub mod score;
 pub mod stable;
 pub mod style;
 pub mod vae;
