@@ -16,6 +16,8 @@
 //! every component keep finite scores. DDPM's `x_t` is `m = √ᾱ_t`, `s = √(1 − ᾱ_t)`; NCSN's and
 //! the VE SDE's noised data are `m = 1`, `s = σ`.
 
+use burn::tensor::activation::softmax as softmax_rows;
+use burn::tensor::{Tensor, TensorData};
 use sysdyn_core::rng::SeededRng;
 
 use crate::error::GenerativeError;
@@ -233,6 +235,72 @@ impl GaussianMixture {
             }
         }
         Ok(score)
+    }
+
+    /// The same exact score as [`GaussianMixture::score`], computed with tensor operations on
+    /// `x`'s device (`[n, dim]`): differentiable by burn's autodiff, so a sampler or a
+    /// likelihood that needs the score's Jacobian (the probability-flow divergence) can take
+    /// it, and no row leaves the device.
+    pub fn score_tensor(
+        &self,
+        x: Tensor<2>,
+        scale: f64,
+        noise: f64,
+    ) -> Result<Tensor<2>, GenerativeError> {
+        let noised = self.noised(scale, noise)?;
+        let [rows, dim] = x.dims();
+        if dim != self.dim {
+            return Err(GenerativeError::ShapeMismatch {
+                what: "mixture score input columns",
+                left: vec![dim],
+                right: vec![self.dim],
+            });
+        }
+        let components = self.weights.len();
+        let (device, dtype) = (x.device(), x.dtype());
+        let constant = |values: Vec<f64>| {
+            Tensor::<2>::from_data(
+                TensorData::new(values, [components, dim]).convert_dtype(dtype),
+                (&device, dtype),
+            )
+        };
+        let precisions: Vec<f64> = noised.stds.iter().map(|s| 1.0 / (s * s)).collect();
+        // log wₖ − ½ Σⱼ ln(2π vₖⱼ), one per component.
+        let offsets: Vec<f64> = (0..components)
+            .map(|k| {
+                let log_det: f64 = noised.stds[k * dim..(k + 1) * dim]
+                    .iter()
+                    .map(|s| (2.0 * std::f64::consts::PI * s * s).ln())
+                    .sum();
+                noised.weights[k].ln() - 0.5 * log_det
+            })
+            .collect();
+        let means = constant(noised.means.clone());
+        let precisions = constant(precisions);
+        let offsets = Tensor::<2>::from_data(
+            TensorData::new(offsets, [1, components]).convert_dtype(dtype),
+            (&device, dtype),
+        );
+        // (x − m μₖ) / vₖ for every row and component: [n, K, dim].
+        let centred = x
+            .clone()
+            .reshape([rows, 1, dim])
+            .expand([rows, components, dim])
+            - means
+                .reshape([1, components, dim])
+                .expand([rows, components, dim]);
+        let scaled = centred.clone() * precisions.reshape([1, components, dim]);
+        let quadratic = (centred * scaled.clone())
+            .sum_dim(2)
+            .reshape([rows, components]);
+        let r = softmax_rows(offsets.expand([rows, components]) - quadratic * 0.5, 1);
+        Ok((r
+            .reshape([rows, components, 1])
+            .expand([rows, components, dim])
+            * scaled)
+            .sum_dim(1)
+            .reshape([rows, dim])
+            .neg())
     }
 
     /// The posterior probabilities `rₖ(x)` of the components at each row, `[n, K]`.

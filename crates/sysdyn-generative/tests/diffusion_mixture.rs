@@ -2,6 +2,7 @@
 //! mixture against finite differences of its log density and against hand values, stable
 //! responsibilities far from the data, sampling frequencies, and typed errors.
 
+use sysdyn_core::device::DeviceSpec;
 use sysdyn_core::rng::SeededRng;
 use sysdyn_generative::GenerativeError;
 use sysdyn_generative::mixture::GaussianMixture;
@@ -160,6 +161,37 @@ fn bad_mixtures_and_points_are_refused_with_typed_errors() {
     assert!(mixture.score(&[0.0, 0.0], -1.0, 1.0).is_err());
     assert!(matches!(
         mixture.log_density(&[0.0, 0.0, 1.0]),
+        Err(GenerativeError::ShapeMismatch { .. })
+    ));
+}
+
+/// The tensor form of the score equals the host form on every row, far points included, and
+/// refuses a point of the wrong dimension.
+#[test]
+fn the_tensor_score_equals_the_host_score() {
+    let device = "flex:f64".parse::<DeviceSpec>().unwrap().init().unwrap();
+    let mixture = diagonal_2d();
+    let points = vec![0.3, 0.8, 1.7, -0.5, 5.0, 5.0, -40.0, 60.0, 0.0, 0.0];
+    for (m, s) in [(1.0, 0.0), (0.8, 0.6), (0.1, 2.0), (0.0, 1.0)] {
+        let host = mixture.score(&points, m, s).unwrap();
+        let x = device.tensor(points.clone(), [5, 2]).unwrap();
+        let tensor: Vec<f64> = mixture
+            .score_tensor(x, m, s)
+            .unwrap()
+            .into_data()
+            .convert::<f64>()
+            .try_to_vec::<f64>()
+            .unwrap();
+        for (a, b) in host.iter().zip(&tensor) {
+            assert!(
+                (a - b).abs() < 1e-10 * (1.0 + a.abs()),
+                "(m, s) = ({m}, {s}): host {a} vs tensor {b}"
+            );
+        }
+    }
+    let wrong = device.tensor(vec![0.0; 3], [1, 3]).unwrap();
+    assert!(matches!(
+        mixture.score_tensor(wrong, 1.0, 0.5),
         Err(GenerativeError::ShapeMismatch { .. })
     ));
 }

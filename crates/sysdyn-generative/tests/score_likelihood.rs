@@ -6,10 +6,10 @@
 use std::sync::OnceLock;
 
 use burn::tensor::Tensor;
-use burn::tensor::activation::softmax;
 use sysdyn_core::device::{DeviceSpec, SysDevice};
 use sysdyn_core::rng::SeededRng;
 use sysdyn_generative::GenerativeError;
+use sysdyn_generative::mixture::GaussianMixture;
 use sysdyn_generative::score::{Divergence, ForwardSde, ProbabilityFlow, bits_per_dim};
 
 fn device() -> SysDevice {
@@ -130,26 +130,14 @@ fn hutchinson_is_exact_for_a_diagonal_jacobian() {
     }
 }
 
-/// The score of `Σ_k w_k N(m μ_k, (m² τ² + s²) I)`, whose Jacobian is not diagonal.
-/// (To be replaced by `crate::mixture` once merged.)
+/// The score of `Σ_k w_k N(m μ_k, (m² τ² + s²) I)` (weights 0.6, 0.4 at (−1, −1), (1, 1),
+/// τ = 0.5), whose Jacobian is not diagonal; tensor operations, so autodiff gives its
+/// divergence.
 fn mixture_score(x: Tensor<2>, m: f64, s: f64) -> Tensor<2> {
-    let d = device();
-    let (weights, centres, tau) = ([0.6, 0.4], [[-1.0, -1.0], [1.0, 1.0]], 0.5);
-    let v = m * m * tau * tau + s * s;
-    let means: Vec<f64> = centres.iter().flat_map(|c| [m * c[0], m * c[1]]).collect();
-    let means = d.tensor(means, [2, 2]).unwrap();
-    let log_w = d
-        .tensor(
-            weights.iter().map(|w: &f64| w.ln()).collect::<Vec<_>>(),
-            [1, 2],
-        )
-        .unwrap();
-    let rows = x.dims()[0];
-    let x_sq = x.clone().powf_scalar(2.0).sum_dim(1).expand([rows, 2]);
-    let mu_sq = means.clone().powf_scalar(2.0).sum_dim(1).reshape([1, 2]);
-    let dist = x_sq - x.clone().matmul(means.clone().transpose()) * 2.0 + mu_sq;
-    let r = softmax(log_w - dist / (2.0 * v), 1);
-    (r.matmul(means) - x) / v
+    GaussianMixture::isotropic(vec![0.6, 0.4], vec![-1.0, -1.0, 1.0, 1.0], vec![0.5; 2], 2)
+        .unwrap()
+        .score_tensor(x, m, s)
+        .unwrap()
 }
 
 #[test]
