@@ -95,6 +95,7 @@
 pub mod diffusion;
 mod error;
 pub mod gan;
+mod host;
 pub mod inputs;
 pub mod mixture;
 pub mod score;

@@ -5,8 +5,8 @@
 
 use burn::tensor::Tensor;
 
-use crate::diffusion::host_tensor_like;
 use crate::error::GenerativeError;
+use crate::host::host_tensor;
 
 /// The period scale of the frequencies (Transformer's `10000`).
 const MAX_PERIOD: f64 = 10_000.0;
@@ -57,6 +57,6 @@ impl TimeEmbedding {
     /// `[emb(t_0); …; emb(t_{n−1})]`, `[n, dim]`, on the device and in the dtype of `like`.
     pub fn tensor_like(&self, steps: &[usize], like: &Tensor<2>) -> Tensor<2> {
         let values = steps.iter().flat_map(|&t| self.embed(t)).collect();
-        host_tensor_like(values, [steps.len(), self.dim], like)
+        host_tensor(values, [steps.len(), self.dim], like)
     }
 }

@@ -7,8 +7,8 @@ use burn::tensor::Tensor;
 
 use crate::diffusion::sampler::NoisePredictor;
 use crate::diffusion::schedule::NoiseSchedule;
-use crate::diffusion::{host_tensor_like, host_values};
 use crate::error::GenerativeError;
+use crate::host::{host_tensor, host_values};
 use crate::mixture::GaussianMixture;
 
 /// `ε*(x, t) = −σ_t ∇ log p_t(x)` of `mixture` data under `schedule`.
@@ -36,6 +36,6 @@ impl NoisePredictor for MixtureNoise<'_> {
             .mixture
             .score(&values, marginal.signal, marginal.noise)?;
         let epsilon = score.into_iter().map(|s| -marginal.noise * s).collect();
-        Ok(host_tensor_like(epsilon, dims, &x))
+        Ok(host_tensor(epsilon, dims, &x))
     }
 }

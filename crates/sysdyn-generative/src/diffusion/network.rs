@@ -13,8 +13,8 @@ use sysdyn_core::jet::{Activation, JetForward, Mlp, MlpConfig};
 use sysdyn_core::rng::SeededRng;
 
 use crate::diffusion::embedding::TimeEmbedding;
-use crate::diffusion::host_tensor_like;
 use crate::error::GenerativeError;
+use crate::host::host_tensor;
 
 /// The shape of an [`EpsNet`].
 #[derive(Debug, Clone, PartialEq)]
@@ -200,7 +200,7 @@ impl EpsNet {
             for (row, &class) in classes.iter().enumerate() {
                 one_hot[row * width + class] = 1.0;
             }
-            let one_hot = host_tensor_like(one_hot, [rows, width], &x);
+            let one_hot = host_tensor(one_hot, [rows, width], &x);
             emb = emb + one_hot.matmul(table.val());
         }
         Ok(self.net.forward(Tensor::cat(vec![x, emb], 1))?)

@@ -9,9 +9,10 @@
 use burn::tensor::Tensor;
 use sysdyn_core::rng::SeededRng;
 
+use crate::diffusion::network::EpsNet;
 use crate::diffusion::schedule::NoiseSchedule;
-use crate::diffusion::{host_tensor_like, network::EpsNet};
 use crate::error::GenerativeError;
+use crate::host::host_tensor;
 
 /// Anything that predicts the noise `ε̂(x, t)` of every row of `x` at step `t`.
 pub trait NoisePredictor {
@@ -66,7 +67,7 @@ pub fn sample_ancestral(
                 AncestralVariance::Beta => beta.sqrt(),
                 AncestralVariance::PosteriorBeta => schedule.posterior(t)?.variance.sqrt(),
             };
-            let z = host_tensor_like(rng.normals(dims[0] * dims[1]), dims, &mean);
+            let z = host_tensor(rng.normals(dims[0] * dims[1]), dims, &mean);
             mean + z * sigma
         } else {
             mean
@@ -131,7 +132,7 @@ pub fn sample_ddim(
         let direction = (1.0 - before - sigma * sigma).max(0.0).sqrt();
         x = x0 * before.sqrt() + epsilon * direction;
         if sigma > 0.0 {
-            let z = host_tensor_like(rng.normals(dims[0] * dims[1]), dims, &x);
+            let z = host_tensor(rng.normals(dims[0] * dims[1]), dims, &x);
             x = x + z * sigma;
         }
     }

@@ -65,31 +65,4 @@ pub use reverse::{ReverseMethod, ReverseSde, ReverseSdeSampler};
 pub use sde::ForwardSde;
 pub use step::{ScoreObjective, ScoreStep};
 
-use burn::tensor::{Tensor, TensorData};
-
-/// A tensor of row-major host `values` on `like`'s device and dtype.
-pub(crate) fn host_tensor<const D: usize>(
-    values: Vec<f64>,
-    shape: [usize; D],
-    like: &Tensor<2>,
-) -> Tensor<D> {
-    let dtype = like.dtype();
-    Tensor::from_data(
-        TensorData::new(values, shape).convert_dtype(dtype),
-        (&like.device(), dtype),
-    )
-}
-
-/// The values of a tensor on the host.
-pub(crate) fn to_host<const D: usize>(
-    t: Tensor<D>,
-    what: &'static str,
-) -> Result<Vec<f64>, crate::GenerativeError> {
-    t.into_data()
-        .convert::<f64>()
-        .try_into_vec::<f64>()
-        .map_err(|e| crate::GenerativeError::HostRead {
-            what,
-            reason: format!("{e:?}"),
-        })
-}
+pub(crate) use crate::host::{host_tensor, host_values as to_host};

@@ -13,14 +13,13 @@
 
 use burn::tensor::Tensor;
 use sysdyn_core::rng::{CounterRng, SeededRng};
-use sysdyn_solvers::brownian::{DEFAULT_DEPTH, VirtualBrownianTree};
-use sysdyn_solvers::sde::{Calculus, EulerMaruyama, SdeConfig, SdeError, solve_sde};
+use sysdyn_solvers::sde::{Calculus, EulerMaruyama, SdeConfig, solve_sde};
 
 use crate::error::{GenerativeError, check_positive};
 use crate::inputs::check_width;
 use crate::score::host_tensor;
 use crate::score::loss::ScoreFn;
-use crate::score::reverse::ReverseSde;
+use crate::score::reverse::{ReverseSde, brownian_on_grid};
 use crate::score::sde::{ForwardSde, check_epsilon};
 use crate::score::to_host;
 
@@ -91,10 +90,7 @@ impl PredictorCorrector {
         }
         let span = 1.0 - self.epsilon;
         let dt = span / self.steps as f64;
-        let depth = (usize::BITS - self.steps.leading_zeros() + 2).min(DEFAULT_DEPTH);
-        let mut brownian = VirtualBrownianTree::new(seed, (0.0, span), rows * width)
-            .and_then(|tree| tree.with_depth(depth))
-            .map_err(SdeError::from)?;
+        let mut brownian = brownian_on_grid(seed, span, self.steps, rows * width)?;
         let mut rng = SeededRng::from_counter_rng(CounterRng::new(seed).fork(1));
         let mut x = x_one;
         let mut evaluations = 0;

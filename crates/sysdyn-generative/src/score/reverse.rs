@@ -153,12 +153,7 @@ impl ReverseSdeSampler {
         }
         let span = 1.0 - self.epsilon;
         let dt = span / self.steps as f64;
-        // Queries land on a grid of `steps` cells: a tree just deeper than that resolves them,
-        // and costs a third of the default depth's draws.
-        let depth = (usize::BITS - self.steps.leading_zeros() + 2).min(DEFAULT_DEPTH);
-        let mut brownian = VirtualBrownianTree::new(seed, (0.0, span), rows * width)
-            .and_then(|tree| tree.with_depth(depth))
-            .map_err(SdeError::from)?;
+        let mut brownian = brownian_on_grid(seed, span, self.steps, rows * width)?;
         let config = SdeConfig::fixed(dt).max_steps(self.steps + 2);
         let (solution, mut term) = match self.method {
             ReverseMethod::EulerMaruyama => {
@@ -192,4 +187,19 @@ impl ReverseSdeSampler {
         let solution = solution?;
         Ok((solution.last().clone(), term.score_evaluations()))
     }
+}
+
+/// The Brownian motion of `seed` over `[0, span]` for `components` coordinates, queried on a
+/// grid of `steps` cells: a virtual Brownian tree just deeper than the grid resolves every
+/// query, at a third of the default depth's draws.
+pub(crate) fn brownian_on_grid(
+    seed: u64,
+    span: f64,
+    steps: usize,
+    components: usize,
+) -> Result<VirtualBrownianTree, GenerativeError> {
+    let depth = (usize::BITS - steps.leading_zeros() + 2).min(DEFAULT_DEPTH);
+    Ok(VirtualBrownianTree::new(seed, (0.0, span), components)
+        .and_then(|tree| tree.with_depth(depth))
+        .map_err(SdeError::from)?)
 }

@@ -7,7 +7,8 @@ use sysdyn_core::device::SysDevice;
 use sysdyn_train::BoxError;
 
 use crate::error::GenerativeError;
-use crate::vae::models::{Decoder, Encoder, Vae, host_values};
+use crate::host::host_values;
+use crate::vae::models::{Decoder, Encoder, Vae};
 
 /// How to move between two codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,7 +139,7 @@ pub fn latent_means<E: Encoder, D: Decoder>(
         )?;
         let batch_labels = labels.map(|l| l.get(start..start + n).unwrap_or(&[]));
         let posterior = vae.encode(x, batch_labels)?;
-        means.extend(host_values(posterior.mean().detach()));
+        means.extend(host_values(posterior.mean(), "posterior means")?);
         start += n;
     }
     Ok(means)

@@ -13,12 +13,12 @@ use sysdyn_core::device::SysDevice;
 use sysdyn_core::rng::SeededRng;
 
 use crate::error::GenerativeError;
+use crate::host::{host_tensor, host_values};
 use crate::inputs::check_labels;
 use crate::vae::bound::{FreeBits, LogMeanExp, check_samples, log_mean_exp};
 use crate::vae::likelihood::Likelihood;
 use crate::vae::posterior::{
-    DiagonalGaussian, host_tensor_like, latent_width_error, standard_normal_like,
-    standard_normal_log_prob,
+    DiagonalGaussian, latent_width_error, standard_normal_like, standard_normal_log_prob,
 };
 
 /// `q(z|x)`: data rows to a diagonal Gaussian over codes.
@@ -80,7 +80,7 @@ pub fn one_hot_like(
         }
         values[row * classes + label] = 1.0;
     }
-    Ok(host_tensor_like(values, [rows, classes], like))
+    Ok(host_tensor(values, [rows, classes], like))
 }
 
 /// `[x, onehot(y)]` for a conditional network, `x` unchanged otherwise.
@@ -361,7 +361,7 @@ impl<E: Encoder, D: Decoder> Vae<E, D> {
         while done < samples {
             let now = chunk.min(samples - done);
             let log_w = self.log_weights_of(&posterior, x.clone(), labels, now, rng)?;
-            total.add(&host_values(log_w.detach()), now)?;
+            total.add(&host_values(log_w, "importance log-weights")?, now)?;
             done += now;
         }
         Ok(total.value())
@@ -394,13 +394,4 @@ impl<E: Encoder, D: Decoder> Vae<E, D> {
 /// `labels` repeated `times` times, matching [`DiagonalGaussian::repeat`]'s row layout.
 fn tile(labels: Option<&[usize]>, times: usize) -> Option<Vec<usize>> {
     labels.map(|l| l.repeat(times))
-}
-
-/// The values of a tensor on the host as `f64` (a conversion that cannot fail for float
-/// tensors; an empty vector otherwise).
-pub(crate) fn host_values<const D: usize>(t: Tensor<D>) -> Vec<f64> {
-    t.into_data()
-        .convert::<f64>()
-        .try_to_vec::<f64>()
-        .unwrap_or_default()
 }

@@ -7,10 +7,11 @@
 //! large finite KL rather than `Inf`/`NaN`. The clamp's gradient is zero outside the range,
 //! which pushes nothing further out.
 
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::Tensor;
 use sysdyn_core::rng::SeededRng;
 
 use crate::error::GenerativeError;
+use crate::host::host_tensor;
 
 /// The smallest log-variance kept: `σ² = e^{−30} ≈ 9.4·10⁻¹⁴`.
 pub const LOG_VAR_MIN: f64 = -30.0;
@@ -173,18 +174,7 @@ pub(crate) fn standard_normal_like<const D: usize>(
 ) -> Tensor<D> {
     let shape = like.dims();
     let n = shape.iter().product();
-    host_tensor_like(rng.normals(n), shape, like)
-}
-
-/// A tensor of `values` (row-major, `shape`) on the device and in the dtype of `like`.
-pub(crate) fn host_tensor_like<const D: usize, const E: usize>(
-    values: Vec<f64>,
-    shape: [usize; D],
-    like: &Tensor<E>,
-) -> Tensor<D> {
-    let dtype = like.dtype();
-    let data = TensorData::new(values, shape).convert_dtype(dtype);
-    Tensor::from_data(data, (&like.device(), dtype))
+    host_tensor(rng.normals(n), shape, like)
 }
 
 pub(crate) fn latent_width_error() -> GenerativeError {

@@ -18,6 +18,7 @@ use burn::tensor::{Tensor, TensorData};
 use sysdyn_core::rng::SeededRng;
 
 use crate::error::GenerativeError;
+pub(crate) use crate::host::{host_tensor, host_values};
 
 /// The commitment weight `β` of the paper (0.25).
 pub const DEFAULT_COMMITMENT: f64 = 0.25;
@@ -238,32 +239,6 @@ pub(crate) fn one_hot<const L: usize>(
         values[row * classes + k] = 1.0;
     }
     Ok(host_tensor(values, [indices.len(), classes], like))
-}
-
-/// A tensor of `values` in the device and float type of `like`.
-pub(crate) fn host_tensor<const D: usize, const L: usize>(
-    values: Vec<f64>,
-    shape: [usize; D],
-    like: &Tensor<L>,
-) -> Tensor<D> {
-    let dtype = like.dtype();
-    Tensor::from_data(
-        TensorData::new(values, shape).convert_dtype(dtype),
-        (&like.device(), dtype),
-    )
-}
-
-/// The values of a tensor on the host as `f64`, row-major.
-pub(crate) fn host_values<const D: usize>(
-    t: Tensor<D>,
-    what: &'static str,
-) -> Result<Vec<f64>, GenerativeError> {
-    t.detach()
-        .try_into_vec_as::<f64>()
-        .map_err(|e| GenerativeError::HostRead {
-            what,
-            reason: format!("{e:?}"),
-        })
 }
 
 /// `param` with a new value (detached), the same id and the same gradient setting.
