@@ -32,6 +32,7 @@
 //! with `WORKLOADS.md` and `fixtures/`, checked against `fixtures/checksums.json` on every load),
 //! or `<DIR>/bench` with `--shared DIR` / `SYSDYN_SHARED`.
 
+mod ddpm;
 mod gan;
 mod handwritten_dopri5;
 mod node_cnf;
@@ -57,6 +58,7 @@ const WORKLOADS: &[&Workload] = &[
     &w1::W1,
     &w2_w6::W2,
     &w2_w6::W2_MEMORY,
+    &ddpm::W3,
     &w2_w6::W6,
     &stiff_sde::ROBERTSON,
     &stiff_sde::GBM,

@@ -76,11 +76,13 @@ fn array<'a>(
     arrays.get(name).ok_or(format!("fixture lacks `{name}`"))
 }
 
-/// The fixture's MLP `L0..L{n-1}` (PyTorch layout `(out, in)`, transposed to burn's `[in, out]`).
-fn fixture_mlp(
+/// The fixture's MLP `L0..L{n-1}` (PyTorch layout `(out, in)`, transposed to burn's `[in, out]`)
+/// with `activation` between its layers.
+pub(crate) fn fixture_mlp(
     device: &SysDevice,
     arrays: &std::collections::BTreeMap<String, Array>,
     layers: usize,
+    activation: Activation,
 ) -> Result<Mlp, String> {
     let mut linears = Vec::with_capacity(layers);
     for l in 0..layers {
@@ -104,7 +106,7 @@ fn fixture_mlp(
             bias: Some(Param::from_tensor(bias)),
         });
     }
-    Mlp::new(linears, Activation::Tanh).map_err(|e| e.to_string())
+    Mlp::new(linears, activation).map_err(|e| e.to_string())
 }
 
 fn matrix(device: &SysDevice, a: &Array) -> Result<Tensor<2>, String> {
@@ -232,7 +234,7 @@ pub(crate) fn w2(bench: &Bench, out: &mut Vec<Measurement>) -> Result<(), String
             if !bench.selects(&implementation) {
                 continue;
             }
-            let field = MlpField::autonomous(fixture_mlp(&device, &arrays, 3)?);
+            let field = MlpField::autonomous(fixture_mlp(&device, &arrays, 3, Activation::Tanh)?);
             let mut node = NeuralOde::new(field, method, config).with_sensitivity(sensitivity);
             let mut optimizer = adam();
             match time_calls(bench.protocol, || {
@@ -310,7 +312,7 @@ pub(crate) fn w2_memory(bench: &Bench, out: &mut Vec<Measurement>) -> Result<(),
             if !bench.selects(&implementation) {
                 continue;
             }
-            let mlp = fixture_mlp(&device, &arrays, 3)?;
+            let mlp = fixture_mlp(&device, &arrays, 3, Activation::Tanh)?;
             let mlp = if burn_checkpointing {
                 mlp.map(&mut BalancedCheckpointing)
             } else {
@@ -372,7 +374,8 @@ pub(crate) fn w6(bench: &Bench, out: &mut Vec<Measurement>) -> Result<(), String
             if !bench.selects(&implementation) {
                 continue;
             }
-            let field = MlpField::time_dependent(fixture_mlp(&device, &arrays, 3)?);
+            let field =
+                MlpField::time_dependent(fixture_mlp(&device, &arrays, 3, Activation::Tanh)?);
             let mut cnf = Cnf::new(field, TraceEstimator::Exact, RK4, SolveConfig::fixed(0.05))
                 .with_sensitivity(sensitivity);
             let mut optimizer = adam();
