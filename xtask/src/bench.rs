@@ -106,8 +106,8 @@ pub struct BenchArgs {
     )]
     pub backends: Vec<Backend>,
 
-    /// Run only implementations whose name contains TEXT (W2, W2-memory, W6; e.g.
-    /// `--impl flex-rk4-taped` to profile one of them)
+    /// Run only implementations whose name contains TEXT (W2, W2-memory, W3, W6, gan-2d,
+    /// vae-mlp; e.g. `--impl flex-rk4-taped` to profile one of them)
     #[arg(long = "impl", value_name = "TEXT")]
     pub implementation_filter: Option<String>,
 
