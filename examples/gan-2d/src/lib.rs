@@ -40,6 +40,7 @@ use sysdyn_core::device::DeviceSpec;
 use sysdyn_core::fs::{WriteError, write_atomic};
 use sysdyn_core::jet::JetError;
 use sysdyn_data::DataError;
+use sysdyn_data::metrics::mean_and_sample_std;
 use sysdyn_generative::GenerativeError;
 use sysdyn_plot::PlotError;
 use thiserror::Error;
@@ -312,16 +313,6 @@ pub struct Summary {
     pub wall_s: f64,
 }
 
-fn mean_std(values: &[f64]) -> (f64, f64) {
-    let n = values.len().max(1) as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    if values.len() < 2 {
-        return (mean, 0.0);
-    }
-    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    (mean, var.sqrt())
-}
-
 /// Runs the whole example and writes its files; returns the summary it wrote.
 pub fn run(options: &Options) -> Result<Summary, ExampleError> {
     let start = Instant::now();
@@ -392,8 +383,8 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
                 .map(|r| r.coverage.high_quality_fraction)
                 .collect();
             let (modes_mean, modes_std) =
-                mean_std(&modes.iter().map(|&m| m as f64).collect::<Vec<_>>());
-            let (high_quality_mean, high_quality_std) = mean_std(&hq);
+                mean_and_sample_std(&modes.iter().map(|&m| m as f64).collect::<Vec<_>>());
+            let (high_quality_mean, high_quality_std) = mean_and_sample_std(&hq);
             results.push(ObjectiveResult {
                 data: mixture.name(),
                 objective: objective.name(),

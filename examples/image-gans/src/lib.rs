@@ -39,7 +39,7 @@ use sysdyn_core::device::DeviceSpec;
 use sysdyn_core::fs::{WriteError, write_atomic};
 use sysdyn_core::rng::SeededRng;
 use sysdyn_data::DataError;
-use sysdyn_data::metrics::{GaussianFit, frechet_distance_gaussians};
+use sysdyn_data::metrics::{GaussianFit, frechet_distance_gaussians, mean_and_sample_std};
 use sysdyn_generative::GenerativeError;
 use sysdyn_generative::gan::{CriticNorm, GanLoss, GeneratorConditioning};
 use sysdyn_plot::PlotError;
@@ -437,16 +437,6 @@ pub struct Summary {
     pub wall_s: f64,
 }
 
-fn mean_std(values: &[f64]) -> (f64, f64) {
-    let n = values.len().max(1) as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    if values.len() < 2 {
-        return (mean, 0.0);
-    }
-    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    (mean, var.sqrt())
-}
-
 /// Trains (or loads) and scores every seed of `variant`, one after the other. (Training seeds
 /// side by side on threads gains nothing on the CPU backends: measured on 2 cores, two runs at
 /// once each took twice as long.)
@@ -650,8 +640,8 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         let mut per_seed = per_seed;
         let frechet: Vec<f64> = per_seed.iter().map(|r| r.frechet).collect();
         let class_accuracy: Vec<f64> = per_seed.iter().filter_map(|r| r.class_accuracy).collect();
-        let (frechet_mean, frechet_std) = mean_std(&frechet);
-        let accuracy = (!class_accuracy.is_empty()).then(|| mean_std(&class_accuracy));
+        let (frechet_mean, frechet_std) = mean_and_sample_std(&frechet);
+        let accuracy = (!class_accuracy.is_empty()).then(|| mean_and_sample_std(&class_accuracy));
         results.push(VariantResult {
             variant: variant.name(),
             loss: plan.loss.unwrap_or(variant.loss()).name(),

@@ -33,6 +33,7 @@ use sysdyn_core::cli::{CliError, Program, RunArgs, parse_from};
 use sysdyn_core::device::{DeviceSpec, SysDevice};
 use sysdyn_core::fs::{WriteError, write_atomic};
 use sysdyn_data::DataError;
+use sysdyn_data::metrics::OverSeeds;
 use sysdyn_generative::GenerativeError;
 use sysdyn_plot::PlotError;
 use sysdyn_train::{LrSchedule, ProgressMode, RunSet, TrainConfig};
@@ -167,39 +168,15 @@ macro_rules! say {
     };
 }
 
-/// A value per seed with its mean and sample standard deviation.
-#[derive(Debug, Clone, Serialize)]
-pub struct PerSeed {
-    /// Per seed.
-    pub values: Vec<f64>,
-    /// Mean.
-    pub mean: f64,
-    /// Sample standard deviation.
-    pub std: f64,
-}
-
-impl PerSeed {
-    fn new(values: Vec<f64>) -> Self {
-        let n = values.len().max(1) as f64;
-        let mean = values.iter().sum::<f64>() / n;
-        let std = if values.len() < 2 {
-            0.0
-        } else {
-            (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
-        };
-        PerSeed { values, mean, std }
-    }
-}
-
 /// One Pix2Pix objective over the seeds.
 #[derive(Debug, Clone, Serialize)]
 pub struct TranslationResult {
     /// `pix2pix` or `l1-only`.
     pub objective: &'static str,
     /// Mean absolute difference to the held-out targets, `[0, 1]` pixels.
-    pub l1: PerSeed,
+    pub l1: OverSeeds,
     /// Mean image-gradient magnitude of the outputs.
-    pub sharpness: PerSeed,
+    pub sharpness: OverSeeds,
     /// Seconds of training per seed.
     pub train_s: Vec<f64>,
 }
@@ -214,18 +191,18 @@ pub struct CycleResult {
     /// The domain classifier's accuracy on held-out real `X` and `Y` images.
     pub domain_classifier_accuracy: f64,
     /// `‖B(F(x)) − x‖₁` per pixel on held-out `X` images.
-    pub cycle_error_x: PerSeed,
+    pub cycle_error_x: OverSeeds,
     /// `‖F(B(y)) − y‖₁` per pixel on held-out `Y` images.
-    pub cycle_error_y: PerSeed,
+    pub cycle_error_y: OverSeeds,
     /// Fraction of `F(x)` the domain classifier puts in `Y`.
-    pub forward_in_target_domain: PerSeed,
+    pub forward_in_target_domain: OverSeeds,
     /// Fraction of `B(y)` the domain classifier puts in `X`.
-    pub backward_in_target_domain: PerSeed,
+    pub backward_in_target_domain: OverSeeds,
     /// Mean absolute difference of `F(x)` to `x`'s true counterpart in `Y` (the inverted shape;
     /// the same digit in the other hand).
-    pub forward_error_to_counterpart: PerSeed,
+    pub forward_error_to_counterpart: OverSeeds,
     /// Mean absolute difference of `B(y)` to `y`'s true counterpart in `X`.
-    pub backward_error_to_counterpart: PerSeed,
+    pub backward_error_to_counterpart: OverSeeds,
     /// Mean absolute difference between the held-out counterparts themselves, `x` against its
     /// `y`: what the identity map scores on the two lines above.
     pub identity_error: f64,
@@ -404,8 +381,8 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         }
         pix2pix_results.push(TranslationResult {
             objective: objective.name(),
-            l1: PerSeed::new(l1),
-            sharpness: PerSeed::new(sharp),
+            l1: OverSeeds::of(l1),
+            sharpness: OverSeeds::of(sharp),
             train_s,
         });
     }
@@ -610,12 +587,12 @@ fn cycle_on_pair(
         domains: name,
         images: [pair.train_len(), pair.test_len()],
         domain_classifier_accuracy,
-        cycle_error_x: PerSeed::new(cycle_x),
-        cycle_error_y: PerSeed::new(cycle_y),
-        forward_in_target_domain: PerSeed::new(forward_domain),
-        backward_in_target_domain: PerSeed::new(backward_domain),
-        forward_error_to_counterpart: PerSeed::new(forward_counterpart),
-        backward_error_to_counterpart: PerSeed::new(backward_counterpart),
+        cycle_error_x: OverSeeds::of(cycle_x),
+        cycle_error_y: OverSeeds::of(cycle_y),
+        forward_in_target_domain: OverSeeds::of(forward_domain),
+        backward_in_target_domain: OverSeeds::of(backward_domain),
+        forward_error_to_counterpart: OverSeeds::of(forward_counterpart),
+        backward_error_to_counterpart: OverSeeds::of(backward_counterpart),
         identity_error: mean_abs_difference(&pair.x_test, &pair.y_test),
         train_s,
     };

@@ -32,6 +32,7 @@ use sysdyn_core::cli::{CliError, Program, RunArgs, parse_from};
 use sysdyn_core::device::DeviceSpec;
 use sysdyn_core::fs::{WriteError, write_atomic};
 use sysdyn_data::DataError;
+use sysdyn_data::metrics::OverSeeds;
 use sysdyn_generative::GenerativeError;
 use sysdyn_plot::PlotError;
 use sysdyn_train::{LrSchedule, ProgressMode, RunSet};
@@ -273,35 +274,6 @@ macro_rules! say {
             eprintln!($($arg)*);
         }
     };
-}
-
-/// Mean and sample standard deviation.
-pub fn mean_std(values: &[f64]) -> (f64, f64) {
-    let n = values.len().max(1) as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    if values.len() < 2 {
-        return (mean, 0.0);
-    }
-    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    (mean, var.sqrt())
-}
-
-/// A quantity over the seeds.
-#[derive(Debug, Clone, Serialize)]
-pub struct OverSeeds {
-    /// Per seed.
-    pub values: Vec<f64>,
-    /// Mean.
-    pub mean: f64,
-    /// Sample standard deviation.
-    pub std: f64,
-}
-
-impl OverSeeds {
-    fn of(values: Vec<f64>) -> OverSeeds {
-        let (mean, std) = mean_std(&values);
-        OverSeeds { values, mean, std }
-    }
 }
 
 /// One MLP model over the seeds.
