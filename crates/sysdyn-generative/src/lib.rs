@@ -94,6 +94,7 @@
 
 pub mod diffusion;
 mod error;
+pub mod flow;
 pub mod gan;
 mod host;
 pub mod inputs;

@@ -1,0 +1,13 @@
+//! # sysdyn-physics
+//!
+//! Physics for sysdyn: the simulators that generate every physics data set, with the
+//! parameters, grids, horizons and seeding of the papers that use them; spatial operators;
+//! equation discovery; physics-informed networks; hybrid physics + learning models; learning
+//! across environments. Simulators run in `f64` on the host (rayon over trajectories) and as
+//! burn tensor fields for training.
+
+#![warn(missing_docs)]
+
+mod error;
+
+pub use error::PhysicsError;
