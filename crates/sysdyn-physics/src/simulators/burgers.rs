@@ -92,7 +92,7 @@ impl BurgersSine {
         // Scale φ0 by its maximum so the exponentials stay in range for small ν.
         let amp = 1.0 / (2.0 * pi * nu);
         let phi0: Vec<f64> = xs.iter().map(|x| (-amp * ((pi * x).cos() + 1.0)).exp()).collect();
-        let coefficients = (0..quadrature / 2)
+        let mut coefficients: Vec<f64> = (0..quadrature / 2)
             .map(|m| {
                 let s: f64 = xs
                     .iter()
@@ -102,6 +102,13 @@ impl BurgersSine {
                 s * if m == 0 { 1.0 } else { 2.0 } / quadrature as f64
             })
             .collect();
+        // The coefficients decay (like modified Bessel functions I_m(1/(2πν))); past the
+        // first one below 1e-17 · a_0 they are quadrature rounding, which the factor m in φ_x
+        // would amplify.
+        let a0 = coefficients[0].abs();
+        if let Some(cut) = coefficients.iter().position(|a| a.abs() < 1e-17 * a0) {
+            coefficients.truncate(cut);
+        }
         Ok(BurgersSine { nu, coefficients })
     }
 
