@@ -62,8 +62,12 @@ pub trait PhysicalModel {
 
     /// `f(t, y; θ)` on a batch `y: [batch, state_len]` with `params: [1, P]` or `[batch, P]`
     /// (columns in the order of [`PhysicalModel::parameter_names`]); differentiable in both.
-    fn rhs_tensor(&self, t: f64, y: Tensor<2>, params: Tensor<2>)
-    -> Result<Tensor<2>, PhysicsError>;
+    fn rhs_tensor(
+        &self,
+        t: f64,
+        y: Tensor<2>,
+        params: Tensor<2>,
+    ) -> Result<Tensor<2>, PhysicsError>;
 
     /// The model's parameters as a `[1, P]` tensor in `like`'s device and float type.
     fn parameter_tensor(&self, like: &Tensor<2>) -> Tensor<2> {

@@ -192,8 +192,9 @@ impl Stencil1d {
                         }
                     } else {
                         let start = if i < r { 0 } else { n - one_sided };
-                        let nodes: Vec<f64> =
-                            (0..one_sided).map(|k| (start + k) as f64 - i as f64).collect();
+                        let nodes: Vec<f64> = (0..one_sided)
+                            .map(|k| (start + k) as f64 - i as f64)
+                            .collect();
                         for (k, w) in fornberg_weights(0.0, &nodes, m).into_iter().enumerate() {
                             push(start + k, w);
                         }
@@ -514,7 +515,11 @@ pub fn operator_matrix(
     Ok(m)
 }
 
-pub(crate) fn check_len(what: &'static str, expected: usize, got: usize) -> Result<(), PhysicsError> {
+pub(crate) fn check_len(
+    what: &'static str,
+    expected: usize,
+    got: usize,
+) -> Result<(), PhysicsError> {
     if expected == got {
         Ok(())
     } else {

@@ -106,12 +106,27 @@ fn gray_scott_spots_spread_and_stay_bounded() {
     assert!((9..=27).contains(&seeded), "{seeded}");
     let mut field = ModelField::new(gs).unwrap();
     let times = uniform_times(2000.0, 400.0).unwrap();
-    let states = simulate(&mut field, &DOPRI5, y0, &times, SolveConfig::adaptive(1e-7, 1e-9)).unwrap();
+    let states = simulate(
+        &mut field,
+        &DOPRI5,
+        y0,
+        &times,
+        SolveConfig::adaptive(1e-7, 1e-9),
+    )
+    .unwrap();
     let last = states.last().unwrap();
     let grown = active(last);
-    eprintln!("Gray-Scott cells with v > 0.2: {seeded} at t = 0, {grown} at t = {}", times[times.len() - 1]);
+    eprintln!(
+        "Gray-Scott cells with v > 0.2: {seeded} at t = 0, {grown} at t = {}",
+        times[times.len() - 1]
+    );
     assert!(grown > 3 * seeded, "{seeded} → {grown}");
-    assert!(states.iter().flatten().all(|v| (-1e-6..=1.0 + 1e-6).contains(v)));
+    assert!(
+        states
+            .iter()
+            .flatten()
+            .all(|v| (-1e-6..=1.0 + 1e-6).contains(v))
+    );
 }
 
 #[test]

@@ -6,8 +6,8 @@
 use std::sync::OnceLock;
 
 use sysdyn_core::device::{DeviceSpec, SysDevice};
-use sysdyn_physics::PhysicsError;
 use sysdyn_physics::PhysicalModel;
+use sysdyn_physics::PhysicsError;
 use sysdyn_physics::model::{ModelField, simulate};
 use sysdyn_physics::simulators::burgers::Burgers;
 use sysdyn_physics::simulators::cardiac::MitchellSchaeffer;
@@ -37,12 +37,20 @@ fn wrong_parameter_lengths_are_refused() {
     let mut p = DampedPendulum::aphynity();
     assert!(matches!(
         p.set_parameters(&[1.0]),
-        Err(PhysicsError::SizeMismatch { expected: 2, got: 1, .. })
+        Err(PhysicsError::SizeMismatch {
+            expected: 2,
+            got: 1,
+            ..
+        })
     ));
     let mut gs = GrayScott::leads();
     assert!(matches!(
         gs.set_parameters(&[0.1, 0.1, 0.03, 0.06, 1.0]),
-        Err(PhysicsError::SizeMismatch { expected: 4, got: 5, .. })
+        Err(PhysicsError::SizeMismatch {
+            expected: 4,
+            got: 5,
+            ..
+        })
     ));
 }
 
@@ -87,11 +95,19 @@ fn invalid_parameter_values_are_refused_and_leave_the_model_unchanged() {
 fn grids_smaller_than_the_stencil_are_refused() {
     assert!(matches!(
         FitzHughNagumo::new(2, [1e-3, 5e-3, 5e-3]),
-        Err(PhysicsError::GridTooSmall { got: 2, needed: 3, .. })
+        Err(PhysicsError::GridTooSmall {
+            got: 2,
+            needed: 3,
+            ..
+        })
     ));
     assert!(matches!(
         DampedWave::new(2, 1.0, [330.0, 50.0]),
-        Err(PhysicsError::GridTooSmall { got: 2, needed: 3, .. })
+        Err(PhysicsError::GridTooSmall {
+            got: 2,
+            needed: 3,
+            ..
+        })
     ));
     assert!(matches!(
         Burgers::new(2, 0.1),
@@ -106,7 +122,13 @@ fn grids_smaller_than_the_stencil_are_refused() {
 #[test]
 fn non_finite_initial_conditions_are_refused() {
     let mut field = ModelField::dense(DampedPendulum::aphynity());
-    let r = simulate(&mut field, &DOPRI5, vec![0.1, f64::NAN], &[0.0, 1.0], SolveConfig::adaptive(1e-6, 1e-8));
+    let r = simulate(
+        &mut field,
+        &DOPRI5,
+        vec![0.1, f64::NAN],
+        &[0.0, 1.0],
+        SolveConfig::adaptive(1e-6, 1e-8),
+    );
     assert!(matches!(r, Err(PhysicsError::NonFinite { index: 1, .. })));
     let mut kdv = KdV::new(16, 0.0, 10.0).unwrap();
     let mut u0 = vec![0.0; 16];
@@ -115,9 +137,28 @@ fn non_finite_initial_conditions_are_refused() {
         kdv.integrate(&u0, &[0.0, 1.0], 1e-3),
         Err(PhysicsError::NonFinite { index: 3, .. })
     ));
-    let r = simulate(&mut field, &DOPRI5, vec![0.1, 0.2, 0.3], &[0.0, 1.0], SolveConfig::adaptive(1e-6, 1e-8));
-    assert!(matches!(r, Err(PhysicsError::SizeMismatch { expected: 2, got: 3, .. })));
-    let r = simulate(&mut field, &DOPRI5, vec![0.1, 0.2], &[], SolveConfig::adaptive(1e-6, 1e-8));
+    let r = simulate(
+        &mut field,
+        &DOPRI5,
+        vec![0.1, 0.2, 0.3],
+        &[0.0, 1.0],
+        SolveConfig::adaptive(1e-6, 1e-8),
+    );
+    assert!(matches!(
+        r,
+        Err(PhysicsError::SizeMismatch {
+            expected: 2,
+            got: 3,
+            ..
+        })
+    ));
+    let r = simulate(
+        &mut field,
+        &DOPRI5,
+        vec![0.1, 0.2],
+        &[],
+        SolveConfig::adaptive(1e-6, 1e-8),
+    );
     assert!(matches!(r, Err(PhysicsError::Empty { .. })));
 }
 
@@ -127,25 +168,46 @@ fn wrong_state_and_tensor_sizes_are_refused() {
     let mut dy = vec![0.0; 32];
     assert!(matches!(
         fhn.rhs(0.0, &[0.0; 31], &mut dy),
-        Err(PhysicsError::SizeMismatch { expected: 32, got: 31, .. })
+        Err(PhysicsError::SizeMismatch {
+            expected: 32,
+            got: 31,
+            ..
+        })
     ));
     let d = device();
     let y = d.tensor(vec![0.0; 2 * 32], [2, 32]).unwrap();
     let bad_params = d.tensor(vec![1.0, 2.0], [1, 2]).unwrap();
     assert!(matches!(
         fhn.rhs_tensor(0.0, y.clone(), bad_params),
-        Err(PhysicsError::SizeMismatch { expected: 3, got: 2, .. })
+        Err(PhysicsError::SizeMismatch {
+            expected: 3,
+            got: 2,
+            ..
+        })
     ));
     let bad_rows = d.tensor(vec![1.0; 9], [3, 3]).unwrap();
     assert!(matches!(
         fhn.rhs_tensor(0.0, y, bad_rows),
-        Err(PhysicsError::SizeMismatch { expected: 2, got: 3, .. })
+        Err(PhysicsError::SizeMismatch {
+            expected: 2,
+            got: 3,
+            ..
+        })
     ));
     assert!(matches!(
-        NavierStokes2d::new(8, 1.0, 1e-3).unwrap().with_forcing(vec![0.0; 10]),
-        Err(PhysicsError::SizeMismatch { expected: 64, got: 10, .. })
+        NavierStokes2d::new(8, 1.0, 1e-3)
+            .unwrap()
+            .with_forcing(vec![0.0; 10]),
+        Err(PhysicsError::SizeMismatch {
+            expected: 64,
+            got: 10,
+            ..
+        })
     ));
-    assert!(matches!(leads_forcing(8, 4), Err(PhysicsError::InvalidParameter { name: "env", .. })));
+    assert!(matches!(
+        leads_forcing(8, 4),
+        Err(PhysicsError::InvalidParameter { name: "env", .. })
+    ));
 }
 
 #[test]

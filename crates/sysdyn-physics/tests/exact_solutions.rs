@@ -39,8 +39,14 @@ fn burgers_matches_cole_hopf_and_converges_with_resolution() {
         let grid = model.grid();
         let u0 = model.sine_initial_condition();
         let mut field = ModelField::new(model).unwrap();
-        let states =
-            simulate(&mut field, &DOPRI5, u0, &times, SolveConfig::adaptive(1e-11, 1e-12)).unwrap();
+        let states = simulate(
+            &mut field,
+            &DOPRI5,
+            u0,
+            &times,
+            SolveConfig::adaptive(1e-11, 1e-12),
+        )
+        .unwrap();
         let reference: Vec<f64> = grid.iter().map(|&x| exact.exact(x, 0.5)).collect();
         errors.push(max_abs_diff(&states[2], &reference));
     }
@@ -57,11 +63,17 @@ fn kdv_two_solitons_match_the_exact_solution() {
     for n in [128, 256] {
         let mut model = KdV::new(n, -30.0, 60.0).unwrap();
         let grid = model.grid();
-        let u0: Vec<f64> = grid.iter().map(|&x| two_soliton(x, 0.0, k, centres)).collect();
+        let u0: Vec<f64> = grid
+            .iter()
+            .map(|&x| two_soliton(x, 0.0, k, centres))
+            .collect();
         // The faster soliton (speed 2.25) overtakes the slower (speed 1) around t ≈ 6.
         let times = [0.0, 3.0, 6.0];
         let states = model.integrate(&u0, &times, 2e-3).unwrap();
-        let reference: Vec<f64> = grid.iter().map(|&x| two_soliton(x, 6.0, k, centres)).collect();
+        let reference: Vec<f64> = grid
+            .iter()
+            .map(|&x| two_soliton(x, 6.0, k, centres))
+            .collect();
         errors.push(max_abs_diff(&states[2], &reference));
     }
     eprintln!("KdV two solitons, t = 6: max errors at n = 128, 256: {errors:?}");
@@ -76,12 +88,21 @@ fn kdv_rhs_and_the_integrating_factor_scheme_agree() {
     // resolved well inside the 2/3 band that the integrating-factor scheme keeps.
     let mut model = KdV::new(256, -30.0, 60.0).unwrap();
     let grid = model.grid();
-    let u0: Vec<f64> = grid.iter().map(|&x| two_soliton(x, 0.0, (1.0, 1.3), (-3.0, 4.0))).collect();
+    let u0: Vec<f64> = grid
+        .iter()
+        .map(|&x| two_soliton(x, 0.0, (1.0, 1.3), (-3.0, 4.0)))
+        .collect();
     let times = [0.0, 0.5];
     let if_rk4 = model.integrate(&u0, &times, 1e-3).unwrap();
     let mut field = ModelField::new(model).unwrap();
-    let dop = simulate(&mut field, &DOP853, u0, &times, SolveConfig::adaptive(1e-10, 1e-12))
-        .unwrap();
+    let dop = simulate(
+        &mut field,
+        &DOP853,
+        u0,
+        &times,
+        SolveConfig::adaptive(1e-10, 1e-12),
+    )
+    .unwrap();
     let diff = max_abs_diff(&if_rk4[1], &dop[1]);
     assert!(diff < 1e-7, "{diff}");
 }
@@ -93,18 +114,30 @@ fn taylor_green_vortex_decays_at_the_exact_rate() {
     let model = NavierStokes2d::new(n, TAU, nu).unwrap();
     let w0: Vec<f64> = (0..n * n)
         .map(|c| {
-            let (x, y) = (TAU * (c / n) as f64 / n as f64, TAU * (c % n) as f64 / n as f64);
+            let (x, y) = (
+                TAU * (c / n) as f64 / n as f64,
+                TAU * (c % n) as f64 / n as f64,
+            );
             2.0 * kw * (kw * x).cos() * (kw * y).cos()
         })
         .collect();
     let t1 = 2.0;
     let mut field = ModelField::new(model).unwrap();
-    let states = simulate(&mut field, &DOPRI5, w0.clone(), &[0.0, t1], SolveConfig::adaptive(1e-10, 1e-12))
-        .unwrap();
+    let states = simulate(
+        &mut field,
+        &DOPRI5,
+        w0.clone(),
+        &[0.0, t1],
+        SolveConfig::adaptive(1e-10, 1e-12),
+    )
+    .unwrap();
     let decay = (-2.0 * nu * kw * kw * t1).exp();
     let expected: Vec<f64> = w0.iter().map(|w| w * decay).collect();
     let err = max_abs_diff(&states[1], &expected);
-    eprintln!("Taylor-Green: max error {err:.3e} (amplitude {:.3})", 2.0 * kw * decay);
+    eprintln!(
+        "Taylor-Green: max error {err:.3e} (amplitude {:.3})",
+        2.0 * kw * decay
+    );
     assert!(err < 1e-8, "{err}");
 }
 
@@ -115,12 +148,22 @@ fn unforced_navier_stokes_loses_energy_and_enstrophy_monotonically() {
     let w0 = model.random_vorticity(&mut rng).unwrap();
     let times: Vec<f64> = (0..=10).map(|i| i as f64).collect();
     let mut field = ModelField::new(model.clone()).unwrap();
-    let states = simulate(&mut field, &DOPRI5, w0, &times, SolveConfig::adaptive(1e-9, 1e-11)).unwrap();
+    let states = simulate(
+        &mut field,
+        &DOPRI5,
+        w0,
+        &times,
+        SolveConfig::adaptive(1e-9, 1e-11),
+    )
+    .unwrap();
     let diags: Vec<(f64, f64)> = states
         .iter()
         .map(|w| model.energy_enstrophy(w).unwrap())
         .collect();
-    eprintln!("NS unforced (E, Z) at t = 0 and 10: {:?} {:?}", diags[0], diags[10]);
+    eprintln!(
+        "NS unforced (E, Z) at t = 0 and 10: {:?} {:?}",
+        diags[0], diags[10]
+    );
     for w in diags.windows(2) {
         assert!(w[1].0 < w[0].0 && w[1].1 < w[0].1, "{diags:?}");
     }
@@ -140,22 +183,46 @@ fn pendulum_energy_decays_at_rate_alpha_for_small_swings() {
     let mut fine: Vec<f64> = (0..=300).map(|i| i as f64 * times[3] / 300.0).collect();
     fine.dedup();
     let mut field = ModelField::dense(pendulum);
-    let states = simulate(&mut field, &DOP853, y0.clone(), &times, SolveConfig::adaptive(1e-12, 1e-14)).unwrap();
+    let states = simulate(
+        &mut field,
+        &DOP853,
+        y0.clone(),
+        &times,
+        SolveConfig::adaptive(1e-12, 1e-14),
+    )
+    .unwrap();
     let e0 = pendulum.energy(&states[0]);
     for (k, s) in states.iter().enumerate() {
         let ratio = pendulum.energy(s) / e0;
         let expected = (-alpha * k as f64 * td).exp();
-        assert!((ratio / expected - 1.0).abs() < 1e-5, "period {k}: {ratio} vs {expected}");
+        assert!(
+            (ratio / expected - 1.0).abs() < 1e-5,
+            "period {k}: {ratio} vs {expected}"
+        );
     }
     // Any amplitude: the energy never increases (dE/dt = −α θ̇² ≤ 0).
-    let states = simulate(&mut field, &DOP853, vec![2.0, 0.5], &fine, SolveConfig::adaptive(1e-10, 1e-12)).unwrap();
+    let states = simulate(
+        &mut field,
+        &DOP853,
+        vec![2.0, 0.5],
+        &fine,
+        SolveConfig::adaptive(1e-10, 1e-12),
+    )
+    .unwrap();
     for w in states.windows(2) {
         assert!(pendulum.energy(&w[1]) <= pendulum.energy(&w[0]) + 1e-12);
     }
     // And without damping it is conserved.
     pendulum.set_parameters(&[w0, 0.0]).unwrap();
     let mut field = ModelField::dense(pendulum);
-    let states = simulate(&mut field, &DOP853, vec![2.0, 0.5], &fine, SolveConfig::adaptive(1e-12, 1e-14)).unwrap();
+    let states = simulate(
+        &mut field,
+        &DOP853,
+        vec![2.0, 0.5],
+        &fine,
+        SolveConfig::adaptive(1e-12, 1e-14),
+    )
+    .unwrap();
     let e = pendulum.energy(&states[0]);
     assert!(states.iter().all(|s| (pendulum.energy(s) - e).abs() < 1e-9));
 }
@@ -166,7 +233,14 @@ fn lotka_volterra_conserves_its_invariant() {
         let model = LotkaVolterra::new(p[0], p[1], p[2], p[3]).unwrap();
         let times: Vec<f64> = (0..20).map(|i| i as f64 * 0.5).collect();
         let mut field = ModelField::dense(model);
-        let states = simulate(&mut field, &DOPRI5, vec![1.3, 1.7], &times, SolveConfig::adaptive(1e-11, 1e-12)).unwrap();
+        let states = simulate(
+            &mut field,
+            &DOPRI5,
+            vec![1.3, 1.7],
+            &times,
+            SolveConfig::adaptive(1e-11, 1e-12),
+        )
+        .unwrap();
         let v0 = model.invariant(&states[0]);
         for s in &states {
             assert!((model.invariant(s) - v0).abs() < 1e-8, "{p:?}");
@@ -179,7 +253,14 @@ fn aliev_panfilov_cell_fires_above_threshold_only() {
     let times: Vec<f64> = (0..=400).map(|i| i as f64).collect();
     let run = |u0: f64| {
         let mut field = ModelField::dense(AlievPanfilov::cell());
-        simulate(&mut field, &DOPRI5, vec![u0, 0.0], &times, SolveConfig::adaptive(1e-8, 1e-10)).unwrap()
+        simulate(
+            &mut field,
+            &DOPRI5,
+            vec![u0, 0.0],
+            &times,
+            SolveConfig::adaptive(1e-8, 1e-10),
+        )
+        .unwrap()
     };
     // Above a = 0.15 the cell depolarises to u ≈ 1 and recovers.
     let fired = run(0.2);
@@ -204,15 +285,29 @@ fn mitchell_schaeffer_action_potential_lasts_about_tau_close_ln() {
     let apd_estimate = cell.max_apd();
     let times: Vec<f64> = (0..=5000).map(|i| i as f64 * 0.1).collect();
     let mut field = ModelField::dense(cell);
-    let states = simulate(&mut field, &DOPRI5, vec![0.2, 1.0], &times, SolveConfig::adaptive(1e-8, 1e-10).step_bounds(0.0, 0.5)).unwrap();
+    let states = simulate(
+        &mut field,
+        &DOPRI5,
+        vec![0.2, 1.0],
+        &times,
+        SolveConfig::adaptive(1e-8, 1e-10).step_bounds(0.0, 0.5),
+    )
+    .unwrap();
     let peak = states.iter().map(|s| s[0]).fold(0.0, f64::max);
     assert!(peak > 0.9, "peak {peak}");
     let up = states.iter().position(|s| s[0] > 0.13).unwrap();
     let down = up + states[up..].iter().position(|s| s[0] < 0.13).unwrap();
     let apd = times[down] - times[up];
     eprintln!("Mitchell-Schaeffer APD {apd:.1} ms, estimate {apd_estimate:.1} ms");
-    assert!((1.0..1.25).contains(&(apd / apd_estimate)), "APD {apd} vs {apd_estimate}");
+    assert!(
+        (1.0..1.25).contains(&(apd / apd_estimate)),
+        "APD {apd} vs {apd_estimate}"
+    );
     let mid = up + (down - up) / 2;
     let expected_h = states[up][1] * (-(times[mid] - times[up]) / 150.0).exp();
-    assert!((states[mid][1] - expected_h).abs() < 1e-6, "{} vs {expected_h}", states[mid][1]);
+    assert!(
+        (states[mid][1] - expected_h).abs() < 1e-6,
+        "{} vs {expected_h}",
+        states[mid][1]
+    );
 }

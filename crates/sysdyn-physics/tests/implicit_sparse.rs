@@ -24,15 +24,41 @@ fn fitzhugh_nagumo_with_sparse_trbdf2_matches_the_explicit_reference() {
     assert_eq!(pattern.nnz(), 512 * 6);
     let colours = pattern.colours();
     assert!(colours <= 12, "{colours} colours");
-    let implicit = solve(&mut sparse, &TRBDF2, span, y0.clone(), &SolveConfig::adaptive(1e-7, 1e-9)).unwrap();
+    let implicit = solve(
+        &mut sparse,
+        &TRBDF2,
+        span,
+        y0.clone(),
+        &SolveConfig::adaptive(1e-7, 1e-9),
+    )
+    .unwrap();
 
     let mut dense = ModelField::dense(model.clone());
-    let implicit_dense = solve(&mut dense, &TRBDF2, span, y0.clone(), &SolveConfig::adaptive(1e-7, 1e-9)).unwrap();
+    let implicit_dense = solve(
+        &mut dense,
+        &TRBDF2,
+        span,
+        y0.clone(),
+        &SolveConfig::adaptive(1e-7, 1e-9),
+    )
+    .unwrap();
 
     let mut explicit = ModelField::dense(model);
-    let reference = solve(&mut explicit, &DOP853, span, y0, &SolveConfig::adaptive(1e-12, 1e-12)).unwrap();
+    let reference = solve(
+        &mut explicit,
+        &DOP853,
+        span,
+        y0,
+        &SolveConfig::adaptive(1e-12, 1e-12),
+    )
+    .unwrap();
 
-    let err = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
+    let err = |a: &[f64], b: &[f64]| {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f64::max)
+    };
     let e_sparse = err(implicit.last(), reference.last());
     let e_dense = err(implicit_dense.last(), reference.last());
     eprintln!(

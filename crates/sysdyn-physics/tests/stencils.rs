@@ -23,7 +23,10 @@ fn slope(hs: &[f64], errs: &[f64]) -> f64 {
 }
 
 fn fmt(errs: &[f64]) -> String {
-    errs.iter().map(|e| format!("{e:.2e}")).collect::<Vec<_>>().join(" ")
+    errs.iter()
+        .map(|e| format!("{e:.2e}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A test function with its first and second derivatives.
@@ -72,7 +75,13 @@ fn test_function(boundary: Boundary) -> F3 {
 #[test]
 fn fornberg_reproduces_the_classical_formulas() {
     let w = fornberg_weights(0.0, &[-2.0, -1.0, 0.0, 1.0, 2.0], 2);
-    let expected = [-1.0 / 12.0, 16.0 / 12.0, -30.0 / 12.0, 16.0 / 12.0, -1.0 / 12.0];
+    let expected = [
+        -1.0 / 12.0,
+        16.0 / 12.0,
+        -30.0 / 12.0,
+        16.0 / 12.0,
+        -1.0 / 12.0,
+    ];
     for (a, b) in w.iter().zip(expected) {
         assert!((a - b).abs() < 1e-14, "{w:?}");
     }
@@ -159,7 +168,10 @@ fn every_laplacian_converges_at_its_order() {
                 errs.push(err);
             }
             let p = slope(&hs, &errs);
-            eprintln!("2D {boundary:?} {kind:?}: slope {p:.3}, errors {}", fmt(&errs));
+            eprintln!(
+                "2D {boundary:?} {kind:?}: slope {p:.3}, errors {}",
+                fmt(&errs)
+            );
             assert!((p - order).abs() < 0.2, "{boundary:?} {kind:?}: slope {p}");
         }
     }
@@ -167,15 +179,16 @@ fn every_laplacian_converges_at_its_order() {
 
 #[test]
 fn the_nine_point_stencil_is_leads_weights() {
-    let lap = Laplacian2d::new(LaplacianKind::NinePoint, Boundary::Periodic, (8, 8), (1.0, 1.0))
-        .unwrap();
+    let lap = Laplacian2d::new(
+        LaplacianKind::NinePoint,
+        Boundary::Periodic,
+        (8, 8),
+        (1.0, 1.0),
+    )
+    .unwrap();
     // Row of cell (3, 3) = 27.
     let row = &lap.rows()[27];
-    let weight = |i: usize, j: usize| {
-        row.iter()
-            .find(|e| e.0 == i * 8 + j)
-            .map_or(0.0, |e| e.1)
-    };
+    let weight = |i: usize, j: usize| row.iter().find(|e| e.0 == i * 8 + j).map_or(0.0, |e| e.1);
     assert!((weight(3, 3) + 3.0).abs() < 1e-14);
     for (i, j) in [(2, 3), (4, 3), (3, 2), (3, 4)] {
         assert!((weight(i, j) - 0.5).abs() < 1e-14);
@@ -191,15 +204,29 @@ fn spectral_derivative_matrices_are_exact_on_resolved_modes() {
     // u = sin(3x) + cos(5x) on [0, 2π) with 32 points: u''' = −27 cos(3x) + 125 sin(5x).
     let n = 32;
     let xs: Vec<f64> = (0..n).map(|i| TAU * i as f64 / n as f64).collect();
-    let u: Vec<f64> = xs.iter().map(|x| (3.0 * x).sin() + (5.0 * x).cos()).collect();
+    let u: Vec<f64> = xs
+        .iter()
+        .map(|x| (3.0 * x).sin() + (5.0 * x).cos())
+        .collect();
     for (order, exact) in [
-        (1usize, Box::new(|x: f64| 3.0 * (3.0 * x).cos() - 5.0 * (5.0 * x).sin()) as Box<dyn Fn(f64) -> f64>),
-        (3, Box::new(|x: f64| -27.0 * (3.0 * x).cos() + 125.0 * (5.0 * x).sin())),
+        (
+            1usize,
+            Box::new(|x: f64| 3.0 * (3.0 * x).cos() - 5.0 * (5.0 * x).sin())
+                as Box<dyn Fn(f64) -> f64>,
+        ),
+        (
+            3,
+            Box::new(|x: f64| -27.0 * (3.0 * x).cos() + 125.0 * (5.0 * x).sin()),
+        ),
     ] {
         let m = spectral_derivative_matrix(n, TAU, order).unwrap();
         for i in 0..n {
             let d: f64 = (0..n).map(|j| m[i * n + j] * u[j]).sum();
-            assert!((d - exact(xs[i])).abs() < 1e-10, "order {order}: {d} vs {}", exact(xs[i]));
+            assert!(
+                (d - exact(xs[i])).abs() < 1e-10,
+                "order {order}: {d} vs {}",
+                exact(xs[i])
+            );
         }
     }
 }
@@ -209,19 +236,39 @@ fn grids_smaller_than_a_stencil_are_refused() {
     // Fourth-order second derivative: 5 periodic points, 6 one-sided Dirichlet points.
     assert!(matches!(
         Stencil1d::new(2, Accuracy::Fourth, Boundary::Periodic, 4, 0.1),
-        Err(PhysicsError::GridTooSmall { got: 4, needed: 5, .. })
+        Err(PhysicsError::GridTooSmall {
+            got: 4,
+            needed: 5,
+            ..
+        })
     ));
     assert!(matches!(
         Stencil1d::new(2, Accuracy::Fourth, Boundary::Dirichlet, 5, 0.1),
-        Err(PhysicsError::GridTooSmall { got: 5, needed: 6, .. })
+        Err(PhysicsError::GridTooSmall {
+            got: 5,
+            needed: 6,
+            ..
+        })
     ));
     assert!(matches!(
-        Laplacian2d::new(LaplacianKind::FivePoint, Boundary::Periodic, (2, 8), (0.1, 0.1)),
-        Err(PhysicsError::GridTooSmall { got: 2, needed: 3, .. })
+        Laplacian2d::new(
+            LaplacianKind::FivePoint,
+            Boundary::Periodic,
+            (2, 8),
+            (0.1, 0.1)
+        ),
+        Err(PhysicsError::GridTooSmall {
+            got: 2,
+            needed: 3,
+            ..
+        })
     ));
     assert!(Stencil1d::new(2, Accuracy::Fourth, Boundary::Periodic, 5, 0.1).is_ok());
     assert!(matches!(
         Stencil1d::new(3, Accuracy::Second, Boundary::Periodic, 10, 0.1),
-        Err(PhysicsError::InvalidParameter { name: "derivative", .. })
+        Err(PhysicsError::InvalidParameter {
+            name: "derivative",
+            ..
+        })
     ));
 }

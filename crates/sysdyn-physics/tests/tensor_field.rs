@@ -46,7 +46,9 @@ fn check_model<M: PhysicalModel + Clone>(model: &M, lo: f64, hi: f64, tol: f64) 
     let n = model.state_len();
     let batch = 3;
     let mut rng = SeededRng::new(11);
-    let ys: Vec<f64> = (0..batch * n).map(|_| lo + (hi - lo) * rng.uniform()).collect();
+    let ys: Vec<f64> = (0..batch * n)
+        .map(|_| lo + (hi - lo) * rng.uniform())
+        .collect();
     let p0 = model.parameters();
     let np = p0.len();
     let per_row: Vec<Vec<f64>> = (0..batch)
@@ -54,11 +56,13 @@ fn check_model<M: PhysicalModel + Clone>(model: &M, lo: f64, hi: f64, tol: f64) 
         .collect();
     let y = d.tensor(ys.clone(), [batch, n]).unwrap();
     // Shared parameters.
-    let shared = host(model.rhs_tensor(0.3, y.clone(), model.parameter_tensor(&y)).unwrap());
+    let shared = host(
+        model
+            .rhs_tensor(0.3, y.clone(), model.parameter_tensor(&y))
+            .unwrap(),
+    );
     // Per-row parameters.
-    let rows = d
-        .tensor(per_row.concat(), [batch, np])
-        .unwrap();
+    let rows = d.tensor(per_row.concat(), [batch, np]).unwrap();
     let each = host(model.rhs_tensor(0.3, y, rows).unwrap());
     for b in 0..batch {
         let mut m = model.clone();
@@ -66,23 +70,39 @@ fn check_model<M: PhysicalModel + Clone>(model: &M, lo: f64, hi: f64, tol: f64) 
         m.rhs(0.3, &ys[b * n..(b + 1) * n], &mut dy).unwrap();
         let scale = dy.iter().fold(1.0f64, |a, v| a.max(v.abs()));
         let err = max_diff(&shared[b * n..(b + 1) * n], &dy);
-        assert!(err < tol * scale, "{} shared row {b}: {err} (scale {scale})", model.name());
+        assert!(
+            err < tol * scale,
+            "{} shared row {b}: {err} (scale {scale})",
+            model.name()
+        );
         m.set_parameters(&per_row[b]).unwrap();
         m.rhs(0.3, &ys[b * n..(b + 1) * n], &mut dy).unwrap();
         let scale = dy.iter().fold(1.0f64, |a, v| a.max(v.abs()));
         let err = max_diff(&each[b * n..(b + 1) * n], &dy);
-        assert!(err < tol * scale, "{} per-row row {b}: {err} (scale {scale})", model.name());
+        assert!(
+            err < tol * scale,
+            "{} per-row row {b}: {err} (scale {scale})",
+            model.name()
+        );
     }
 }
 
 fn max_diff(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max)
 }
 
 #[test]
 fn ode_models_tensor_field_equals_host_rhs() {
     check_model(&DampedPendulum::aphynity(), -2.0, 2.0, 1e-13);
-    check_model(&LotkaVolterra::new(0.5, 0.5, 0.75, 0.5).unwrap(), 0.5, 2.0, 1e-13);
+    check_model(
+        &LotkaVolterra::new(0.5, 0.5, 0.75, 0.5).unwrap(),
+        0.5,
+        2.0,
+        1e-13,
+    );
     check_model(&Lorenz63::default(), -20.0, 20.0, 1e-13);
     check_model(&AlievPanfilov::cell(), 0.0, 1.0, 1e-13);
     check_model(&MitchellSchaeffer::cell(), 0.0, 1.0, 1e-13);
@@ -90,9 +110,24 @@ fn ode_models_tensor_field_equals_host_rhs() {
 
 #[test]
 fn pde_models_tensor_field_equals_host_rhs() {
-    check_model(&FitzHughNagumo::new(8, [1e-3, 5e-3, 5e-3]).unwrap(), 0.0, 1.0, 1e-12);
-    check_model(&GrayScott::new(8, 1.0, [0.2097, 0.105, 0.037, 0.06]).unwrap(), 0.0, 1.0, 1e-12);
-    check_model(&DampedWave::new(8, 1.0, [330.0, 50.0]).unwrap(), -1.0, 1.0, 1e-12);
+    check_model(
+        &FitzHughNagumo::new(8, [1e-3, 5e-3, 5e-3]).unwrap(),
+        0.0,
+        1.0,
+        1e-12,
+    );
+    check_model(
+        &GrayScott::new(8, 1.0, [0.2097, 0.105, 0.037, 0.06]).unwrap(),
+        0.0,
+        1.0,
+        1e-12,
+    );
+    check_model(
+        &DampedWave::new(8, 1.0, [330.0, 50.0]).unwrap(),
+        -1.0,
+        1.0,
+        1e-12,
+    );
     check_model(&Burgers::new(16, 0.05).unwrap(), -1.0, 1.0, 1e-12);
     check_model(&KdV::new(16, -5.0, 10.0).unwrap(), -1.0, 1.0, 1e-12);
     let ns = NavierStokes2d::new(8, 1.0, 1e-3)
@@ -101,7 +136,12 @@ fn pde_models_tensor_field_equals_host_rhs() {
         .unwrap();
     check_model(&ns, -1.0, 1.0, 1e-12);
     check_model(&AlievPanfilov::tissue(4, 5, 0.5).unwrap(), 0.0, 1.0, 1e-12);
-    check_model(&MitchellSchaeffer::tissue(5, 4, 0.025).unwrap(), 0.0, 1.0, 1e-12);
+    check_model(
+        &MitchellSchaeffer::tissue(5, 4, 0.025).unwrap(),
+        0.0,
+        1.0,
+        1e-12,
+    );
 }
 
 #[test]
@@ -111,12 +151,17 @@ fn tensor_laplacians_equal_host_laplacians() {
     let mut rng = SeededRng::new(3);
     let u: Vec<f64> = (0..2 * nx * ny).map(|_| rng.normal()).collect();
     for boundary in [Boundary::Periodic, Boundary::Dirichlet, Boundary::Neumann] {
-        for kind in [LaplacianKind::FivePoint, LaplacianKind::NinePoint, LaplacianKind::FourthOrder] {
+        for kind in [
+            LaplacianKind::FivePoint,
+            LaplacianKind::NinePoint,
+            LaplacianKind::FourthOrder,
+        ] {
             let lap = Laplacian2d::new(kind, boundary, (nx, ny), (0.3, 0.3)).unwrap();
             let t = host(lap.apply_tensor(d.tensor(u.clone(), [2, nx * ny]).unwrap()));
             for b in 0..2 {
                 let mut out = vec![0.0; nx * ny];
-                lap.apply(&u[b * nx * ny..(b + 1) * nx * ny], &mut out).unwrap();
+                lap.apply(&u[b * nx * ny..(b + 1) * nx * ny], &mut out)
+                    .unwrap();
                 let err = max_diff(&t[b * nx * ny..(b + 1) * nx * ny], &out);
                 assert!(err < 1e-11, "{boundary:?} {kind:?}: {err}");
             }
@@ -164,8 +209,16 @@ fn check_parameter_gradient<M: PhysicalModel + Clone>(model: &M, lo: f64, hi: f6
 #[test]
 fn parameter_gradients_match_finite_differences() {
     check_parameter_gradient(&DampedPendulum::aphynity(), -2.0, 2.0);
-    check_parameter_gradient(&FitzHughNagumo::new(6, [1e-3, 5e-3, 5e-3]).unwrap(), 0.0, 1.0);
-    check_parameter_gradient(&GrayScott::new(6, 1.0, [0.2097, 0.105, 0.037, 0.06]).unwrap(), 0.0, 1.0);
+    check_parameter_gradient(
+        &FitzHughNagumo::new(6, [1e-3, 5e-3, 5e-3]).unwrap(),
+        0.0,
+        1.0,
+    );
+    check_parameter_gradient(
+        &GrayScott::new(6, 1.0, [0.2097, 0.105, 0.037, 0.06]).unwrap(),
+        0.0,
+        1.0,
+    );
     check_parameter_gradient(&DampedWave::new(6, 1.0, [330.0, 50.0]).unwrap(), -1.0, 1.0);
     check_parameter_gradient(&Burgers::new(16, 0.05).unwrap(), -1.0, 1.0);
     check_parameter_gradient(&NavierStokes2d::new(6, 1.0, 1e-3).unwrap(), -1.0, 1.0);

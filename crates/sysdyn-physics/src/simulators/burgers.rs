@@ -91,7 +91,10 @@ impl BurgersSine {
             .collect();
         // Scale φ0 by its maximum so the exponentials stay in range for small ν.
         let amp = 1.0 / (2.0 * pi * nu);
-        let phi0: Vec<f64> = xs.iter().map(|x| (-amp * ((pi * x).cos() + 1.0)).exp()).collect();
+        let phi0: Vec<f64> = xs
+            .iter()
+            .map(|x| (-amp * ((pi * x).cos() + 1.0)).exp())
+            .collect();
         let mut coefficients: Vec<f64> = (0..quadrature / 2)
             .map(|m| {
                 let s: f64 = xs
@@ -184,8 +187,7 @@ impl PhysicalModel for Burgers {
         let lap = operator_matrix(n, |u, o| Ok(ops.laplacian(u, o)?))?;
         let dealias = operator_matrix(n, |u, o| Ok(ops.dealias(u, o)?))?;
         let like = y.clone();
-        let apply =
-            |u: Tensor<2>, m: Vec<f64>| u.matmul(host_tensor(m, [n, n], &like).transpose());
+        let apply = |u: Tensor<2>, m: Vec<f64>| u.matmul(host_tensor(m, [n, n], &like).transpose());
         let flux = apply(apply(y.clone() * y.clone(), dealias), dx).mul_scalar(-0.5);
         Ok(flux + param_column(&params, 0) * apply(y, lap))
     }

@@ -19,8 +19,8 @@ use burn::tensor::Tensor;
 
 use crate::error::PhysicsError;
 use crate::model::{
-    PhysicalModel, check_parameter_count, check_state, check_tensor_input, columns,
-    non_negative, param_column, positive,
+    PhysicalModel, check_parameter_count, check_state, check_tensor_input, columns, non_negative,
+    param_column, positive,
 };
 use crate::stencil::{Boundary, Laplacian2d, LaplacianKind};
 
@@ -40,7 +40,12 @@ impl Tissue {
     }
 
     fn grid(nx: usize, ny: usize, h: f64) -> Result<Self, PhysicsError> {
-        let lap = Laplacian2d::new(LaplacianKind::FivePoint, Boundary::Neumann, (nx, ny), (h, h))?;
+        let lap = Laplacian2d::new(
+            LaplacianKind::FivePoint,
+            Boundary::Neumann,
+            (nx, ny),
+            (h, h),
+        )?;
         Ok(Tissue {
             lap: Some(lap),
             scratch: vec![0.0; nx * ny],

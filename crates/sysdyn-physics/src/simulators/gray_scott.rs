@@ -197,8 +197,7 @@ impl PhysicalModel for GrayScott {
         let k = param_column(&params, 3);
         let du = param_column(&params, 0) * self.lap.apply_tensor(u.clone()) - uvv.clone()
             + f.clone() * (u.neg().add_scalar(1.0));
-        let dv =
-            param_column(&params, 1) * self.lap.apply_tensor(v.clone()) + uvv - (f + k) * v;
+        let dv = param_column(&params, 1) * self.lap.apply_tensor(v.clone()) + uvv - (f + k) * v;
         Ok(Tensor::cat(vec![du, dv], 1))
     }
 }

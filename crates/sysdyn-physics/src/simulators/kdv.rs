@@ -258,9 +258,9 @@ impl PhysicalModel for KdV {
         let d3 = spectral_derivative_matrix(n, length, 3)?;
         let dealias = operator_matrix(n, |u, o| Ok(ops.dealias(u, o)?))?;
         let like = y.clone();
-        let apply =
-            |u: Tensor<2>, m: Vec<f64>| u.matmul(host_tensor(m, [n, n], &like).transpose());
+        let apply = |u: Tensor<2>, m: Vec<f64>| u.matmul(host_tensor(m, [n, n], &like).transpose());
         let flux = apply(apply(y.clone() * y.clone(), dealias), d1);
-        Ok(param_column(&params, 0).mul_scalar(-0.5) * flux - param_column(&params, 1) * apply(y, d3))
+        Ok(param_column(&params, 0).mul_scalar(-0.5) * flux
+            - param_column(&params, 1) * apply(y, d3))
     }
 }

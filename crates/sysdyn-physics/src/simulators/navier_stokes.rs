@@ -23,8 +23,8 @@ use sysdyn_solvers::methods::DOPRI5;
 
 use crate::error::PhysicsError;
 use crate::model::{
-    ModelField, PhysicalModel, check_parameter_count, check_state, check_tensor_input,
-    host_tensor, non_negative, param_column, simulate, uniform_times,
+    ModelField, PhysicalModel, check_parameter_count, check_state, check_tensor_input, host_tensor,
+    non_negative, param_column, simulate, uniform_times,
 };
 use crate::simulators::{Dataset, Trajectory, generate};
 use crate::stencil::{apply_x, apply_y, operator_matrix};
@@ -260,7 +260,10 @@ impl PhysicalModel for NavierStokes2d {
         let mut ops1 = Spectral1d::new(n, self.length)?;
         let mut ops2 = self.ops.clone();
         let mat = |m: Vec<f64>, k: usize| host_tensor(m, [k, k], &y);
-        let d = mat(crate::stencil::spectral_derivative_matrix(n, self.length, 1)?, n);
+        let d = mat(
+            crate::stencil::spectral_derivative_matrix(n, self.length, 1)?,
+            n,
+        );
         let l1 = mat(operator_matrix(n, |a, o| Ok(ops1.laplacian(a, o)?))?, n);
         let f1 = mat(operator_matrix(n, |a, o| Ok(ops1.dealias(a, o)?))?, n);
         let inv = mat(

@@ -43,7 +43,12 @@ impl DampedWave {
 
     /// An `n × n` grid of spacing `h` with wave speed `c ≥ 0` and damping `k ≥ 0`.
     pub fn new(n: usize, h: f64, params: [f64; 2]) -> Result<Self, PhysicsError> {
-        let lap = Laplacian2d::new(LaplacianKind::FourthOrder, Boundary::Neumann, (n, n), (h, h))?;
+        let lap = Laplacian2d::new(
+            LaplacianKind::FourthOrder,
+            Boundary::Neumann,
+            (n, n),
+            (h, h),
+        )?;
         let mut m = DampedWave {
             params: [0.0; 2],
             n,
