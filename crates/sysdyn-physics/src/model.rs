@@ -19,6 +19,27 @@
 //! Design choices: `rhs` takes `&mut self` so pseudo-spectral models can reuse their FFT scratch
 //! buffers; the trait is object safe; the simulators clone the model per trajectory
 //! (`M: Clone + Send`), so rayon threads never share scratch space.
+//!
+//! ```
+//! use sysdyn_physics::model::simulate;
+//! use sysdyn_physics::simulators::pendulum::DampedPendulum;
+//! use sysdyn_physics::{ModelField, PhysicalModel, PhysicsError};
+//! use sysdyn_solvers::{SolveConfig, methods::DOP853};
+//!
+//! let mut pendulum = DampedPendulum::aphynity();
+//! assert_eq!(pendulum.parameter_names(), ["omega0", "alpha"]);
+//! let mut field = ModelField::dense(pendulum);
+//! let config = SolveConfig::adaptive(1e-10, 1e-12);
+//! let states = simulate(&mut field, &DOP853, vec![0.5, 0.0], &[0.0, 5.0, 10.0], config)?;
+//! // dE/dt = −α θ̇² ≤ 0: the damped pendulum loses energy.
+//! assert!(pendulum.energy(&states[2]) < pendulum.energy(&states[0]));
+//! // A negative damping is refused, with the parameter's name.
+//! assert!(matches!(
+//!     pendulum.set_parameters(&[1.0, -0.1]),
+//!     Err(PhysicsError::InvalidParameter { name: "alpha", .. })
+//! ));
+//! # Ok::<(), PhysicsError>(())
+//! ```
 
 use burn::tensor::{Tensor, TensorData};
 use sysdyn_solvers::sparse::SparsityPattern;
