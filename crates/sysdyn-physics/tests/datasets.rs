@@ -150,3 +150,68 @@ fn fitzhugh_nagumo_data_stay_bounded_and_smooth_out() {
         assert!(t.states.iter().flatten().all(|v| v.abs() < 1.2));
     }
 }
+
+#[test]
+fn burgers_kdv_and_cardiac_data_reproduce_and_respect_their_physics() {
+    use sysdyn_physics::simulators::burgers::Burgers;
+    use sysdyn_physics::simulators::cardiac::{AlievPanfilov, MitchellSchaeffer};
+    use sysdyn_physics::simulators::kdv::KdV;
+
+    // Burgers: the mean is conserved and max |u| never grows (maximum principle).
+    let burgers = Burgers::new(64, 0.05).unwrap();
+    let times = uniform_times(1.0, 0.25).unwrap();
+    check_reproducible(|seed| burgers.dataset(3, seed, &times).unwrap());
+    for t in &burgers.dataset(3, 1, &times).unwrap().trajectories {
+        let mean0 = t.states[0].iter().sum::<f64>() / 64.0;
+        let mut peak = f64::INFINITY;
+        for s in &t.states {
+            assert!((s.iter().sum::<f64>() / 64.0 - mean0).abs() < 1e-10);
+            let m = s.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+            assert!(m <= peak + 1e-9);
+            peak = m;
+        }
+    }
+
+    // KdV: the mass ∫u and the momentum ∫u² are invariants.
+    let kdv = KdV::new(256, -30.0, 60.0).unwrap();
+    let times = uniform_times(2.0, 0.5).unwrap();
+    check_reproducible(|seed| kdv.dataset(2, seed, &times, 2e-3).unwrap());
+    for t in &kdv.dataset(2, 1, &times, 2e-3).unwrap().trajectories {
+        let mass = |s: &Vec<f64>| s.iter().sum::<f64>();
+        let momentum = |s: &Vec<f64>| s.iter().map(|v| v * v).sum::<f64>();
+        for s in &t.states {
+            assert!((mass(s) / mass(&t.states[0]) - 1.0).abs() < 1e-10);
+            assert!((momentum(s) / momentum(&t.states[0]) - 1.0).abs() < 1e-6);
+        }
+    }
+
+    // Aliev-Panfilov tissue: the stimulus launches a wave that excites the whole 16 × 16 sheet.
+    let ap = AlievPanfilov::tissue(16, 16, 1.0).unwrap();
+    let times = uniform_times(40.0, 2.0).unwrap();
+    check_reproducible(|seed| ap.dataset(1, seed, &times).unwrap());
+    let data = ap.dataset(1, 2, &times).unwrap();
+    let n = 256;
+    let excited_ever: usize = (0..n)
+        .filter(|&c| data.trajectories[0].states.iter().any(|s| s[c] > 0.5))
+        .count();
+    assert!(
+        excited_ever == n,
+        "only {excited_ever} of {n} cells excited"
+    );
+
+    let ms = MitchellSchaeffer::cell();
+    let times = uniform_times(50.0, 5.0).unwrap();
+    check_reproducible(|seed| ms.dataset(3, seed, &times).unwrap());
+}
+
+#[test]
+fn leads_navier_stokes_environments_share_initial_law_and_differ_in_forcing() {
+    let data = NavierStokes2d::leads_dataset(1, 3);
+    let data = data.unwrap();
+    assert_eq!(data.trajectories.len(), 4);
+    assert_eq!(data.times.len(), 10);
+    for (e, t) in data.trajectories.iter().enumerate() {
+        assert_eq!(t.env, e);
+        assert!(t.states.iter().flatten().all(|v| v.is_finite()));
+    }
+}

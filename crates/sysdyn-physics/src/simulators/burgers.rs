@@ -14,11 +14,15 @@
 use burn::tensor::Tensor;
 use sysdyn_core::spectral::Spectral1d;
 
+use sysdyn_solvers::SolveConfig;
+use sysdyn_solvers::methods::DOPRI5;
+
 use crate::error::PhysicsError;
 use crate::model::{
-    PhysicalModel, check_parameter_count, check_state, check_tensor_input, host_tensor,
-    non_negative, param_column,
+    ModelField, PhysicalModel, check_parameter_count, check_state, check_tensor_input, host_tensor,
+    non_negative, param_column, simulate,
 };
+use crate::simulators::{Dataset, Trajectory, generate};
 use crate::stencil::{operator_matrix, spectral_derivative_matrix};
 
 /// Viscous Burgers on `n` points of `[−1, 1)` (`x_i = −1 + 2i/n`), viscosity `ν`.
@@ -54,6 +58,46 @@ impl Burgers {
     pub fn grid(&self) -> Vec<f64> {
         let n = self.ops.n();
         (0..n).map(|i| -1.0 + 2.0 * i as f64 / n as f64).collect()
+    }
+
+    /// `count` trajectories on `times` from random smooth initial conditions
+    /// `u0 = Σ_{m=1}^{3} (a_m sin(mπx) + b_m cos(mπx)) / m` with `a_m, b_m` standard normal
+    /// (Dopri5, `rtol = 1e-8`).
+    pub fn dataset(&self, count: usize, seed: u64, times: &[f64]) -> Result<Dataset, PhysicsError> {
+        let grid = self.grid();
+        let pi = std::f64::consts::PI;
+        let trajectories = generate(count, seed, |_, rng| {
+            let coeffs: Vec<(f64, f64)> = (0..3).map(|_| (rng.normal(), rng.normal())).collect();
+            let y0 = grid
+                .iter()
+                .map(|&x| {
+                    coeffs
+                        .iter()
+                        .enumerate()
+                        .map(|(m, (a, b))| {
+                            let k = (m + 1) as f64;
+                            (a * (k * pi * x).sin() + b * (k * pi * x).cos()) / k
+                        })
+                        .sum()
+                })
+                .collect();
+            let mut field = ModelField::dense(self.clone());
+            let states = simulate(
+                &mut field,
+                &DOPRI5,
+                y0,
+                times,
+                SolveConfig::adaptive(1e-8, 1e-10),
+            )?;
+            Ok(Trajectory { env: 0, states })
+        })?;
+        Ok(Dataset {
+            name: self.name(),
+            state_shape: self.state_shape(),
+            times: times.to_vec(),
+            env_parameters: vec![self.parameters()],
+            trajectories,
+        })
     }
 
     /// `u0 = −sin(πx)` on the grid.

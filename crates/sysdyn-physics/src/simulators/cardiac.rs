@@ -16,12 +16,16 @@
 //!   `τ_close ln(τ_out / (4 τ_in))` ≈ 241 ms.
 
 use burn::tensor::Tensor;
+use sysdyn_core::rng::SeededRng;
+use sysdyn_solvers::SolveConfig;
+use sysdyn_solvers::methods::DOPRI5;
 
 use crate::error::PhysicsError;
 use crate::model::{
-    PhysicalModel, check_parameter_count, check_state, check_tensor_input, columns, non_negative,
-    param_column, positive,
+    ModelField, PhysicalModel, check_parameter_count, check_state, check_tensor_input, columns,
+    non_negative, param_column, positive, simulate,
 };
+use crate::simulators::{Dataset, Trajectory, generate, uniform_in};
 use crate::stencil::{Boundary, Laplacian2d, LaplacianKind};
 
 /// A cell or a tissue grid.
@@ -84,11 +88,65 @@ impl Tissue {
         }
     }
 
+    /// A random stimulus from rest `(v0, g0)` (voltage, gate): a cell starts at a voltage
+    /// uniform in `[0, 0.5)` (above or below threshold); a tissue has the voltage set to 1 in
+    /// one random square of side `max(nx/4, 1)`.
+    fn stimulus(&self, rng: &mut SeededRng, rest: (f64, f64)) -> Vec<f64> {
+        let n = self.cells();
+        let mut y = vec![rest.0; n];
+        y.extend(std::iter::repeat_n(rest.1, n));
+        match &self.lap {
+            None => y[0] = uniform_in(rng, 0.0, 0.5),
+            Some(l) => {
+                let (nx, ny) = l.shape();
+                let side = (nx / 4).max(1);
+                let i0 = rng.below((nx - side + 1) as u64) as usize;
+                let j0 = rng.below((ny.saturating_sub(side) + 1) as u64) as usize;
+                for i in i0..i0 + side {
+                    for j in j0..(j0 + side).min(ny) {
+                        y[i * ny + j] = 1.0;
+                    }
+                }
+            }
+        }
+        y
+    }
+
     fn pattern(&self) -> Option<Vec<(usize, usize)>> {
         self.lap
             .as_ref()
             .map(crate::simulators::two_species_pattern)
     }
+}
+
+/// `count` trajectories of `model` on `times` from [`Tissue::stimulus`] (Dopri5, `rtol = 1e-7`).
+fn cardiac_dataset<M: PhysicalModel + Clone + Sync>(
+    model: &M,
+    tissue: &Tissue,
+    rest: (f64, f64),
+    count: usize,
+    seed: u64,
+    times: &[f64],
+) -> Result<Dataset, PhysicsError> {
+    let trajectories = generate(count, seed, |_, rng| {
+        let y0 = tissue.stimulus(rng, rest);
+        let mut field = ModelField::dense(model.clone());
+        let states = simulate(
+            &mut field,
+            &DOPRI5,
+            y0,
+            times,
+            SolveConfig::adaptive(1e-7, 1e-9),
+        )?;
+        Ok(Trajectory { env: 0, states })
+    })?;
+    Ok(Dataset {
+        name: model.name(),
+        state_shape: model.state_shape(),
+        times: times.to_vec(),
+        env_parameters: vec![model.parameters()],
+        trajectories,
+    })
 }
 
 /// The Aliev–Panfilov model (see the module docs); parameters `(k, a, eps0, mu1, mu2, D)`.
@@ -116,6 +174,12 @@ impl AlievPanfilov {
             params: AP_DEFAULT,
             tissue: Tissue::grid(nx, ny, positive("h", h)?)?,
         })
+    }
+
+    /// `count` trajectories on `times` from rest `(u, v) = (0, 0)` with a random stimulus: a
+    /// cell starts at `u` uniform in `[0, 0.5)`, a tissue with `u = 1` in a random square.
+    pub fn dataset(&self, count: usize, seed: u64, times: &[f64]) -> Result<Dataset, PhysicsError> {
+        cardiac_dataset(self, &self.tissue, (0.0, 0.0), count, seed, times)
     }
 }
 
@@ -216,6 +280,12 @@ impl MitchellSchaeffer {
             params: MS_DEFAULT,
             tissue: Tissue::grid(nx, ny, positive("h", h)?)?,
         })
+    }
+
+    /// `count` trajectories on `times` from rest `(v, h) = (0, 1)` with a random stimulus: a
+    /// cell starts at `v` uniform in `[0, 0.5)`, a tissue with `v = 1` in a random square.
+    pub fn dataset(&self, count: usize, seed: u64, times: &[f64]) -> Result<Dataset, PhysicsError> {
+        cardiac_dataset(self, &self.tissue, (0.0, 1.0), count, seed, times)
     }
 
     /// The approximate maximal action potential duration `τ_close ln(τ_out / (4 τ_in))` (ms).

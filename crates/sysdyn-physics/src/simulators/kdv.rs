@@ -19,6 +19,7 @@ use crate::model::{
     PhysicalModel, check_parameter_count, check_state, check_tensor_input, finite, host_tensor,
     param_column, positive,
 };
+use crate::simulators::{Dataset, Trajectory, generate, uniform_in};
 use crate::stencil::{operator_matrix, spectral_derivative_matrix};
 
 /// KdV on `n` points of `[x0, x0 + L)` with `(a, b)`.
@@ -56,6 +57,39 @@ impl KdV {
         let n = self.ops.n();
         let h = self.ops.length() / n as f64;
         (0..n).map(|i| self.x0 + i as f64 * h).collect()
+    }
+
+    /// `count` two-soliton trajectories on `times` (integrating-factor RK4, step `dt`), for
+    /// `u_t + 6 u u_x + u_xxx = 0`: wavenumbers `k_1, k_2` uniform in `[0.5, 1.5)` and centres
+    /// uniform in the left half of the domain (away from its ends by a quarter of its length).
+    pub fn dataset(
+        &self,
+        count: usize,
+        seed: u64,
+        times: &[f64],
+        dt: f64,
+    ) -> Result<Dataset, PhysicsError> {
+        let grid = self.grid();
+        let length = self.ops.length();
+        let trajectories = generate(count, seed, |_, rng| {
+            let k = (uniform_in(rng, 0.5, 1.5), uniform_in(rng, 0.5, 1.5));
+            let lo = self.x0 + 0.25 * length;
+            let hi = self.x0 + 0.5 * length;
+            let centres = (uniform_in(rng, lo, hi), uniform_in(rng, lo, hi));
+            let u0: Vec<f64> = grid
+                .iter()
+                .map(|&x| two_soliton(x, 0.0, k, centres))
+                .collect();
+            let states = self.clone().integrate(&u0, times, dt)?;
+            Ok(Trajectory { env: 0, states })
+        })?;
+        Ok(Dataset {
+            name: self.name(),
+            state_shape: self.state_shape(),
+            times: times.to_vec(),
+            env_parameters: vec![self.parameters()],
+            trajectories,
+        })
     }
 
     /// Integrates from `u0` at `times[0]` with integrating-factor RK4 steps of at most `dt`

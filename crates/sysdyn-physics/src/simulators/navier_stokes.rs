@@ -196,6 +196,37 @@ impl NavierStokes2d {
         })
     }
 
+    /// LEADS's data: 32 × 32, `ν = 1e-3`, its four forcings, `per_env` trajectories each,
+    /// horizon 10, step 1; trajectory `e · per_env + i` belongs to environment `e`.
+    pub fn leads_dataset(per_env: usize, seed: u64) -> Result<Dataset, PhysicsError> {
+        let base = Self::new(32, 1.0, 1e-3)?;
+        let models = (0..4)
+            .map(|e| base.clone().with_forcing(leads_forcing(32, e)?))
+            .collect::<Result<Vec<_>, _>>()?;
+        let times = uniform_times(10.0, 1.0)?;
+        let trajectories = generate(4 * per_env, seed, |i, rng| {
+            let env = i / per_env;
+            let mut model = models[env].clone();
+            let y0 = model.random_vorticity(rng)?;
+            let mut field = ModelField::dense(model);
+            let states = simulate(
+                &mut field,
+                &DOPRI5,
+                y0,
+                &times,
+                SolveConfig::adaptive(1e-8, 1e-8),
+            )?;
+            Ok(Trajectory { env, states })
+        })?;
+        Ok(Dataset {
+            name: base.name(),
+            state_shape: base.state_shape(),
+            times,
+            env_parameters: vec![base.parameters(); 4],
+            trajectories,
+        })
+    }
+
     /// LEADS's time grid: horizon 10, step 1.
     pub fn dataset(&self, count: usize, seed: u64) -> Result<Dataset, PhysicsError> {
         self.dataset_on(count, seed, &uniform_times(10.0, 1.0)?)
