@@ -53,6 +53,12 @@ fn pendulum_data_follow_aphynity_and_reproduce() {
         assert_eq!(t.states.len(), 40);
     }
     check_reproducible(|seed| p.dataset(6, seed).unwrap());
+    let (train, test) = p.aphynity_train_test(1).unwrap();
+    assert_eq!(train, data);
+    assert_eq!(test.trajectories.len(), 25);
+    for a in &train.trajectories {
+        assert!(test.trajectories.iter().all(|b| b.states[0] != a.states[0]));
+    }
 }
 
 #[test]

@@ -57,6 +57,12 @@ impl DampedPendulum {
         self.dataset_on(n, seed, &uniform_times(20.0, 0.5)?)
     }
 
+    /// APHYNITY's split: 25 training and 25 test trajectories, the test set drawn from the
+    /// streams of seed `!seed` (bitwise complement), so the two never share an initial state.
+    pub fn aphynity_train_test(&self, seed: u64) -> Result<(Dataset, Dataset), PhysicsError> {
+        Ok((self.dataset(25, seed)?, self.dataset(25, !seed)?))
+    }
+
     /// The same on any output times (starting at the initial time).
     pub fn dataset_on(&self, n: usize, seed: u64, times: &[f64]) -> Result<Dataset, PhysicsError> {
         let trajectories = generate(n, seed, |_, rng| {

@@ -59,8 +59,9 @@ impl DampedWave {
         Ok(m)
     }
 
-    /// The energy `½ Σ (w_t² − c² w Δw)` (times the cell area): non-increasing for `k ≥ 0`
-    /// (`dE/dt = −k Σ w_t²` for a symmetric Laplacian).
+    /// The discrete energy `½ Σ (w_t² − c² w Δw)` (per unit cell area). Where the Laplacian
+    /// matrix is symmetric (a wave away from the edges; the mirror rows at the edges are not)
+    /// `dE/dt = −k Σ w_t² ≤ 0`: conserved without damping, decaying with it.
     pub fn energy(&self, y: &[f64]) -> Result<f64, PhysicsError> {
         let n = self.n * self.n;
         crate::stencil::check_len("state", 2 * n, y.len())?;
