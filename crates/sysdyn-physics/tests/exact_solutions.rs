@@ -360,3 +360,54 @@ fn damped_wave_energy_is_conserved_without_damping_and_decays_with_it() {
         free[24]
     );
 }
+
+#[test]
+fn navier_stokes_velocity_has_the_vorticity_and_the_rhs_advects_with_it() {
+    use sysdyn_core::spectral::Spectral2d;
+    use sysdyn_physics::simulators::navier_stokes::leads_forcing;
+
+    let n = 16;
+    let mut model = NavierStokes2d::new(n, 1.0, 2e-3)
+        .unwrap()
+        .with_forcing(leads_forcing(n, 1).unwrap())
+        .unwrap();
+    let mut rng = sysdyn_physics::simulators::trajectory_rng(1, 0);
+    let w = model.random_vorticity(&mut rng).unwrap();
+    let (u, v) = model.velocity(&w).unwrap();
+    let mut ops = Spectral2d::new(n, n, 1.0, 1.0).unwrap();
+    let d = |ops: &mut Spectral2d, f: &[f64], x: bool| {
+        let mut out = vec![0.0; n * n];
+        if x {
+            ops.dx(f, &mut out).unwrap()
+        } else {
+            ops.dy(f, &mut out).unwrap()
+        }
+        out
+    };
+    let (vx, uy, ux, vy) = (
+        d(&mut ops, &v, true),
+        d(&mut ops, &u, false),
+        d(&mut ops, &u, true),
+        d(&mut ops, &v, false),
+    );
+    let (wx, wy) = (d(&mut ops, &w, true), d(&mut ops, &w, false));
+    let scale = w.iter().fold(0.0f64, |a, x| a.max(x.abs()));
+    for c in 0..n * n {
+        // ω = ∂x v − ∂y u and ∇·u = 0.
+        assert!((vx[c] - uy[c] - w[c]).abs() < 1e-10 * scale);
+        assert!((ux[c] + vy[c]).abs() < 1e-10 * scale);
+    }
+    // ω_t = −u·∇ω + νΔω + f (the product dealiased).
+    let adv: Vec<f64> = (0..n * n).map(|c| u[c] * wx[c] + v[c] * wy[c]).collect();
+    let mut adv_f = vec![0.0; n * n];
+    ops.dealias(&adv, &mut adv_f).unwrap();
+    let mut lap = vec![0.0; n * n];
+    ops.laplacian(&w, &mut lap).unwrap();
+    let f = leads_forcing(n, 1).unwrap();
+    let mut dy = vec![0.0; n * n];
+    model.rhs(0.0, &w, &mut dy).unwrap();
+    for c in 0..n * n {
+        let expected = -adv_f[c] + 2e-3 * lap[c] + f[c];
+        assert!((dy[c] - expected).abs() < 1e-12, "{} vs {expected}", dy[c]);
+    }
+}

@@ -15,6 +15,8 @@
 //! `ω = 2k cos(kx) cos(ky)` is a steady solution of the Euler part and decays like
 //! `exp(−2 ν k² t)`.
 
+use std::sync::{Arc, OnceLock};
+
 use burn::tensor::Tensor;
 use sysdyn_core::rng::SeededRng;
 use sysdyn_core::spectral::{Complex64, Spectral1d, Spectral2d};
@@ -38,6 +40,21 @@ pub struct NavierStokes2d {
     forcing: Vec<f64>,
     ops: Spectral2d,
     scratch: [Vec<f64>; 5],
+    /// The host matrices of the tensor path, built on first use (they depend on the grid only).
+    matrices: OnceLock<Arc<TensorMatrices>>,
+}
+
+/// The operators of [`NavierStokes2d::rhs_tensor`] as row-major host matrices.
+#[derive(Debug)]
+struct TensorMatrices {
+    /// `∂` along one axis, `n × n`.
+    d: Vec<f64>,
+    /// `∂²` along one axis (Nyquist mode kept, as the 2D spectral Laplacian), `n × n`.
+    l1: Vec<f64>,
+    /// The 2/3 filter along one axis, `n × n`.
+    f1: Vec<f64>,
+    /// `Δ⁻¹` on zero-mean fields, `n² × n²`.
+    inv: Vec<f64>,
 }
 
 const NAMES: &[&str] = &["nu"];
@@ -88,6 +105,7 @@ impl NavierStokes2d {
             forcing: vec![0.0; n * n],
             ops: Spectral2d::new(n, n, length, length)?,
             scratch: std::array::from_fn(|_| vec![0.0; n * n]),
+            matrices: OnceLock::new(),
         };
         m.set_parameters(&[nu])?;
         Ok(m)
@@ -196,6 +214,23 @@ impl NavierStokes2d {
         })
     }
 
+    /// The tensor path's matrices, built once per model (and shared by its clones).
+    fn tensor_matrices(&self) -> Result<Arc<TensorMatrices>, PhysicsError> {
+        if let Some(m) = self.matrices.get() {
+            return Ok(m.clone());
+        }
+        let n = self.n;
+        let mut ops1 = Spectral1d::new(n, self.length)?;
+        let mut ops2 = self.ops.clone();
+        let built = Arc::new(TensorMatrices {
+            d: crate::stencil::spectral_derivative_matrix(n, self.length, 1)?,
+            l1: operator_matrix(n, |a, o| Ok(ops1.laplacian(a, o)?))?,
+            f1: operator_matrix(n, |a, o| Ok(ops1.dealias(a, o)?))?,
+            inv: operator_matrix(n * n, |a, o| Ok(ops2.inverse_laplacian(a, o)?))?,
+        });
+        Ok(self.matrices.get_or_init(|| built).clone())
+    }
+
     /// LEADS's data: 32 × 32, `ν = 1e-3`, its four forcings, `per_env` trajectories each,
     /// horizon 10, step 1; trajectory `e · per_env + i` belongs to environment `e`.
     pub fn leads_dataset(per_env: usize, seed: u64) -> Result<Dataset, PhysicsError> {
@@ -279,7 +314,8 @@ impl PhysicalModel for NavierStokes2d {
 
     /// The same operators as matrices: the derivatives, Laplacian and dealiasing filter are
     /// separable (two `n × n` matmuls each); the Poisson solve is one dense `n² × n²` matrix
-    /// (rebuilt on each call; 8 MB for 32 × 32, meant for the small grids of the papers).
+    /// (built once per model on the host and uploaded on each call: 8 MB for 32 × 32, meant for
+    /// the small grids of the papers).
     fn rhs_tensor(
         &self,
         _t: f64,
@@ -288,18 +324,13 @@ impl PhysicalModel for NavierStokes2d {
     ) -> Result<Tensor<2>, PhysicsError> {
         check_tensor_input(self, &y, &params)?;
         let n = self.n;
-        let mut ops1 = Spectral1d::new(n, self.length)?;
-        let mut ops2 = self.ops.clone();
-        let mat = |m: Vec<f64>, k: usize| host_tensor(m, [k, k], &y);
-        let d = mat(
-            crate::stencil::spectral_derivative_matrix(n, self.length, 1)?,
-            n,
-        );
-        let l1 = mat(operator_matrix(n, |a, o| Ok(ops1.laplacian(a, o)?))?, n);
-        let f1 = mat(operator_matrix(n, |a, o| Ok(ops1.dealias(a, o)?))?, n);
-        let inv = mat(
-            operator_matrix(n * n, |a, o| Ok(ops2.inverse_laplacian(a, o)?))?,
-            n * n,
+        let m = self.tensor_matrices()?;
+        let mat = |m: &[f64], k: usize| host_tensor(m.to_vec(), [k, k], &y);
+        let (d, l1, f1, inv) = (
+            mat(&m.d, n),
+            mat(&m.l1, n),
+            mat(&m.f1, n),
+            mat(&m.inv, n * n),
         );
         // φ = Δ⁻¹ω (ψ = −φ): u = −∂yφ, v = ∂xφ.
         let phi = y.clone().matmul(inv.transpose());
