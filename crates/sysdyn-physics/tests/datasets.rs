@@ -231,10 +231,10 @@ fn fitzhugh_nagumo_turing_instability_grows_at_the_predicted_rate() {
     // five-point Laplacian: μ = −(4/h²)(sin²(π m_x/n) + sin²(π m_y/n)), eigenvalues of
     // [[1 − 3u*² + aμ, −1], [1, −1 + bμ]].
     let fhn = FitzHughNagumo::aphynity();
-    let [a, b, k] = [1e-3, 5e-3, 5e-3];
+    let [a, b, k]: [f64; 3] = [1e-3, 5e-3, 5e-3];
     let n = 32;
     let h = 2.0 / n as f64;
-    let us = -(k as f64).cbrt();
+    let us = -k.cbrt();
     let j11 = 1.0 - 3.0 * us * us;
     let mut sigma = f64::NEG_INFINITY;
     for mx in 0..n {
