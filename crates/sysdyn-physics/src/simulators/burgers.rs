@@ -36,6 +36,14 @@ pub struct Burgers {
 const NAMES: &[&str] = &["nu"];
 
 impl Burgers {
+    /// Raissi et al.'s setting: `ν = 0.01/π` on 256 points (start it from
+    /// [`Burgers::sine_initial_condition`]). The front at `x = 0` steepens to a width of about
+    /// `ν`-scale; 256 modes resolve it up to `t ≈ 1` only roughly, and [`BurgersSine`] is not
+    /// accurate at this `ν` (see its docs).
+    pub fn raissi() -> Self {
+        Self::new(256, 0.01 / std::f64::consts::PI).expect("256 points and ν > 0 are valid")
+    }
+
     /// `n` points (at least 3) and viscosity `ν ≥ 0`.
     pub fn new(n: usize, nu: f64) -> Result<Self, PhysicsError> {
         if n < 3 {
