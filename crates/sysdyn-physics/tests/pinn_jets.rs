@@ -58,12 +58,19 @@ fn check_against_finite_differences(field: &dyn PinnField) {
     };
     // Second-order central stencils improved by one Richardson step, D = (4 D(h/2) − D(h)) / 3,
     // so the O(h⁴) truncation stays far below 1e-6 even for the Fourier features' frequencies.
-    let richardson = |stencil: &dyn Fn(f64) -> f64, h: f64| (4.0 * stencil(h / 2.0) - stencil(h)) / 3.0;
+    let richardson =
+        |stencil: &dyn Fn(f64) -> f64, h: f64| (4.0 * stencil(h / 2.0) - stencil(h)) / 3.0;
     for (i, &[x, t]) in points.iter().enumerate() {
         let fd_x = richardson(&|h| (u(x + h, t) - u(x - h, t)) / (2.0 * h), 1e-3);
         let fd_t = richardson(&|h| (u(x, t + h) - u(x, t - h)) / (2.0 * h), 1e-3);
-        let fd_xx = richardson(&|h| (u(x + h, t) - 2.0 * u(x, t) + u(x - h, t)) / (h * h), 4e-3);
-        let fd_tt = richardson(&|h| (u(x, t + h) - 2.0 * u(x, t) + u(x, t - h)) / (h * h), 4e-3);
+        let fd_xx = richardson(
+            &|h| (u(x + h, t) - 2.0 * u(x, t) + u(x - h, t)) / (h * h),
+            4e-3,
+        );
+        let fd_tt = richardson(
+            &|h| (u(x, t + h) - 2.0 * u(x, t) + u(x, t - h)) / (h * h),
+            4e-3,
+        );
         let fd_xt = richardson(
             &|h| {
                 (u(x + h, t + h) - u(x + h, t - h) - u(x - h, t + h) + u(x - h, t - h))
@@ -110,8 +117,8 @@ fn fourier_features_and_hard_constraints_keep_exact_derivatives() {
         let xj = FieldJet::coordinate(x, 0, &pairs)?;
         let tj = FieldJet::coordinate(x, 1, &pairs)?;
         let bump = xj.clone().square().scale(-1.0).add_scalar(1.0);
-        let shift = xj.scale(PI).sin().mul(&tj)?;
-        bump.mul(&n)?.sub(&shift)
+        let shift = xj.scale(PI).sin().times(&tj)?;
+        bump.times(&n)?.minus(&shift)
     });
     let net = PinnNetworkConfig::new(2, vec![16], 1)
         .with_seed(5)
@@ -173,7 +180,12 @@ fn the_burgers_travelling_wave_has_zero_residual() {
     let formula = ExactField(move |x: &Tensor<2>, pairs: &[(usize, usize)]| {
         let xj = FieldJet::coordinate(x, 0, pairs)?;
         let tj = FieldJet::coordinate(x, 1, pairs)?;
-        Ok(xj.sub(&tj.scale(c))?.scale(k).tanh().scale(-a).add_scalar(c))
+        Ok(xj
+            .minus(&tj.scale(c))?
+            .scale(k)
+            .tanh()
+            .scale(-a)
+            .add_scalar(c))
     });
     let r = problem.residual_at(&formula, x.clone(), &[]).unwrap();
     assert!(max_abs(r.clone()) < 1e-11, "{}", max_abs(r));
@@ -200,7 +212,7 @@ fn the_heat_solution_has_zero_residual() {
     .unwrap();
     let exact = ExactField(|x: &Tensor<2>, pairs: &[(usize, usize)]| {
         let decay = FieldJet::coordinate(x, 1, pairs)?.scale(-PI * PI).exp();
-        decay.mul(&FieldJet::coordinate(x, 0, pairs)?.scale(PI).sin())
+        decay.times(&FieldJet::coordinate(x, 0, pairs)?.scale(PI).sin())
     });
     let x = collocation.to_tensor(&dev).unwrap();
     let r = problem.residual_at(&exact, x, &[]).unwrap();

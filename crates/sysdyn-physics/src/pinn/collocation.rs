@@ -70,7 +70,12 @@ impl Points {
 
     /// Column `c` of every point.
     pub fn column(&self, c: usize) -> Vec<f64> {
-        self.values.iter().skip(c).step_by(self.dim).copied().collect()
+        self.values
+            .iter()
+            .skip(c)
+            .step_by(self.dim)
+            .copied()
+            .collect()
     }
 
     /// The points as a `[len, dim]` tensor on `device`.
@@ -239,10 +244,7 @@ pub fn sample(
         Sampler::LatinHypercube => latin_hypercube(n, dim, rng),
         Sampler::Sobol { skip } => sobol(n, dim, skip)?,
     };
-    let values = unit
-        .chunks(dim)
-        .flat_map(|u| domain.from_unit(u))
-        .collect();
+    let values = unit.chunks(dim).flat_map(|u| domain.from_unit(u)).collect();
     Points::new(dim, values)
 }
 

@@ -95,14 +95,11 @@ impl Domain {
 
     /// Column `i`'s interval.
     pub fn axis(&self, i: usize) -> Result<Interval, PhysicsError> {
-        self.axes
-            .get(i)
-            .copied()
-            .ok_or(PhysicsError::SizeMismatch {
-                what: "domain column (must be below the domain's dimension)",
-                expected: self.axes.len(),
-                got: i,
-            })
+        self.axes.get(i).copied().ok_or(PhysicsError::SizeMismatch {
+            what: "domain column (must be below the domain's dimension)",
+            expected: self.axes.len(),
+            got: i,
+        })
     }
 
     /// The time column of a time × space domain.

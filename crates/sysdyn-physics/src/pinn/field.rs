@@ -181,13 +181,13 @@ impl FieldJet {
     }
 
     /// `u + v`.
-    pub fn add(self, other: &FieldJet) -> Result<FieldJet, PhysicsError> {
+    pub fn plus(self, other: &FieldJet) -> Result<FieldJet, PhysicsError> {
         self.check_same(other)?;
         Ok(self.zip(other, |a, b| a + b.clone()))
     }
 
     /// `u − v`.
-    pub fn sub(self, other: &FieldJet) -> Result<FieldJet, PhysicsError> {
+    pub fn minus(self, other: &FieldJet) -> Result<FieldJet, PhysicsError> {
         self.check_same(other)?;
         Ok(self.zip(other, |a, b| a - b.clone()))
     }
@@ -212,7 +212,7 @@ impl FieldJet {
     }
 
     /// `u · v` by the product rule.
-    pub fn mul(self, other: &FieldJet) -> Result<FieldJet, PhysicsError> {
+    pub fn times(self, other: &FieldJet) -> Result<FieldJet, PhysicsError> {
         self.check_same(other)?;
         let second = self
             .pairs

@@ -109,8 +109,7 @@ impl FourierFeatures {
 }
 
 /// The output transform signature: `(x, N) ↦ u`.
-pub type TransformFn =
-    dyn Fn(&Tensor<2>, FieldJet) -> Result<FieldJet, PhysicsError> + Send + Sync;
+pub type TransformFn = dyn Fn(&Tensor<2>, FieldJet) -> Result<FieldJet, PhysicsError> + Send + Sync;
 
 /// A hard-constraint output transform `u = T(x, N(x))`, built with [`FieldJet`] arithmetic and
 /// [`FieldJet::coordinate`] so that the residual sees its exact derivatives.

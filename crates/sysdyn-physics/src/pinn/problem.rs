@@ -55,8 +55,7 @@ impl ResidualInputs<'_> {
 }
 
 /// A residual `r(x; u, λ)`, `[batch, k]`.
-pub type ResidualFn =
-    dyn Fn(&ResidualInputs<'_>) -> Result<Tensor<2>, PhysicsError> + Send + Sync;
+pub type ResidualFn = dyn Fn(&ResidualInputs<'_>) -> Result<Tensor<2>, PhysicsError> + Send + Sync;
 
 /// Which condition a term imposes.
 #[derive(Debug, Clone, PartialEq)]
@@ -276,7 +275,11 @@ impl PinnProblem {
     }
 
     /// Adds a condition with fixed weight `weight` (> 0; ignored under annealing).
-    pub fn with_condition(mut self, condition: Condition, weight: f64) -> Result<Self, PhysicsError> {
+    pub fn with_condition(
+        mut self,
+        condition: Condition,
+        weight: f64,
+    ) -> Result<Self, PhysicsError> {
         if condition.points.dim() != self.domain.dim() {
             return Err(PhysicsError::SizeMismatch {
                 what: "condition point dimension (the domain's)",
@@ -405,13 +408,15 @@ impl PinnProblem {
                     None
                 } else {
                     let width = c.targets.len() / rows;
-                    Some(device.tensor(c.targets.clone(), [rows, width]).map_err(|_| {
-                        PhysicsError::SizeMismatch {
-                            what: "condition targets",
-                            expected: rows * width,
-                            got: c.targets.len(),
-                        }
-                    })?)
+                    Some(
+                        device
+                            .tensor(c.targets.clone(), [rows, width])
+                            .map_err(|_| PhysicsError::SizeMismatch {
+                                what: "condition targets",
+                                expected: rows * width,
+                                got: c.targets.len(),
+                            })?,
+                    )
                 };
                 let partners = match &c.kind {
                     ConditionKind::Periodic { partners } => Some(partners.to_tensor(device)?),
@@ -471,7 +476,9 @@ impl LossParts {
             .conditions
             .iter()
             .zip(weights)
-            .fold(self.residual.clone(), |acc, (l, &w)| acc + l.clone().mul_scalar(w)))
+            .fold(self.residual.clone(), |acc, (l, &w)| {
+                acc + l.clone().mul_scalar(w)
+            }))
     }
 }
 
@@ -545,7 +552,11 @@ pub struct PinnModel<N> {
 
 impl<N: Module + ModuleDisplay + PinnField> PinnModel<N> {
     /// The network with the problem's initial physical parameters on `device`.
-    pub fn new(network: N, problem: &PinnProblem, device: &SysDevice) -> Result<Self, PhysicsError> {
+    pub fn new(
+        network: N,
+        problem: &PinnProblem,
+        device: &SysDevice,
+    ) -> Result<Self, PhysicsError> {
         let initial = problem.initial_parameters();
         let physical = if initial.is_empty() {
             None

@@ -82,7 +82,13 @@ impl<N: Module + ModuleDisplay + PinnField, O: Optimizer> PinnStep<N, O> {
         let parts = self.model.parts(&self.loss)?;
         let (_, residual_grad) = loss_and_gradient(&self.model, parts.residual)?;
         let max_residual = residual_grad.iter().fold(0.0f64, |m, g| m.max(g.abs()));
-        for (i, part) in self.model.parts(&self.loss)?.conditions.into_iter().enumerate() {
+        for (i, part) in self
+            .model
+            .parts(&self.loss)?
+            .conditions
+            .into_iter()
+            .enumerate()
+        {
             let (_, grad) = loss_and_gradient(&self.model, part)?;
             let mean = grad.iter().map(|g| g.abs()).sum::<f64>() / grad.len().max(1) as f64;
             if mean > 0.0 && mean.is_finite() && max_residual.is_finite() {
