@@ -1,7 +1,7 @@
 //! Learning-rate annealing of the condition weights (Wang, Teng & Perdikaris 2021): after one
 //! update with factor α, `w_i = (1 − α) + α max|∇L_r| / mean|∇L_i|`, the gradients here taken by
 //! central finite differences of the loss parts over every network parameter, independently of
-//! the autodiff path the step uses.
+//! the autodiff path the step uses; a checkpoint restores them with the network.
 
 use std::f64::consts::PI;
 use std::sync::OnceLock;
@@ -14,7 +14,7 @@ use sysdyn_physics::pinn::collocation::{face, sample};
 use sysdyn_physics::pinn::{
     Condition, Domain, PinnNetwork, PinnNetworkConfig, PinnProblem, PinnStep, Sampler,
 };
-use sysdyn_train::{Optim, StepContext, TrainConfig, TrainStep};
+use sysdyn_train::{Checkpointable, Optim, StepContext, TrainConfig, TrainStep};
 
 fn device() -> SysDevice {
     static DEVICE: OnceLock<SysDevice> = OnceLock::new();
@@ -111,4 +111,25 @@ fn annealed_weights_follow_the_gradient_statistics() {
     step.step(&mut StepContext::new(&TrainConfig::new(2), 1))
         .unwrap();
     assert_eq!(step.weights(), &weights[..]);
+
+    // A checkpoint restores the network, the optimizer and the annealed weights.
+    let dir = std::env::temp_dir().join(format!("sysdyn-pinn-weights-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    step.save_checkpoint(&dir).unwrap();
+    let other = PinnNetworkConfig::new(2, vec![5, 5], 1)
+        .with_seed(77)
+        .init(&device(), None)
+        .unwrap();
+    let mut restored = PinnStep::new(
+        device(),
+        other,
+        Optim::new(AdamConfig::new().build()),
+        &problem,
+    )
+    .unwrap();
+    assert_ne!(restored.loss_value().unwrap(), step.loss_value().unwrap());
+    restored.load_checkpoint(&dir).unwrap();
+    assert_eq!(restored.weights(), step.weights());
+    assert_eq!(restored.loss_value().unwrap(), step.loss_value().unwrap());
+    let _ = std::fs::remove_dir_all(&dir);
 }
