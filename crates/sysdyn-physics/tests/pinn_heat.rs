@@ -94,7 +94,9 @@ fn a_hard_constrained_heat_pinn_reaches_1e_3_with_adam_then_lbfgs() {
         let xj = FieldJet::coordinate(x, 0, &pairs)?;
         let tj = FieldJet::coordinate(x, 1, &pairs)?;
         let initial = xj.clone().scale(PI).sin();
-        let vanish = tj.times(&xj.clone())?.times(&xj.scale(-1.0).add_scalar(1.0))?;
+        let vanish = tj
+            .times(&xj.clone())?
+            .times(&xj.scale(-1.0).add_scalar(1.0))?;
         initial.plus(&vanish.times(&n)?)
     });
     let net = PinnNetworkConfig::new(2, vec![20, 20, 20], 1)
