@@ -592,11 +592,15 @@ impl<N: Module + ModuleDisplay + PinnField> PinnModel<N> {
     pub fn parameters(&self) -> Result<Vec<f64>, PhysicsError> {
         match &self.physical {
             None => Ok(Vec::new()),
-            Some(p) => p
-                .val()
-                .detach()
-                .try_into_vec_as::<f64>()
-                .map_err(|e| PhysicsError::Linalg(format!("reading the parameters: {e:?}"))),
+            Some(p) => {
+                p.val()
+                    .detach()
+                    .try_into_vec_as::<f64>()
+                    .map_err(|e| PhysicsError::HostRead {
+                        what: "the physical parameters",
+                        reason: format!("{e:?}"),
+                    })
+            }
         }
     }
 
@@ -625,7 +629,10 @@ pub fn relative_l2<F: PinnField + ?Sized>(
         .value()
         .detach()
         .try_into_vec_as::<f64>()
-        .map_err(|e| PhysicsError::Linalg(format!("reading u: {e:?}")))?;
+        .map_err(|e| PhysicsError::HostRead {
+            what: "the field u",
+            reason: format!("{e:?}"),
+        })?;
     let num: f64 = u.iter().zip(exact).map(|(a, b)| (a - b).powi(2)).sum();
     let den: f64 = exact.iter().map(|b| b * b).sum();
     Ok((num / den).sqrt())

@@ -118,7 +118,7 @@ impl<N: Module + ModuleDisplay + PinnField, O: Optimizer> PinnStep<N, O> {
             })
             .map_err(|e| match failure.take() {
                 Some(physics) => physics,
-                None => PhysicsError::Linalg(format!("L-BFGS: {e}")),
+                None => PhysicsError::Optim(e),
             })?;
         self.model = model;
         Ok(report)
