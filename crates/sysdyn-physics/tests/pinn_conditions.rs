@@ -8,7 +8,6 @@ use std::sync::OnceLock;
 
 use burn::tensor::Tensor;
 use sysdyn_core::device::{DeviceSpec, SysDevice};
-use sysdyn_physics::PhysicsError;
 use sysdyn_physics::pinn::{
     Condition, Domain, ExactField, FieldJet, PinnField, PinnProblem, Points,
 };
@@ -29,10 +28,7 @@ fn device() -> SysDevice {
 }
 
 /// `e^{−t} sin x + c + a x`.
-fn field(
-    c: f64,
-    a: f64,
-) -> ExactField<impl Fn(&Tensor<2>, &[(usize, usize)]) -> Result<FieldJet, PhysicsError>> {
+fn field(c: f64, a: f64) -> impl PinnField {
     ExactField(move |x: &Tensor<2>, pairs: &[(usize, usize)]| {
         let xj = FieldJet::coordinate(x, 0, pairs)?;
         let decay = FieldJet::coordinate(x, 1, pairs)?.scale(-1.0).exp();
