@@ -267,13 +267,7 @@ impl PinnNetwork {
 
 impl PinnField for PinnNetwork {
     fn field_jet(&self, x: Tensor<2>, pairs: &[(usize, usize)]) -> Result<FieldJet, PhysicsError> {
-        super::field::check_pairs(pairs, x.dims()[1])?;
-        let seed = Jet::coordinates(x.clone(), ..)?;
-        let seed = if pairs.is_empty() {
-            seed
-        } else {
-            seed.with_second_order(sysdyn_core::jet::SecondOrder::Pairs(pairs.to_vec()))?
-        };
+        let seed = super::field::seed(x.clone(), pairs)?;
         let raw = FieldJet::from_jet(self.raw_jet(seed)?, pairs)?;
         match &self.constraint {
             Some(HardConstraint(t)) => t(&x, raw),
