@@ -48,6 +48,14 @@ pub enum OptimError {
         /// Index of the first non-finite component.
         component: usize,
     },
+    /// A tensor could not be read back to the host (a device error).
+    #[error("could not read {what} back to the host: {reason}")]
+    HostRead {
+        /// Which tensor.
+        what: &'static str,
+        /// The backend's reason.
+        reason: String,
+    },
     /// A matrix computation (eigenvalues, products) failed.
     #[error(transparent)]
     Linalg(#[from] LinalgError),

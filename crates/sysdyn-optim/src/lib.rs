@@ -12,6 +12,9 @@
 //!   seed.
 //! - [`game`]: two-player games (GANs) played simultaneously, alternately, with extragradient or
 //!   optimistic steps, on `f64` vectors and on a pair of burn modules.
+//! - [`lbfgs`]: L-BFGS with a strong-Wolfe line search, a full-batch driver over the flattened
+//!   parameter vector (not a per-tensor rule): on host closures `f(x) -> (f, ∇f)` and, with
+//!   `burn`, on any module's parameters through autodiff (`Lbfgs::minimize_module`).
 //! - [`flow`]: gradient flow and the heavy-ball ODE, integrated with `sysdyn-solvers` next to
 //!   the discrete iterates.
 //! - [`analysis`]: Jacobians, eigenvalues of small real matrices (complex ones included),
@@ -40,12 +43,14 @@ pub mod analysis;
 pub mod error;
 pub mod flow;
 pub mod game;
+pub mod lbfgs;
 pub mod problems;
 pub mod rules;
 pub mod sampler;
 
 pub use error::{OptimError, check_learning_rate};
 pub use game::{GameScheme, Player};
+pub use lbfgs::{AcceptedStep, Lbfgs, LbfgsReport, LbfgsStop};
 pub use rules::{Adam, GradientDescent, HeavyBall, Nesterov, RmsProp, UpdateRule, iterate};
 pub use sampler::EpochSampler;
 

@@ -82,4 +82,15 @@ pub enum PhysicsError {
     /// A linear solve (least squares, sparse LU) failed.
     #[error("linear algebra: {0}")]
     Linalg(String),
+    /// An optimizer (L-BFGS) refused its settings or its start.
+    #[error("optimizer: {0}")]
+    Optim(#[from] sysdyn_optim::OptimError),
+    /// A tensor could not be read back to the host (a device error).
+    #[error("could not read {what} back to the host: {reason}")]
+    HostRead {
+        /// Which tensor.
+        what: &'static str,
+        /// The backend's reason.
+        reason: String,
+    },
 }

@@ -18,6 +18,9 @@
 //!   Cole–Hopf solution), KdV (integrating-factor RK4, two-soliton solution), 2D Navier–Stokes
 //!   (vorticity, pseudo-spectral), Aliev–Panfilov and Mitchell–Schaeffer cardiac models; seeded
 //!   data-set generators, bit-reproducible across thread counts.
+//! - [`pinn`]: physics-informed networks: domains, collocation samplers (uniform, Latin
+//!   hypercube, Sobol, residual-based refinement), residuals on the jet of `u`, boundary/
+//!   initial/data terms, inverse parameters, annealed weights, Adam then L-BFGS.
 
 #![warn(missing_docs)]
 
@@ -25,6 +28,7 @@ mod error;
 pub mod model;
 pub mod simulators;
 pub mod stencil;
+pub mod pinn;
 
 pub use error::PhysicsError;
 pub use model::{ModelField, PhysicalModel};
