@@ -59,18 +59,22 @@ fn orthonormal_columns(a: &[f64], n: usize) -> Result<Vec<f64>, GenerativeError>
         .map(|j| (0..n).map(|i| a[i * n + j]).collect())
         .collect();
     for j in 0..n {
-        let original: f64 = columns[j].iter().map(|v| v * v).sum::<f64>().sqrt();
-        for k in 0..j {
-            let dot: f64 = (0..n).map(|i| columns[j][i] * columns[k][i]).sum();
-            for i in 0..n {
-                columns[j][i] -= dot * columns[k][i];
-            }
+        let (done, rest) = columns.split_at_mut(j);
+        let column = &mut rest[0];
+        let original: f64 = column.iter().map(|v| v * v).sum::<f64>().sqrt();
+        for previous in done.iter() {
+            let dot: f64 = column.iter().zip(previous).map(|(a, b)| a * b).sum();
+            column
+                .iter_mut()
+                .zip(previous)
+                .for_each(|(a, b)| *a -= dot * b);
         }
-        let norm: f64 = columns[j].iter().map(|v| v * v).sum::<f64>().sqrt();
-        if !(norm > SINGULAR_TOLERANCE * original) {
+        let norm: f64 = column.iter().map(|v| v * v).sum::<f64>().sqrt();
+        // NaN norms count as singular too.
+        if norm.partial_cmp(&(SINGULAR_TOLERANCE * original)) != Some(std::cmp::Ordering::Greater) {
             return Err(singular(if original > 0.0 { norm / original } else { 0.0 }));
         }
-        columns[j].iter_mut().for_each(|v| *v /= norm);
+        column.iter_mut().for_each(|v| *v /= norm);
     }
     Ok((0..n * n).map(|k| columns[k % n][k / n]).collect())
 }
@@ -89,7 +93,7 @@ fn lu(a: &[f64], n: usize) -> Result<(Vec<usize>, Vec<f64>), GenerativeError> {
             .max_by(|&i, &j| m[i * n + k].abs().total_cmp(&m[j * n + k].abs()))
             .unwrap_or(k);
         let size = m[pivot * n + k].abs();
-        if !(size > SINGULAR_TOLERANCE * scale) {
+        if size.partial_cmp(&(SINGULAR_TOLERANCE * scale)) != Some(std::cmp::Ordering::Greater) {
             return Err(singular(size / scale));
         }
         if pivot != k {

@@ -49,7 +49,7 @@ impl Parity {
     }
 
     fn keeps(self, index: usize) -> bool {
-        (index % 2 == 0) == (self == Parity::Even)
+        index.is_multiple_of(2) == (self == Parity::Even)
     }
 }
 
