@@ -5,6 +5,7 @@
 
 use burn::tensor::Tensor;
 use sysdyn_core::device::{DeviceSpec, SysDevice};
+use sysdyn_core::jet::MlpConfig;
 use sysdyn_core::rng::SeededRng;
 use sysdyn_generative::GenerativeError;
 use sysdyn_generative::flow::Flow;
@@ -13,7 +14,7 @@ use sysdyn_generative::flow::base::{BaseDistribution, StandardNormal};
 use sysdyn_generative::flow::chain::{Chain, VectorLayer};
 use sysdyn_generative::flow::conv1x1::InvertibleConv1x1;
 use sysdyn_generative::flow::coupling::{
-    AffineCoupling, ConvAffineCoupling, ImageMask, Parity, ScaleBound,
+    AffineCoupling, ConvAffineCoupling, ImageMask, Parity, ScaleBound, SplitAffineCoupling,
 };
 use sysdyn_generative::flow::dequantise::Dequantisation;
 use sysdyn_generative::flow::model::FlowModel;
@@ -177,6 +178,33 @@ fn widths_and_shapes_that_do_not_match_are_refused() {
         None,
     ));
     mismatch(StandardNormal::new(3).unwrap().log_prob(ones(&d, [2, 4])));
+    // Split coupling of 3 features keeping the even ones: networks 2 → 1.
+    let net = |widths: Vec<usize>| MlpConfig::new(widths).init_seeded(&d, 1).unwrap();
+    mismatch(SplitAffineCoupling::from_networks(
+        net(vec![1, 4, 1]),
+        net(vec![2, 4, 1]),
+        3,
+        Parity::Even,
+        ScaleBound::Exp,
+        0,
+    ));
+    mismatch(SplitAffineCoupling::from_networks(
+        net(vec![2, 4, 1]),
+        net(vec![2, 4, 2]),
+        3,
+        Parity::Even,
+        ScaleBound::Exp,
+        0,
+    ));
+    SplitAffineCoupling::from_networks(
+        net(vec![2, 4, 1]),
+        net(vec![2, 4, 1]),
+        3,
+        Parity::Even,
+        ScaleBound::Exp,
+        0,
+    )
+    .unwrap();
     let multiscale = MultiScaleConfig::new([1, 4, 4], 2, 1, vec![3])
         .init(&d, 1)
         .unwrap();

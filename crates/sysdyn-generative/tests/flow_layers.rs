@@ -13,6 +13,7 @@
 use burn::tensor::{Tensor, TensorData};
 use proptest::prelude::*;
 use sysdyn_core::device::{DeviceSpec, SysDevice};
+use sysdyn_core::jet::Activation;
 use sysdyn_core::rng::SeededRng;
 use sysdyn_generative::GenerativeError;
 use sysdyn_generative::flow::actnorm::ActNorm;
@@ -20,7 +21,7 @@ use sysdyn_generative::flow::chain::{Chain, ImageLayer, VectorLayer};
 use sysdyn_generative::flow::conv1x1::InvertibleConv1x1;
 use sysdyn_generative::flow::coupling::{
     AdditiveCoupling, AffineCoupling, ConvAffineCoupling, DiagonalScaling, ImageMask, Parity,
-    ScaleBound,
+    ScaleBound, SplitAffineCoupling,
 };
 use sysdyn_generative::flow::multiscale::{MultiScale, MultiScaleConfig};
 use sysdyn_generative::flow::permutation::Permutation;
@@ -99,6 +100,12 @@ fn vector_cases(d: &SysDevice) -> Vec<Case<2>> {
     let affine = |features, parity, bound, context, seed| {
         AffineCoupling::new(d, features, HIDDEN, parity, bound, context, seed).unwrap()
     };
+    let split = |features, activation, parity, bound, context, seed| {
+        SplitAffineCoupling::new(
+            d, features, HIDDEN, activation, parity, bound, context, seed,
+        )
+        .unwrap()
+    };
     let chain = Chain::new(vec![
         VectorLayer::ActNorm(
             ActNorm::from_scale(d, &[0.5, -0.3, 0.1, 0.0], &[1.5, 0.7, 1.1, 0.9]).unwrap(),
@@ -109,9 +116,38 @@ fn vector_cases(d: &SysDevice) -> Vec<Case<2>> {
         VectorLayer::Additive(AdditiveCoupling::new(d, 4, HIDDEN, Parity::Odd, 0, 14).unwrap()),
         VectorLayer::Scaling(DiagonalScaling::new(d, &[0.2, -0.1, 0.3, 0.05]).unwrap()),
         VectorLayer::RevNet(RevNetBlock::new(d, 4, HIDDEN, 0, 15).unwrap()),
+        VectorLayer::SplitAffine(split(
+            4,
+            Activation::Tanh,
+            Parity::Odd,
+            ScaleBound::Exp,
+            0,
+            16,
+        )),
     ]);
     let row = |w| [1, w];
     vec![
+        case(
+            "split affine coupling (W4's: tanh(S(x_c)), ReLU nets)",
+            split(
+                2,
+                Activation::Relu,
+                Parity::Even,
+                ScaleBound::Tanh { bound: 1.0 },
+                0,
+                17,
+            ),
+            row(2),
+            row(2),
+            None,
+        ),
+        case(
+            "conditional split affine coupling",
+            split(3, Activation::Tanh, Parity::Odd, ScaleBound::Exp, 2, 18),
+            row(3),
+            row(3),
+            Some(vec![-0.4, 0.9]),
+        ),
         case(
             "reverse permutation",
             Permutation::reverse(4).unwrap(),

@@ -15,7 +15,7 @@ use crate::flow::actnorm::ActNorm;
 use crate::flow::checks::zero_log_det;
 use crate::flow::conv1x1::InvertibleConv1x1;
 use crate::flow::coupling::{
-    AdditiveCoupling, AffineCoupling, ConvAffineCoupling, DiagonalScaling,
+    AdditiveCoupling, AffineCoupling, ConvAffineCoupling, DiagonalScaling, SplitAffineCoupling,
 };
 use crate::flow::permutation::Permutation;
 use crate::flow::revnet::RevNetBlock;
@@ -152,6 +152,8 @@ pub enum VectorLayer {
     Scaling(DiagonalScaling),
     /// RealNVP's affine coupling.
     Affine(AffineCoupling),
+    /// RealNVP's affine coupling with separate scale and shift networks.
+    SplitAffine(SplitAffineCoupling),
     /// Glow's activation normalisation.
     ActNorm(ActNorm),
     /// A RevNet additive reversible block.
@@ -166,6 +168,7 @@ dispatch_flow!(
     Additive,
     Scaling,
     Affine,
+    SplitAffine,
     ActNorm,
     RevNet
 );

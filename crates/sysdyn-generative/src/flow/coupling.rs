@@ -12,7 +12,9 @@
 //!   ([`ScaleBound::Tanh`]), which keeps every scale in `[e^{−β}, e^{β}]`.
 //!
 //! Vectors use alternating masks ([`Parity`]: even or odd features kept) and an MLP conditioner
-//! ([`AdditiveCoupling`], [`AffineCoupling`]); images ([`ConvAffineCoupling`]) a checkerboard
+//! ([`AdditiveCoupling`], [`AffineCoupling`]), or — RealNVP's split form,
+//! [`SplitAffineCoupling`] — separate scale and shift networks `S`, `T` on the kept features
+//! alone: `y_o = x_o ⊙ exp(b(S(x_c))) + T(x_c)`, `y_c = x_c` (W4's layer); images ([`ConvAffineCoupling`]) a checkerboard
 //! or a channel-wise mask and a small convolutional conditioner (3×3 convolutions, tanh). A
 //! conditional layer appends its context to the conditioner's input (as constant channels for
 //! images), so `s` and `t` depend on it while the map stays invertible in `x`.
@@ -355,6 +357,175 @@ impl Flow<2> for AffineCoupling {
         Ok(Transformed {
             value: (z - t) * s.clone().neg().exp(),
             log_det: row_sum(s).neg(),
+        })
+    }
+}
+
+/// `x[:, columns]`, in the order given.
+fn columns(x: &Tensor<2>, columns: &[usize]) -> Tensor<2> {
+    Tensor::cat(
+        columns.iter().map(|&i| x.clone().narrow(1, i, 1)).collect(),
+        1,
+    )
+}
+
+/// RealNVP's affine coupling in split form: the kept features `x_c` pass unchanged and feed two
+/// separate networks, `s = b(S(x_c, context))` and `t = T(x_c, context)`, and the other
+/// features become `y_o = x_o ⊙ exp(s) + t`; `log|det J| = Σ s`.
+#[derive(Module, Debug)]
+pub struct SplitAffineCoupling {
+    scale: Mlp,
+    shift: Mlp,
+    /// The kept features `c`, increasing.
+    #[module(skip)]
+    kept: Vec<usize>,
+    /// The transformed features `o`, increasing.
+    #[module(skip)]
+    transformed: Vec<usize>,
+    #[module(skip)]
+    context_width: usize,
+    #[module(skip)]
+    bound: ScaleBound,
+}
+
+impl SplitAffineCoupling {
+    /// A coupling of `features ≥ 2` features keeping those of `parity`, with scale and shift
+    /// networks of `hidden` widths and `activation` drawn from `seed`, the log-scale bounded by
+    /// `bound`, conditioned on a context of `context_width` (0: unconditional).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        device: &SysDevice,
+        features: usize,
+        hidden: &[usize],
+        activation: Activation,
+        parity: Parity,
+        bound: ScaleBound,
+        context_width: usize,
+        seed: u64,
+    ) -> Result<Self, GenerativeError> {
+        check_features(features)?;
+        let kept = (0..features).filter(|&i| parity.keeps(i)).count();
+        let net = |seed: u64| -> Result<Mlp, GenerativeError> {
+            let mut widths = vec![kept + context_width];
+            widths.extend_from_slice(hidden);
+            widths.push(features - kept);
+            Ok(MlpConfig::new(widths)
+                .with_activation(activation)
+                .init_seeded(device, seed)?)
+        };
+        Self::from_networks(
+            net(seed)?,
+            net(seed.wrapping_add(1))?,
+            features,
+            parity,
+            bound,
+            context_width,
+        )
+    }
+
+    /// The coupling with given scale and shift networks, each from `kept + context_width`
+    /// inputs to `transformed` outputs (e.g. a fixture's weights).
+    pub fn from_networks(
+        scale: Mlp,
+        shift: Mlp,
+        features: usize,
+        parity: Parity,
+        bound: ScaleBound,
+        context_width: usize,
+    ) -> Result<Self, GenerativeError> {
+        check_features(features)?;
+        bound.validate()?;
+        let (kept, transformed): (Vec<usize>, Vec<usize>) =
+            (0..features).partition(|&i| parity.keeps(i));
+        for (what, net) in [("scale network", &scale), ("shift network", &shift)] {
+            let widths = net.widths();
+            let ends = [widths[0], widths[widths.len() - 1]];
+            if ends != [kept.len() + context_width, transformed.len()] {
+                return Err(GenerativeError::ShapeMismatch {
+                    what,
+                    left: ends.to_vec(),
+                    right: vec![kept.len() + context_width, transformed.len()],
+                });
+            }
+        }
+        Ok(SplitAffineCoupling {
+            scale,
+            shift,
+            kept,
+            transformed,
+            context_width,
+            bound,
+        })
+    }
+
+    fn features(&self) -> usize {
+        self.kept.len() + self.transformed.len()
+    }
+
+    /// `(x_c, s, x_o, t)` of a batch.
+    fn split(
+        &self,
+        x: &Tensor<2>,
+        context: Option<&Tensor<2>>,
+    ) -> Result<(Tensor<2>, Tensor<2>, Tensor<2>, Tensor<2>), GenerativeError> {
+        check_input("split affine coupling input", x, self.features())?;
+        check_context(
+            "split affine coupling context",
+            context,
+            x.dims()[0],
+            self.context_width,
+        )?;
+        let kept = columns(x, &self.kept);
+        let input = match context {
+            Some(c) => Tensor::cat(vec![kept.clone(), c.clone()], 1),
+            None => kept.clone(),
+        };
+        let s = self.bound.apply(self.scale.forward(input.clone())?);
+        let t = self.shift.forward(input)?;
+        Ok((kept, s, columns(x, &self.transformed), t))
+    }
+
+    /// `[kept, transformed]` back in the features' order.
+    fn join(&self, kept: Tensor<2>, transformed: Tensor<2>) -> Tensor<2> {
+        let mut parts = Vec::with_capacity(self.features());
+        let (mut c, mut o) = (0, 0);
+        for i in 0..self.features() {
+            if self.kept.get(c) == Some(&i) {
+                parts.push(kept.clone().narrow(1, c, 1));
+                c += 1;
+            } else {
+                parts.push(transformed.clone().narrow(1, o, 1));
+                o += 1;
+            }
+        }
+        Tensor::cat(parts, 1)
+    }
+}
+
+impl Flow<2> for SplitAffineCoupling {
+    fn forward(
+        &self,
+        x: Tensor<2>,
+        context: Option<&Tensor<2>>,
+    ) -> Result<Transformed<2>, GenerativeError> {
+        let (kept, s, changed, t) = self.split(&x, context)?;
+        let log_det = row_sum(s.clone());
+        Ok(Transformed {
+            value: self.join(kept, changed * s.exp() + t),
+            log_det,
+        })
+    }
+
+    fn inverse(
+        &self,
+        z: Tensor<2>,
+        context: Option<&Tensor<2>>,
+    ) -> Result<Transformed<2>, GenerativeError> {
+        let (kept, s, changed, t) = self.split(&z, context)?;
+        let log_det = row_sum(s.clone()).neg();
+        Ok(Transformed {
+            value: self.join(kept, (changed - t) * s.neg().exp()),
+            log_det,
         })
     }
 }
