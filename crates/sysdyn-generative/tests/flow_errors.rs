@@ -246,6 +246,21 @@ fn contexts_are_neither_dropped_nor_invented() {
     conditional
         .forward(ones(&d, [2, 4]), Some(&context))
         .unwrap();
+    // A composition hands the context to its conditional layers only, and refuses one when it
+    // has none.
+    let chain = Chain::new(vec![
+        VectorLayer::ActNorm(ActNorm::new(&d, 4).unwrap()),
+        VectorLayer::Affine(conditional),
+    ]);
+    assert_eq!(Flow::<2>::context_width(&chain), 3);
+    chain.forward(ones(&d, [2, 4]), Some(&context)).unwrap();
+    unsupported(chain.forward(ones(&d, [2, 4]), None));
+    let plain = Chain::new(vec![VectorLayer::ActNorm(ActNorm::new(&d, 4).unwrap())]);
+    unsupported(plain.forward(ones(&d, [2, 4]), Some(&context)));
+    let multiscale = MultiScaleConfig::new([1, 4, 4], 1, 1, vec![3])
+        .init(&d, 1)
+        .unwrap();
+    unsupported(multiscale.forward(ones(&d, [2, 1, 4, 4]), Some(&context)));
 }
 
 #[test]

@@ -241,6 +241,28 @@ fn vector_cases(d: &SysDevice) -> Vec<Case<2>> {
             Some(vec![0.9]),
         ),
         case("chain of every vector layer", chain, row(4), row(4), None),
+        case(
+            "conditional chain (context only to the couplings)",
+            Chain::new(vec![
+                VectorLayer::ActNorm(
+                    ActNorm::from_scale(d, &[0.2, -0.1, 0.4], &[0.9, 1.3, 1.1]).unwrap(),
+                ),
+                VectorLayer::Affine(affine(3, Parity::Even, ScaleBound::Exp, 2, 19)),
+                VectorLayer::Permutation(Permutation::reverse(3).unwrap()),
+                VectorLayer::RevNet(RevNetBlock::new(d, 3, HIDDEN, 2, 20).unwrap()),
+                VectorLayer::SplitAffine(split(
+                    3,
+                    Activation::Tanh,
+                    Parity::Odd,
+                    ScaleBound::Exp,
+                    2,
+                    21,
+                )),
+            ]),
+            row(3),
+            row(3),
+            Some(vec![0.6, -0.2]),
+        ),
     ]
 }
 
@@ -344,6 +366,16 @@ fn image_cases(d: &SysDevice) -> Vec<Case<4>> {
             [1, 1, 4, 4],
             [1, 16, 1, 1],
             None,
+        ),
+        case(
+            "conditional multi-scale (1×4×4, two levels)",
+            MultiScaleConfig::new([1, 4, 4], 2, 2, vec![3])
+                .with_context(2)
+                .init(d, 32)
+                .unwrap(),
+            [1, 1, 4, 4],
+            [1, 16, 1, 1],
+            Some(vec![-0.5, 1.1]),
         ),
     ]
 }

@@ -12,7 +12,7 @@ use burn::tensor::Tensor;
 
 use crate::error::GenerativeError;
 use crate::flow::actnorm::ActNorm;
-use crate::flow::checks::zero_log_det;
+use crate::flow::checks::{context_for, zero_log_det};
 use crate::flow::conv1x1::InvertibleConv1x1;
 use crate::flow::coupling::{
     AdditiveCoupling, AffineCoupling, ConvAffineCoupling, DiagonalScaling, SplitAffineCoupling,
@@ -56,11 +56,12 @@ impl<const D: usize, L: Flow<D> + ModuleDisplay> Flow<D> for Chain<L> {
         x: Tensor<D>,
         context: Option<&Tensor<2>>,
     ) -> Result<Transformed<D>, GenerativeError> {
+        self.check_context(context)?;
         let log_det = zero_log_det(&x);
         self.layers
             .iter()
             .try_fold(Transformed { value: x, log_det }, |acc, layer| {
-                let out = layer.forward(acc.value, context)?;
+                let out = layer.forward(acc.value, context_for(layer, context))?;
                 Ok(Transformed {
                     value: out.value,
                     log_det: acc.log_det + out.log_det,
@@ -73,12 +74,13 @@ impl<const D: usize, L: Flow<D> + ModuleDisplay> Flow<D> for Chain<L> {
         z: Tensor<D>,
         context: Option<&Tensor<2>>,
     ) -> Result<Transformed<D>, GenerativeError> {
+        self.check_context(context)?;
         let log_det = zero_log_det(&z);
         self.layers
             .iter()
             .rev()
             .try_fold(Transformed { value: z, log_det }, |acc, layer| {
-                let out = layer.inverse(acc.value, context)?;
+                let out = layer.inverse(acc.value, context_for(layer, context))?;
                 Ok(Transformed {
                     value: out.value,
                     log_det: acc.log_det + out.log_det,
@@ -86,19 +88,51 @@ impl<const D: usize, L: Flow<D> + ModuleDisplay> Flow<D> for Chain<L> {
             })
     }
 
+    fn context_width(&self) -> usize {
+        self.layers
+            .iter()
+            .map(Flow::context_width)
+            .max()
+            .unwrap_or(0)
+    }
+
     fn initialise(
         self,
         x: Tensor<D>,
         context: Option<&Tensor<2>>,
     ) -> Result<Self, GenerativeError> {
+        self.check_context(context)?;
         let mut layers = Vec::with_capacity(self.layers.len());
         let mut h = x.detach();
         for layer in self.layers {
-            let layer = layer.initialise(h.clone(), context)?;
-            h = layer.forward(h, context)?.value.detach();
+            let own = context_for(&layer, context);
+            let layer = layer.initialise(h.clone(), own)?;
+            h = layer
+                .forward(h, context_for(&layer, context))?
+                .value
+                .detach();
             layers.push(layer);
         }
         Ok(Chain { layers })
+    }
+}
+
+impl<L: Module + ModuleDisplay> Chain<L> {
+    /// Refuses a context when no layer takes one.
+    fn check_context<const D: usize>(
+        &self,
+        context: Option<&Tensor<2>>,
+    ) -> Result<(), GenerativeError>
+    where
+        L: Flow<D>,
+    {
+        if context.is_some() && Flow::<D>::context_width(self) == 0 {
+            return Err(GenerativeError::Unsupported {
+                what: "a context for a composition without conditional layers: build its \
+                       couplings with a context width > 0 to condition it",
+            });
+        }
+        Ok(())
     }
 }
 
@@ -123,6 +157,12 @@ macro_rules! dispatch_flow {
             ) -> Result<Transformed<$rank>, GenerativeError> {
                 match self {
                     $($enum::$variant(layer) => layer.inverse(z, context),)+
+                }
+            }
+
+            fn context_width(&self) -> usize {
+                match self {
+                    $($enum::$variant(layer) => Flow::<$rank>::context_width(layer),)+
                 }
             }
 

@@ -5,6 +5,16 @@
 use burn::tensor::Tensor;
 
 use crate::error::GenerativeError;
+use crate::flow::Flow;
+
+/// The context a composition hands to `layer`: its own when the layer takes one, none
+/// otherwise.
+pub(crate) fn context_for<'a, const D: usize, L: Flow<D>>(
+    layer: &L,
+    context: Option<&'a Tensor<2>>,
+) -> Option<&'a Tensor<2>> {
+    context.filter(|_| layer.context_width() > 0)
+}
 
 /// Refuses a context given to a layer that would ignore it.
 pub(crate) fn no_context(

@@ -180,6 +180,10 @@ impl AdditiveCoupling {
 }
 
 impl Flow<2> for AdditiveCoupling {
+    fn context_width(&self) -> usize {
+        self.context_width
+    }
+
     fn forward(
         &self,
         x: Tensor<2>,
@@ -336,6 +340,10 @@ impl AffineCoupling {
 }
 
 impl Flow<2> for AffineCoupling {
+    fn context_width(&self) -> usize {
+        self.context_width
+    }
+
     fn forward(
         &self,
         x: Tensor<2>,
@@ -503,6 +511,10 @@ impl SplitAffineCoupling {
 }
 
 impl Flow<2> for SplitAffineCoupling {
+    fn context_width(&self) -> usize {
+        self.context_width
+    }
+
     fn forward(
         &self,
         x: Tensor<2>,
@@ -755,6 +767,10 @@ impl ConvAffineCoupling {
 }
 
 impl Flow<4> for ConvAffineCoupling {
+    fn context_width(&self) -> usize {
+        self.context_width
+    }
+
     fn forward(
         &self,
         x: Tensor<4>,

@@ -59,6 +59,15 @@ pub trait Flow<const D: usize>: Module {
         context: Option<&Tensor<2>>,
     ) -> Result<Transformed<D>, GenerativeError>;
 
+    /// The width of the context this layer takes (`[batch, width]`); 0 for an unconditional
+    /// layer, which refuses a context. A composition hands its context only to the layers that
+    /// take one (and refuses one when none does), so a conditional flow can mix conditional
+    /// couplings with unconditional permutations, normalisations and squeezes. A conditional
+    /// layer must override this.
+    fn context_width(&self) -> usize {
+        0
+    }
+
     /// Data-dependent initialisation from a first batch `x` (Glow's ActNorm sets its bias and
     /// scale so that this batch leaves it with zero mean and unit variance). Layers without
     /// such an initialisation return themselves unchanged; a composition initialises each layer

@@ -16,7 +16,7 @@ use sysdyn_core::device::SysDevice;
 use crate::error::GenerativeError;
 use crate::flow::actnorm::ActNorm;
 use crate::flow::chain::{Chain, ImageLayer};
-use crate::flow::checks::zero_log_det;
+use crate::flow::checks::{context_for, zero_log_det};
 use crate::flow::conv1x1::InvertibleConv1x1;
 use crate::flow::coupling::{ConvAffineCoupling, ImageMask, Parity, ScaleBound};
 use crate::flow::squeeze::{squeeze, unsqueeze};
@@ -75,6 +75,8 @@ pub struct MultiScaleConfig {
     pub hidden: Vec<usize>,
     /// The couplings' log-scale bound.
     pub bound: ScaleBound,
+    /// The width of the context the couplings are conditioned on (0: unconditional).
+    pub context_width: usize,
 }
 
 impl MultiScaleConfig {
@@ -87,7 +89,14 @@ impl MultiScaleConfig {
             steps,
             hidden,
             bound: ScaleBound::Tanh { bound: 2.0 },
+            context_width: 0,
         }
+    }
+
+    /// With couplings conditioned on a context of `width` (a conditional flow).
+    pub fn with_context(mut self, width: usize) -> Self {
+        self.context_width = width;
+        self
     }
 
     /// The flow, its weights drawn from `seed`.
@@ -121,7 +130,7 @@ impl MultiScaleConfig {
                         &self.hidden,
                         masks[step % masks.len()],
                         self.bound,
-                        0,
+                        self.context_width,
                         seed(),
                     )?));
                 }
@@ -143,6 +152,17 @@ impl MultiScale {
     /// The latent width per row, `c·h·w`.
     pub fn latent_width(&self) -> usize {
         self.image.iter().product()
+    }
+
+    /// Refuses a context when no level takes one.
+    fn check_context(&self, context: Option<&Tensor<2>>) -> Result<(), GenerativeError> {
+        if context.is_some() && self.context_width() == 0 {
+            return Err(GenerativeError::Unsupported {
+                what: "a context for an unconditional multi-scale flow: build it with \
+                       MultiScaleConfig::with_context",
+            });
+        }
+        Ok(())
     }
 
     fn check_image(&self, x: &Tensor<4>) -> Result<(), GenerativeError> {
@@ -169,12 +189,13 @@ impl MultiScale {
         context: Option<&Tensor<2>>,
     ) -> Result<Transformed<4>, GenerativeError> {
         self.check_image(&x)?;
+        self.check_context(context)?;
         let batch = x.dims()[0];
         let mut log_det = zero_log_det(&x);
         let mut h = x;
         let mut pieces = Vec::with_capacity(self.levels.len());
         for (index, level) in self.levels.iter().enumerate() {
-            let out = level.forward(squeeze(h)?, context)?;
+            let out = level.forward(squeeze(h)?, context_for(level, context))?;
             log_det = log_det + out.log_det;
             h = out.value;
             if index + 1 < self.levels.len() {
@@ -198,6 +219,14 @@ impl MultiScale {
 }
 
 impl Flow<4> for MultiScale {
+    fn context_width(&self) -> usize {
+        self.levels
+            .iter()
+            .map(Flow::context_width)
+            .max()
+            .unwrap_or(0)
+    }
+
     fn forward(
         &self,
         x: Tensor<4>,
@@ -224,6 +253,7 @@ impl Flow<4> for MultiScale {
                 right: vec![batch, self.latent_width(), 1, 1],
             });
         }
+        self.check_context(context)?;
         let shapes = level_shapes(self.image, self.levels.len())?;
         let flat = z.reshape([batch, width]);
         // The factored-out halves first, in level order, then the last level's output.
@@ -246,7 +276,7 @@ impl Flow<4> for MultiScale {
                 None => piece,
                 Some(kept) => Tensor::cat(vec![piece, kept], 1),
             };
-            let out = level.inverse(input, context)?;
+            let out = level.inverse(input, context_for(level, context))?;
             log_det = log_det + out.log_det;
             h = Some(unsqueeze(out.value)?);
         }
@@ -264,13 +294,18 @@ impl Flow<4> for MultiScale {
         context: Option<&Tensor<2>>,
     ) -> Result<Self, GenerativeError> {
         self.check_image(&x)?;
+        self.check_context(context)?;
         let count = self.levels.len();
         let mut levels = Vec::with_capacity(count);
         let mut h = x.detach();
         for (index, level) in self.levels.into_iter().enumerate() {
             let squeezed = squeeze(h)?;
-            let level = level.initialise(squeezed.clone(), context)?;
-            h = level.forward(squeezed, context)?.value.detach();
+            let own = context_for(&level, context);
+            let level = level.initialise(squeezed.clone(), own)?;
+            h = level
+                .forward(squeezed, context_for(&level, context))?
+                .value
+                .detach();
             if index + 1 < count {
                 let c = h.dims()[1];
                 h = h.narrow(1, c / 2, c - c / 2);

@@ -90,6 +90,10 @@ impl RevNetBlock {
 }
 
 impl Flow<2> for RevNetBlock {
+    fn context_width(&self) -> usize {
+        self.context_width
+    }
+
     fn forward(
         &self,
         x: Tensor<2>,
