@@ -1,6 +1,7 @@
 //! A flow's training step on sysdyn's runtime ([`FlowStep`]), for either objective:
 //!
-//! - maximum likelihood on data: loss `−(1/B) Σᵢ log q(xᵢ)` on a batch drawn by a sampler;
+//! - maximum likelihood on data: loss `−(1/B) Σᵢ log q(xᵢ)` on a batch drawn by a sampler, or
+//!   `−(1/B) Σᵢ log q(xᵢ | cᵢ)` for a conditional flow on rows drawn with their contexts;
 //! - reverse KL to an unnormalised target `p̃`: loss `(1/B) Σᵢ [log q(xᵢ) − log p̃(xᵢ)]` on the
 //!   model's own reparametrised samples, with the effective sample size of the batch logged.
 //!
@@ -13,7 +14,9 @@ use std::path::Path;
 
 use burn::module::ModuleDisplay;
 use burn::optim::{GradientsParams, Optimizer};
+use burn::tensor::Tensor;
 use sysdyn_core::device::SysDevice;
+use sysdyn_core::rng::SeededRng;
 use sysdyn_train::{
     BoxError, Checkpointable, Ema, NonFinite, Optim, StepContext, StepReport, TrainError,
     TrainStep, find_non_finite, global_grad_norm, load_module, save_module,
@@ -25,11 +28,17 @@ use crate::flow::base::BaseDistribution;
 use crate::flow::model::{FlowModel, LogDensity};
 use crate::inputs::DataSampler;
 
+/// Draws `rows` training rows with their contexts: row-major `[rows, features]` and
+/// `[rows, context_width]`.
+pub type ContextSampler = Box<dyn FnMut(&mut SeededRng, usize) -> (Vec<f64>, Vec<f64>) + Send>;
+
 /// What a flow step minimises.
 pub enum FlowObjective<const D: usize> {
     /// `−mean log q(x)` on rows drawn by the sampler (`[rows, features]` row-major, reshaped to
     /// the step's batch shape).
     MaximumLikelihood(DataSampler),
+    /// `−mean log q(x | c)` of a conditional flow on rows and contexts drawn by the sampler.
+    ConditionalMaximumLikelihood(ContextSampler),
     /// `mean[log q(x) − log p̃(x)]` on the model's samples, `p̃` one value per row.
     ReverseKl(LogDensity<D>),
 }
@@ -131,6 +140,14 @@ where
                 right: vec![config.batch_shape[0], model.base.features()],
             });
         }
+        let conditional = matches!(objective, FlowObjective::ConditionalMaximumLikelihood(_));
+        if conditional != (model.flow.context_width() > 0) {
+            return Err(GenerativeError::Unsupported {
+                what: "contexts for an unconditional flow or none for a conditional one: use \
+                       FlowObjective::ConditionalMaximumLikelihood exactly for flows with a \
+                       context width > 0",
+            });
+        }
         let average = config
             .ema_decay
             .map(|decay| Ema::on_training_device(&model, decay));
@@ -159,6 +176,50 @@ where
     /// The configuration.
     pub fn config(&self) -> &FlowConfig<D> {
         &self.config
+    }
+}
+
+/// A batch of `shape` from drawn row-major values.
+fn batch<const D: usize>(
+    device: &SysDevice,
+    values: Vec<f64>,
+    shape: [usize; D],
+) -> Result<Tensor<D>, BoxError> {
+    let expected: usize = shape.iter().product();
+    if values.len() != expected {
+        return Err(Box::new(GenerativeError::ShapeMismatch {
+            what: "training rows drawn (rows × features)",
+            left: vec![values.len()],
+            right: shape.to_vec(),
+        }));
+    }
+    Ok(device.tensor(values, shape)?)
+}
+
+impl<B, F, O, const D: usize> FlowStep<B, F, O, D>
+where
+    B: BaseDistribution,
+    F: Flow<D> + ModuleDisplay,
+    O: Optimizer,
+{
+    /// The data-dependent initialisation on the first batch of a run (once; a resumed run has
+    /// its parameters from the checkpoint), restarting the moving average from it.
+    fn initialise_once(
+        &mut self,
+        x: &Tensor<D>,
+        context: Option<&Tensor<2>>,
+    ) -> Result<(), GenerativeError> {
+        if self.initialised {
+            return Ok(());
+        }
+        let model = self.model.clone();
+        let flow = model.flow.initialise(x.clone(), context)?;
+        self.model = FlowModel::new(model.base, flow);
+        if let Some(decay) = self.config.ema_decay {
+            self.average = Some(Ema::on_training_device(&self.model, decay));
+        }
+        self.initialised = true;
+        Ok(())
     }
 }
 
@@ -198,27 +259,25 @@ where
         let shape = self.config.batch_shape;
         let (loss, ess) = match &mut self.objective {
             FlowObjective::MaximumLikelihood(sampler) => {
-                let rows = shape[0];
-                let values = sampler(&mut rng, rows);
-                let expected: usize = shape.iter().product();
-                if values.len() != expected {
+                let values = sampler(&mut rng, shape[0]);
+                let x = batch(&self.device, values, shape)?;
+                self.initialise_once(&x, None)?;
+                (self.model.log_prob(x, None)?.mean().neg(), None)
+            }
+            FlowObjective::ConditionalMaximumLikelihood(sampler) => {
+                let (values, contexts) = sampler(&mut rng, shape[0]);
+                let x = batch(&self.device, values, shape)?;
+                let width = self.model.flow.context_width();
+                if contexts.len() != shape[0] * width {
                     return Err(Box::new(GenerativeError::ShapeMismatch {
-                        what: "training rows drawn (rows × features)",
-                        left: vec![values.len()],
-                        right: shape.to_vec(),
+                        what: "contexts drawn (rows × context width)",
+                        left: vec![contexts.len()],
+                        right: vec![shape[0], width],
                     }));
                 }
-                let x = self.device.tensor(values, shape)?;
-                if !self.initialised {
-                    let model = self.model.clone();
-                    let flow = model.flow.initialise(x.clone(), None)?;
-                    self.model = FlowModel::new(model.base, flow);
-                    if let Some(decay) = self.config.ema_decay {
-                        self.average = Some(Ema::on_training_device(&self.model, decay));
-                    }
-                    self.initialised = true;
-                }
-                (self.model.log_prob(x, None)?.mean().neg(), None)
+                let context = self.device.tensor(contexts, [shape[0], width])?;
+                self.initialise_once(&x, Some(&context))?;
+                (self.model.log_prob(x, Some(&context))?.mean().neg(), None)
             }
             FlowObjective::ReverseKl(target) => {
                 let kl =
