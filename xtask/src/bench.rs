@@ -38,6 +38,7 @@ mod handwritten_dopri5;
 mod node_cnf;
 mod npz;
 mod pinn;
+mod realnvp;
 mod robertson_gbm;
 mod stiff_sde;
 mod vae;
@@ -60,6 +61,7 @@ const WORKLOADS: &[&Workload] = &[
     &w2_w6::W2,
     &w2_w6::W2_MEMORY,
     &ddpm::W3,
+    &realnvp::W4,
     &pinn::W5,
     &w2_w6::W6,
     &stiff_sde::ROBERTSON,
@@ -108,7 +110,7 @@ pub struct BenchArgs {
     )]
     pub backends: Vec<Backend>,
 
-    /// Run only implementations whose name contains TEXT (W2, W2-memory, W3, W5, W6, gan-2d,
+    /// Run only implementations whose name contains TEXT (W2, W2-memory, W3, W4, W5, W6, gan-2d,
     /// vae-mlp; e.g. `--impl flex-rk4-taped` to profile one of them)
     #[arg(long = "impl", value_name = "TEXT")]
     pub implementation_filter: Option<String>,

@@ -67,6 +67,13 @@
 //! ODE with adaptive Dormand–Prince and its exact log-likelihood, and the training step
 //! [`score::ScoreStep`].
 //!
+//! For normalizing flows ([`flow`]): the [`flow::Flow`] trait (forward and inverse with
+//! `log|det J|` per row), base distributions, the flow model (density, sampling, reverse KL,
+//! effective sample size), composition, permutations, Glow's LU 1×1 convolution and ActNorm,
+//! NICE and RealNVP couplings (alternating, checkerboard, channel-wise; conditional), the
+//! squeeze and multi-scale factor-out, the RevNet block, dequantisation and the training step
+//! [`flow::step::FlowStep`].
+//!
 //! Every family takes its inputs through [`inputs`] (the image layout, the data samplers, the
 //! width and label checks) and shares [`stable`]'s overflow-free functions, so no family depends
 //! on another.

@@ -14,6 +14,20 @@
 //! (they return [`GenerativeError::Unsupported`] when given a context they would ignore,
 //! so a context is never silently dropped).
 
+pub mod actnorm;
+pub mod base;
+pub mod chain;
+mod checks;
+pub mod conv1x1;
+pub mod coupling;
+pub mod dequantise;
+pub mod model;
+pub mod multiscale;
+pub mod permutation;
+pub mod revnet;
+pub mod squeeze;
+pub mod step;
+
 use burn::module::Module;
 use burn::tensor::Tensor;
 
@@ -44,4 +58,25 @@ pub trait Flow<const D: usize>: Module {
         z: Tensor<D>,
         context: Option<&Tensor<2>>,
     ) -> Result<Transformed<D>, GenerativeError>;
+
+    /// The width of the context this layer takes (`[batch, width]`); 0 for an unconditional
+    /// layer, which refuses a context. A composition hands its context only to the layers that
+    /// take one (and refuses one when none does), so a conditional flow can mix conditional
+    /// couplings with unconditional permutations, normalisations and squeezes. A conditional
+    /// layer must override this.
+    fn context_width(&self) -> usize {
+        0
+    }
+
+    /// Data-dependent initialisation from a first batch `x` (Glow's ActNorm sets its bias and
+    /// scale so that this batch leaves it with zero mean and unit variance). Layers without
+    /// such an initialisation return themselves unchanged; a composition initialises each layer
+    /// on the output of the (already initialised) layers before it.
+    fn initialise(self, x: Tensor<D>, context: Option<&Tensor<2>>) -> Result<Self, GenerativeError>
+    where
+        Self: Sized,
+    {
+        let _ = (x, context);
+        Ok(self)
+    }
 }

@@ -1,0 +1,310 @@
+//! A flow's training step on sysdyn's runtime ([`FlowStep`]), for either objective:
+//!
+//! - maximum likelihood on data: loss `−(1/B) Σᵢ log q(xᵢ)` on a batch drawn by a sampler, or
+//!   `−(1/B) Σᵢ log q(xᵢ | cᵢ)` for a conditional flow on rows drawn with their contexts;
+//! - reverse KL to an unnormalised target `p̃`: loss `(1/B) Σᵢ [log q(xᵢ) − log p̃(xᵢ)]` on the
+//!   model's own reparametrised samples, with the effective sample size of the batch logged.
+//!
+//! Before the first step of a maximum-likelihood run the flow is initialised on the first
+//! batch ([`Flow::initialise`]: Glow's data-dependent ActNorm); a resumed run takes the
+//! initialised parameters from its checkpoint. An exponential moving average of the model is
+//! kept for evaluation and sampling, as the other families' steps do.
+
+use std::path::Path;
+
+use burn::module::ModuleDisplay;
+use burn::optim::{GradientsParams, Optimizer};
+use burn::tensor::Tensor;
+use sysdyn_core::device::SysDevice;
+use sysdyn_core::rng::SeededRng;
+use sysdyn_train::{
+    BoxError, Checkpointable, Ema, NonFinite, Optim, StepContext, StepReport, TrainError,
+    TrainStep, find_non_finite, global_grad_norm, load_module, save_module,
+};
+
+use crate::error::GenerativeError;
+use crate::flow::Flow;
+use crate::flow::base::BaseDistribution;
+use crate::flow::model::{FlowModel, LogDensity};
+use crate::inputs::DataSampler;
+
+/// Draws `rows` training rows with their contexts: row-major `[rows, features]` and
+/// `[rows, context_width]`.
+pub type ContextSampler = Box<dyn FnMut(&mut SeededRng, usize) -> (Vec<f64>, Vec<f64>) + Send>;
+
+/// What a flow step minimises.
+pub enum FlowObjective<const D: usize> {
+    /// `−mean log q(x)` on rows drawn by the sampler (`[rows, features]` row-major, reshaped to
+    /// the step's batch shape).
+    MaximumLikelihood(DataSampler),
+    /// `−mean log q(x | c)` of a conditional flow on rows and contexts drawn by the sampler.
+    ConditionalMaximumLikelihood(ContextSampler),
+    /// `mean[log q(x) − log p̃(x)]` on the model's samples, `p̃` one value per row.
+    ReverseKl(LogDensity<D>),
+}
+
+/// The settings of a [`FlowStep`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlowConfig<const D: usize> {
+    /// The shape of one batch, `[rows, …]` (`[rows, features]`, `[rows, c, h, w]`).
+    pub batch_shape: [usize; D],
+    /// The decay of the moving average of the weights (`None`: no average), in `[0, 1)`.
+    pub ema_decay: Option<f64>,
+    /// Whether to initialise the flow on the first batch (maximum likelihood only).
+    pub data_init: bool,
+}
+
+impl<const D: usize> FlowConfig<D> {
+    /// Batches of `batch_shape`, no average, data-dependent initialisation.
+    pub fn new(batch_shape: [usize; D]) -> Self {
+        FlowConfig {
+            batch_shape,
+            ema_decay: None,
+            data_init: true,
+        }
+    }
+
+    /// With the moving average's decay.
+    pub fn with_ema_decay(mut self, decay: Option<f64>) -> Self {
+        self.ema_decay = decay;
+        self
+    }
+
+    /// With or without data-dependent initialisation.
+    pub fn with_data_init(mut self, data_init: bool) -> Self {
+        self.data_init = data_init;
+        self
+    }
+
+    /// Checks the settings.
+    pub fn validate(&self) -> Result<(), GenerativeError> {
+        if D < 2 || self.batch_shape.contains(&0) {
+            return Err(GenerativeError::InvalidParameter {
+                name: "batch shape",
+                value: 0.0,
+                requirement: "needs rows and at least one feature axis, none of them 0",
+            });
+        }
+        if let Some(decay) = self.ema_decay
+            && !(0.0..1.0).contains(&decay)
+        {
+            return Err(GenerativeError::InvalidParameter {
+                name: "ema_decay",
+                value: decay,
+                requirement: "must lie in [0, 1)",
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A flow's training step for [`sysdyn_train::Trainer`]: the model, its optimizer, the
+/// objective. The loss, the gradient norm and, for the reverse KL, the effective sample size
+/// are logged; the runtime stops on a non-finite loss or parameter and restores the last
+/// checkpoint (model, optimizer, average).
+pub struct FlowStep<B, F, O, const D: usize>
+where
+    B: BaseDistribution,
+    F: Flow<D> + ModuleDisplay,
+    O: Optimizer,
+{
+    device: SysDevice,
+    model: FlowModel<B, F>,
+    average: Option<Ema<FlowModel<B, F>>>,
+    optim: Optim<O>,
+    config: FlowConfig<D>,
+    objective: FlowObjective<D>,
+    initialised: bool,
+}
+
+impl<B, F, O, const D: usize> FlowStep<B, F, O, D>
+where
+    B: BaseDistribution,
+    F: Flow<D> + ModuleDisplay,
+    O: Optimizer,
+{
+    /// A step for `model` on `device` (an autodiff device).
+    pub fn new(
+        device: SysDevice,
+        model: FlowModel<B, F>,
+        optim: Optim<O>,
+        config: FlowConfig<D>,
+        objective: FlowObjective<D>,
+    ) -> Result<Self, GenerativeError> {
+        config.validate()?;
+        let features: usize = config.batch_shape[1..].iter().product();
+        if features != model.base.features() {
+            return Err(GenerativeError::ShapeMismatch {
+                what: "batch shape and the base distribution's width",
+                left: config.batch_shape.to_vec(),
+                right: vec![config.batch_shape[0], model.base.features()],
+            });
+        }
+        let conditional = matches!(objective, FlowObjective::ConditionalMaximumLikelihood(_));
+        if conditional != (model.flow.context_width() > 0) {
+            return Err(GenerativeError::Unsupported {
+                what: "contexts for an unconditional flow or none for a conditional one: use \
+                       FlowObjective::ConditionalMaximumLikelihood exactly for flows with a \
+                       context width > 0",
+            });
+        }
+        let average = config
+            .ema_decay
+            .map(|decay| Ema::on_training_device(&model, decay));
+        let initialised = !config.data_init || matches!(objective, FlowObjective::ReverseKl(_));
+        Ok(FlowStep {
+            device,
+            model,
+            average,
+            optim,
+            config,
+            objective,
+            initialised,
+        })
+    }
+
+    /// The trained model.
+    pub fn model(&self) -> &FlowModel<B, F> {
+        &self.model
+    }
+
+    /// The model to evaluate and sample: the moving average when there is one.
+    pub fn sampling_model(&self) -> &FlowModel<B, F> {
+        self.average.as_ref().map_or(&self.model, Ema::model)
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &FlowConfig<D> {
+        &self.config
+    }
+}
+
+/// A batch of `shape` from drawn row-major values.
+fn batch<const D: usize>(
+    device: &SysDevice,
+    values: Vec<f64>,
+    shape: [usize; D],
+) -> Result<Tensor<D>, BoxError> {
+    let expected: usize = shape.iter().product();
+    if values.len() != expected {
+        return Err(Box::new(GenerativeError::ShapeMismatch {
+            what: "training rows drawn (rows × features)",
+            left: vec![values.len()],
+            right: shape.to_vec(),
+        }));
+    }
+    Ok(device.tensor(values, shape)?)
+}
+
+impl<B, F, O, const D: usize> FlowStep<B, F, O, D>
+where
+    B: BaseDistribution,
+    F: Flow<D> + ModuleDisplay,
+    O: Optimizer,
+{
+    /// The data-dependent initialisation on the first batch of a run (once; a resumed run has
+    /// its parameters from the checkpoint), restarting the moving average from it.
+    fn initialise_once(
+        &mut self,
+        x: &Tensor<D>,
+        context: Option<&Tensor<2>>,
+    ) -> Result<(), GenerativeError> {
+        if self.initialised {
+            return Ok(());
+        }
+        let model = self.model.clone();
+        let flow = model.flow.initialise(x.clone(), context)?;
+        self.model = FlowModel::new(model.base, flow);
+        if let Some(decay) = self.config.ema_decay {
+            self.average = Some(Ema::on_training_device(&self.model, decay));
+        }
+        self.initialised = true;
+        Ok(())
+    }
+}
+
+impl<B, F, O, const D: usize> Checkpointable for FlowStep<B, F, O, D>
+where
+    B: BaseDistribution,
+    F: Flow<D> + ModuleDisplay,
+    O: Optimizer,
+{
+    fn save_checkpoint(&self, dir: &Path) -> Result<(), TrainError> {
+        save_module(&self.model, dir, "flow")?;
+        if let Some(average) = &self.average {
+            average.save(dir, "flow-average")?;
+        }
+        self.optim.save(dir, "flow-optim")
+    }
+
+    fn load_checkpoint(&mut self, dir: &Path) -> Result<(), TrainError> {
+        self.model = load_module(self.model.clone(), dir, "flow")?;
+        if let Some(average) = &mut self.average {
+            average.load(dir, "flow-average")?;
+        }
+        // The checkpoint holds initialised parameters.
+        self.initialised = true;
+        self.optim.load(dir, "flow-optim", &self.model)
+    }
+}
+
+impl<B, F, O, const D: usize> TrainStep for FlowStep<B, F, O, D>
+where
+    B: BaseDistribution,
+    F: Flow<D> + ModuleDisplay,
+    O: Optimizer,
+{
+    fn step(&mut self, ctx: &mut StepContext) -> Result<StepReport, BoxError> {
+        let mut rng = ctx.rng.clone();
+        let shape = self.config.batch_shape;
+        let (loss, ess) = match &mut self.objective {
+            FlowObjective::MaximumLikelihood(sampler) => {
+                let values = sampler(&mut rng, shape[0]);
+                let x = batch(&self.device, values, shape)?;
+                self.initialise_once(&x, None)?;
+                (self.model.log_prob(x, None)?.mean().neg(), None)
+            }
+            FlowObjective::ConditionalMaximumLikelihood(sampler) => {
+                let (values, contexts) = sampler(&mut rng, shape[0]);
+                let x = batch(&self.device, values, shape)?;
+                let width = self.model.flow.context_width();
+                if contexts.len() != shape[0] * width {
+                    return Err(Box::new(GenerativeError::ShapeMismatch {
+                        what: "contexts drawn (rows × context width)",
+                        left: vec![contexts.len()],
+                        right: vec![shape[0], width],
+                    }));
+                }
+                let context = self.device.tensor(contexts, [shape[0], width])?;
+                self.initialise_once(&x, Some(&context))?;
+                (self.model.log_prob(x, Some(&context))?.mean().neg(), None)
+            }
+            FlowObjective::ReverseKl(target) => {
+                let kl =
+                    self.model
+                        .reverse_kl(&self.device, shape, None, target.as_ref(), &mut rng)?;
+                let ess = kl.effective_sample_size()?;
+                (kl.loss, Some(ess))
+            }
+        };
+        let value = loss.clone().into_scalar::<f64>();
+        let mut grads = GradientsParams::from_grads(loss.backward(), &self.model);
+        let grad_norm = ctx
+            .clip_grads(&mut grads, &self.model)
+            .unwrap_or_else(|| global_grad_norm(&grads, &self.model));
+        let model = self.model.clone();
+        self.model = self.optim.step(ctx.lr, model, grads);
+        if let Some(average) = &mut self.average {
+            average.update(&self.model);
+        }
+        let mut report = StepReport::new(value).with("grad_norm", grad_norm);
+        if let Some(ess) = ess {
+            report = report.with("ess", ess);
+        }
+        Ok(report)
+    }
+
+    fn non_finite_parameter(&self) -> Option<NonFinite> {
+        find_non_finite(&self.model, "flow")
+    }
+}
