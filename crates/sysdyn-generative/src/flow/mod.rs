@@ -14,6 +14,14 @@
 //! (they return [`GenerativeError::Unsupported`] when given a context they would ignore,
 //! so a context is never silently dropped).
 
+pub mod cnf;
+pub mod iaf;
+pub mod maf;
+pub mod made;
+mod rows;
+pub mod residual;
+pub mod spline;
+
 use burn::module::Module;
 use burn::tensor::Tensor;
 
