@@ -14,8 +14,9 @@
 //! only if `m(j) < m(i)`: `∂ output_i/∂ x_j` is strictly triangular in the order.
 //!
 //! A masked linear layer computes `y = x (W ⊙ M) + b` (burn's `[fan_in, fan_out]` layout).
-//! Context columns (a conditional MADE) have degree 0 and feed every unit of the first layer:
-//! outputs may depend on the context freely.
+//! Context columns (a conditional MADE) have degree 0: they feed every unit of the first layer,
+//! and an unmasked linear map adds them to the outputs too — without it the first dimension's
+//! outputs (degree 1, fed by no hidden unit) could not depend on the context.
 //!
 //! The network outputs, per input dimension `i`, a shift `μ_i` and a log-scale `α_i`
 //! ([`MadeOutput`]).
@@ -230,8 +231,15 @@ impl MadeConfig {
             mask,
             &mut rng,
         )?);
+        let context_layer = if self.context > 0 {
+            let ones = vec![1.0; self.context * 2 * d];
+            Some(MaskedLinear::new(device, self.context, 2 * d, ones, &mut rng)?)
+        } else {
+            None
+        };
         Ok(Made {
             layers,
+            context_layer,
             features: d,
             context: self.context,
             activation: self.activation,
@@ -254,6 +262,8 @@ pub struct MadeOutput {
 pub struct Made {
     /// The masked layers, input to output.
     pub layers: Vec<MaskedLinear>,
+    /// The direct map from the context to the outputs (conditional MADEs only).
+    pub context_layer: Option<MaskedLinear>,
     #[module(skip)]
     features: usize,
     #[module(skip)]
@@ -293,6 +303,10 @@ impl Made {
             Some(c) => Tensor::cat(vec![x, c.clone()], 1),
             None => x,
         };
+        let direct = match (context, &self.context_layer) {
+            (Some(c), Some(layer)) => Some(layer.forward(c.clone())),
+            _ => None,
+        };
         let (last, hidden) = self
             .layers
             .split_last()
@@ -302,7 +316,10 @@ impl Made {
         let h = hidden
             .iter()
             .fold(input, |h, layer| self.activation.forward(layer.forward(h)));
-        let out = last.forward(h);
+        let out = match direct {
+            Some(direct) => last.forward(h) + direct,
+            None => last.forward(h),
+        };
         let d = self.features;
         Ok(MadeOutput {
             shift: out.clone().slice([0..batch, 0..d]),
