@@ -176,13 +176,22 @@ pub enum SplineDirection {
 
 impl SplineKnots {
     /// Applies the splines elementwise to `inputs` (`[batch, dims]`): the outputs and
-    /// `log|dout/din|` of every entry. Outside `[−B, B]` the map is the identity.
+    /// `log|dout/din|` of every entry. Outside `[−B, B]` the map is the identity. The inputs
+    /// must have the knots' `[batch, dims]`.
     pub fn apply(
         &self,
         inputs: Tensor<2>,
         direction: SplineDirection,
-    ) -> (Tensor<2>, Tensor<2>) {
+    ) -> Result<(Tensor<2>, Tensor<2>), GenerativeError> {
         let [batch, dims] = inputs.dims();
+        let [knot_batch, knot_dims, _] = self.xs.dims();
+        if [batch, dims] != [knot_batch, knot_dims] {
+            return Err(GenerativeError::ShapeMismatch {
+                what: "spline inputs and knots",
+                left: vec![batch, dims],
+                right: vec![knot_batch, knot_dims],
+            });
+        }
         let (k, b) = (self.bins, self.bound);
         let inside = inputs
             .clone()
@@ -239,7 +248,7 @@ impl SplineKnots {
         };
         let outputs = inputs.clone().mask_where(inside.clone(), value);
         let log_abs_det = inputs.zeros_like().mask_where(inside, log_derivative);
-        (outputs, log_abs_det)
+        Ok((outputs, log_abs_det))
     }
 }
 
@@ -384,7 +393,7 @@ impl SplineCoupling {
             .forward(conditioner_input)?
             .reshape([batch, n, self.spline.parameters_per_dimension()]);
         let knots = self.spline.knots(raw)?;
-        let (moved, log_abs_det) = knots.apply(moving, direction);
+        let (moved, log_abs_det) = knots.apply(moving, direction)?;
         let value = Tensor::cat(vec![fixed, moved], 1).select(1, indices(&self.restore, &input));
         Ok(Transformed {
             value,
