@@ -14,8 +14,8 @@ use flow_support::{
 use proptest::prelude::*;
 use sysdyn_core::device::SysDevice;
 use sysdyn_generative::GenerativeError;
-use sysdyn_generative::flow::made::{InputOrder, MadeConfig};
 use sysdyn_generative::flow::iaf::Iaf;
+use sysdyn_generative::flow::made::{InputOrder, MadeConfig};
 use sysdyn_generative::flow::{Flow, Transformed};
 
 fn iaf(device: &SysDevice, d: usize, context: usize, seed: u64) -> Iaf {
@@ -49,13 +49,30 @@ proptest! {
 #[test]
 fn log_dets_match_the_finite_difference_jacobian() {
     let device = f64_device();
-    let worst = assert_log_det_brute_force(&iaf(&device, 4, 0, 3), &device, &rows(1, 4, 4, 1.0), None, 1e-7);
+    let worst = assert_log_det_brute_force(
+        &iaf(&device, 4, 0, 3),
+        &device,
+        &rows(1, 4, 4, 1.0),
+        None,
+        1e-7,
+    );
     println!("IAF, d = 4: largest |log-det − brute force| = {worst:e}");
     let conditional = iaf(&device, 3, 2, 5);
-    let worst = assert_log_det_brute_force(&conditional, &device, &rows(2, 4, 3, 1.0), Some(&[0.3, -0.8]), 1e-7);
+    let worst = assert_log_det_brute_force(
+        &conditional,
+        &device,
+        &rows(2, 4, 3, 1.0),
+        Some(&[0.3, -0.8]),
+        1e-7,
+    );
     println!("conditional IAF, d = 3: {worst:e}");
     let context = batch(&device, &rows(3, 6, 2, 1.0));
-    assert_round_trip(&conditional, batch(&device, &rows(4, 6, 3, 1.0)), Some(&context), 1e-10);
+    assert_round_trip(
+        &conditional,
+        batch(&device, &rows(4, 6, 3, 1.0)),
+        Some(&context),
+        1e-10,
+    );
 }
 
 #[test]
@@ -64,14 +81,27 @@ fn parallel_and_sequential_passes_give_the_same_density() {
     let layer = iaf(&device, 4, 0, 11);
     let x = batch(&device, &rows(5, 8, 4, 1.0));
     let log_normal = |z: Tensor<2>| {
-        host(z.square().sum_dim(1).mul_scalar(-0.5).sub_scalar(2.0 * (2.0 * std::f64::consts::PI).ln()))
+        host(
+            z.square()
+                .sum_dim(1)
+                .mul_scalar(-0.5)
+                .sub_scalar(2.0 * (2.0 * std::f64::consts::PI).ln()),
+        )
     };
     // log p(x) from the density pass: log N(z) + log|det ∂z/∂x|.
     let Transformed { value: z, log_det } = layer.forward(x.clone(), None).unwrap();
-    let parallel: Vec<f64> = log_normal(z.clone()).iter().zip(host(log_det)).map(|(a, b)| a + b).collect();
+    let parallel: Vec<f64> = log_normal(z.clone())
+        .iter()
+        .zip(host(log_det))
+        .map(|(a, b)| a + b)
+        .collect();
     // From the sampling pass started at the same z: log N(z) − log|det ∂x/∂z|.
     let back = layer.inverse(z.clone(), None).unwrap();
-    let sequential: Vec<f64> = log_normal(z).iter().zip(host(back.log_det)).map(|(a, b)| a - b).collect();
+    let sequential: Vec<f64> = log_normal(z)
+        .iter()
+        .zip(host(back.log_det))
+        .map(|(a, b)| a - b)
+        .collect();
     for (p, s) in parallel.iter().zip(&sequential) {
         assert!((p - s).abs() < 1e-10, "{p} vs {s}");
     }
@@ -94,10 +124,22 @@ fn a_two_layer_stack_with_a_reversal_inverts() {
     let z = b.forward(reverse(h.value), None).unwrap();
     let g = b.inverse(z.value, None).unwrap();
     let back = a.inverse(reverse(g.value), None).unwrap();
-    let error = host(x).iter().zip(host(back.value)).map(|(p, q)| (p - q).abs()).fold(0.0, f64::max);
+    let error = host(x)
+        .iter()
+        .zip(host(back.value))
+        .map(|(p, q)| (p - q).abs())
+        .fold(0.0, f64::max);
     assert!(error < 1e-10, "{error:e}");
-    let total: Vec<f64> = host(h.log_det).iter().zip(host(z.log_det)).map(|(p, q)| p + q).collect();
-    let total_back: Vec<f64> = host(g.log_det).iter().zip(host(back.log_det)).map(|(p, q)| p + q).collect();
+    let total: Vec<f64> = host(h.log_det)
+        .iter()
+        .zip(host(z.log_det))
+        .map(|(p, q)| p + q)
+        .collect();
+    let total_back: Vec<f64> = host(g.log_det)
+        .iter()
+        .zip(host(back.log_det))
+        .map(|(p, q)| p + q)
+        .collect();
     for (f, i) in total.iter().zip(total_back) {
         assert!((f + i).abs() < 1e-10);
     }

@@ -49,9 +49,15 @@ fn assert_autoregressive(config: &MadeConfig, seed: u64) {
             let entry = jac[i * d + j];
             if degrees[j] >= degrees[dim] {
                 // Masked: not a rounding-size value but exactly zero.
-                assert_eq!(entry, 0.0, "output {i} depends on input {j} (order {degrees:?})");
+                assert_eq!(
+                    entry, 0.0,
+                    "output {i} depends on input {j} (order {degrees:?})"
+                );
             } else {
-                assert!(entry.abs() > 1e-8, "output {i} ignores earlier input {j}: {entry}");
+                assert!(
+                    entry.abs() > 1e-8,
+                    "output {i} ignores earlier input {j}: {entry}"
+                );
             }
         }
     }
@@ -68,9 +74,15 @@ fn degrees_and_masks_of_a_small_made() {
     random.sort();
     assert_eq!(random, vec![1, 2, 3, 4, 5, 6]);
     // inputs [1, 2, 3] → hidden [1, 2]: kept when hidden ≥ input.
-    assert_eq!(degree_mask(&[1, 2, 3], &[1, 2], false), vec![1.0, 1.0, 0.0, 1.0, 0.0, 0.0]);
+    assert_eq!(
+        degree_mask(&[1, 2, 3], &[1, 2], false),
+        vec![1.0, 1.0, 0.0, 1.0, 0.0, 0.0]
+    );
     // hidden [1, 2] → outputs [1, 2, 3]: kept when output > hidden.
-    assert_eq!(degree_mask(&[1, 2], &[1, 2, 3], true), vec![0.0, 1.0, 1.0, 0.0, 0.0, 1.0]);
+    assert_eq!(
+        degree_mask(&[1, 2], &[1, 2, 3], true),
+        vec![0.0, 1.0, 1.0, 0.0, 0.0, 1.0]
+    );
 }
 
 #[test]
@@ -142,7 +154,10 @@ fn bad_sizes_are_typed_errors() {
         made.forward(x.clone(), Some(&context)),
         Err(GenerativeError::Unsupported { .. })
     ));
-    let conditional = MadeConfig::new(3, vec![4]).with_context(2).init(&device, 1).unwrap();
+    let conditional = MadeConfig::new(3, vec![4])
+        .with_context(2)
+        .init(&device, 1)
+        .unwrap();
     assert!(matches!(
         conditional.forward(x.clone(), None),
         Err(GenerativeError::Unsupported { .. })

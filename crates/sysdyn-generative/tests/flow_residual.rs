@@ -38,8 +38,12 @@ fn spectral_norm(a: &[f64], rows: usize, cols: usize) -> f64 {
     let mut v = vec![1.0; cols];
     let mut sigma = 0.0;
     for _ in 0..2000 {
-        let av: Vec<f64> = (0..rows).map(|i| (0..cols).map(|j| a[i * cols + j] * v[j]).sum()).collect();
-        let atav: Vec<f64> = (0..cols).map(|j| (0..rows).map(|i| a[i * cols + j] * av[i]).sum()).collect();
+        let av: Vec<f64> = (0..rows)
+            .map(|i| (0..cols).map(|j| a[i * cols + j] * v[j]).sum())
+            .collect();
+        let atav: Vec<f64> = (0..cols)
+            .map(|j| (0..rows).map(|i| a[i * cols + j] * av[i]).sum())
+            .collect();
         let norm = atav.iter().map(|x| x * x).sum::<f64>().sqrt();
         sigma = norm.sqrt();
         v = atav.iter().map(|x| x / norm).collect();
@@ -91,18 +95,29 @@ fn the_fixed_point_error_falls_at_the_banach_rate() {
     let device = f64_device();
     let flow = block(&device, 3, 4);
     let z = batch(&device, &rows(5, 4, 3, 2.0));
-    let iterates: Vec<Vec<f64>> = flow.inverse_iterates(z, 200).unwrap().into_iter().map(host).collect();
+    let iterates: Vec<Vec<f64>> = flow
+        .inverse_iterates(z, 200)
+        .unwrap()
+        .into_iter()
+        .map(host)
+        .collect();
     let limit = &iterates[200];
     let distance = |a: &[f64], b: &[f64], row: usize| {
-        (0..3).map(|j| (a[row * 3 + j] - b[row * 3 + j]).powi(2)).sum::<f64>().sqrt()
+        (0..3)
+            .map(|j| (a[row * 3 + j] - b[row * 3 + j]).powi(2))
+            .sum::<f64>()
+            .sqrt()
     };
     for row in 0..4 {
         let first_step = distance(&iterates[1], &iterates[0], row);
         assert!(first_step > 1e-3, "a trivial first step");
-        for n in 0..=40 {
-            let error = distance(&iterates[n], limit, row);
+        for (n, iterate) in iterates.iter().enumerate().take(41) {
+            let error = distance(iterate, limit, row);
             let bound = C.powi(n as i32) / (1.0 - C) * first_step;
-            assert!(error <= bound + 1e-14, "row {row}, n = {n}: error {error:e} > bound {bound:e}");
+            assert!(
+                error <= bound + 1e-14,
+                "row {row}, n = {n}: error {error:e} > bound {bound:e}"
+            );
         }
         // Converged to rounding long before 200 iterations.
         assert!(distance(&iterates[199], limit, row) < 1e-14);
@@ -124,18 +139,27 @@ fn exact_trace_series_converges_to_the_brute_force_log_det() {
         let mut errors = Vec::new();
         for terms in 1..=30 {
             let series = host(
-                flow.log_det_with(x.clone(), LogDetEstimator::ExactTrace { terms }, &mut SeededRng::new(0))
-                    .unwrap(),
+                flow.log_det_with(
+                    x.clone(),
+                    LogDetEstimator::ExactTrace { terms },
+                    &mut SeededRng::new(0),
+                )
+                .unwrap(),
             )[0];
             let error = (series - brute).abs();
             // |tr Jᵏ| ≤ d‖J‖ᵏ ≤ d c^{2k}: the tail after n terms is ≤ d c^{2(n+1)}/((n+1)(1 − c²)).
             let c2 = C * C;
             let tail = 3.0 * c2.powi(terms as i32 + 1) / ((terms as f64 + 1.0) * (1.0 - c2));
-            assert!(error <= tail + 1e-8, "{terms} terms: error {error:e} > bound {tail:e}");
+            assert!(
+                error <= tail + 1e-8,
+                "{terms} terms: error {error:e} > bound {tail:e}"
+            );
             errors.push(error);
         }
-        println!("exact-trace series, |error| after 1, 5, 10, 20, 30 terms: {:.2e} {:.2e} {:.2e} {:.2e} {:.2e}",
-            errors[0], errors[4], errors[9], errors[19], errors[29]);
+        println!(
+            "exact-trace series, |error| after 1, 5, 10, 20, 30 terms: {:.2e} {:.2e} {:.2e} {:.2e} {:.2e}",
+            errors[0], errors[4], errors[9], errors[19], errors[29]
+        );
         assert!(errors[29] < 1e-8);
         assert!(errors[0] > 10.0 * errors[29]);
     }
@@ -144,11 +168,21 @@ fn exact_trace_series_converges_to_the_brute_force_log_det() {
 }
 
 /// Mean and standard error of `n` draws of an estimator at one point (one row).
-fn mean_and_standard_error(flow: &ResidualFlow, x: &[f64], estimator: LogDetEstimator, n: u64) -> (f64, f64) {
+fn mean_and_standard_error(
+    flow: &ResidualFlow,
+    x: &[f64],
+    estimator: LogDetEstimator,
+    n: u64,
+) -> (f64, f64) {
     let device = f64_device();
     let t = device.tensor(x.to_vec(), [1, x.len()]).unwrap();
     let draws: Vec<f64> = (0..n)
-        .map(|seed| host(flow.log_det_with(t.clone(), estimator, &mut SeededRng::new(seed)).unwrap())[0])
+        .map(|seed| {
+            host(
+                flow.log_det_with(t.clone(), estimator, &mut SeededRng::new(seed))
+                    .unwrap(),
+            )[0]
+        })
         .collect();
     let mean = draws.iter().sum::<f64>() / n as f64;
     let variance = draws.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n as f64 - 1.0);
@@ -161,11 +195,28 @@ fn hutchinson_series_is_unbiased_for_the_truncated_series() {
     let flow = block(&device, 3, 8);
     let x = [0.4, -1.1, 0.7];
     let t = device.tensor(x.to_vec(), [1, 3]).unwrap();
-    let truncated = host(flow.log_det_with(t, LogDetEstimator::ExactTrace { terms: 8 }, &mut SeededRng::new(0)).unwrap())[0];
+    let truncated = host(
+        flow.log_det_with(
+            t,
+            LogDetEstimator::ExactTrace { terms: 8 },
+            &mut SeededRng::new(0),
+        )
+        .unwrap(),
+    )[0];
     for probe in [Probe::Rademacher, Probe::Gaussian] {
-        let (mean, se) = mean_and_standard_error(&flow, &x, LogDetEstimator::Hutchinson { terms: 8, probe }, 1500);
-        println!("Hutchinson ({probe:?}): mean {mean:.5} ± {se:.5}, truncated series {truncated:.5}");
-        assert!((mean - truncated).abs() <= 3.0 * se, "{mean} ± {se} vs {truncated}");
+        let (mean, se) = mean_and_standard_error(
+            &flow,
+            &x,
+            LogDetEstimator::Hutchinson { terms: 8, probe },
+            1500,
+        );
+        println!(
+            "Hutchinson ({probe:?}): mean {mean:.5} ± {se:.5}, truncated series {truncated:.5}"
+        );
+        assert!(
+            (mean - truncated).abs() <= 3.0 * se,
+            "{mean} ± {se} vs {truncated}"
+        );
         assert!(se > 0.0);
     }
 }
@@ -174,7 +225,13 @@ fn hutchinson_series_is_unbiased_for_the_truncated_series() {
 fn roulette_against_brute_force(flow: &ResidualFlow, x: &[f64], draws: u64) -> (f64, f64, f64) {
     let device = f64_device();
     let d = x.len();
-    let forward = |p: &[f64]| host(flow.forward(device.tensor(p.to_vec(), [1, d]).unwrap(), None).unwrap().value);
+    let forward = |p: &[f64]| {
+        host(
+            flow.forward(device.tensor(p.to_vec(), [1, d]).unwrap(), None)
+                .unwrap()
+                .value,
+        )
+    };
     let exact = log_abs_det(fd_jacobian(&forward, x, 1e-5), d);
     let estimator = LogDetEstimator::RussianRoulette {
         exact_terms: 1,
@@ -189,7 +246,8 @@ fn roulette_against_brute_force(flow: &ResidualFlow, x: &[f64], draws: u64) -> (
 fn russian_roulette_is_unbiased_for_the_exact_log_det() {
     let device = f64_device();
     // d = 3: probe and truncation randomness together.
-    let (exact, mean, se) = roulette_against_brute_force(&block(&device, 3, 9), &[0.3, 0.9, -0.5], 3000);
+    let (exact, mean, se) =
+        roulette_against_brute_force(&block(&device, 3, 9), &[0.3, 0.9, -0.5], 3000);
     println!("Russian roulette, d = 3: mean {mean:.5} ± {se:.5}, exact {exact:.5}");
     assert!((mean - exact).abs() <= 3.0 * se, "{mean} ± {se} vs {exact}");
     // d = 1: a Rademacher probe is exact (v² = 1), only the random truncation is left, and the
@@ -200,50 +258,103 @@ fn russian_roulette_is_unbiased_for_the_exact_log_det() {
     println!("Russian roulette, d = 1: mean {mean:.6} ± {se:.6}, exact {exact:.6}");
     assert!((mean - exact).abs() <= 3.0 * se, "{mean} ± {se} vs {exact}");
     let t = device.tensor(vec![0.2], [1, 1]).unwrap();
-    let truncated = host(flow.log_det_with(t, LogDetEstimator::ExactTrace { terms: 1 }, &mut SeededRng::new(0)).unwrap())[0];
-    println!("one-term truncation: {truncated:.6} (bias {:.2e})", truncated - exact);
-    assert!((truncated - exact).abs() > 3.0 * se, "{truncated} vs {exact} (se {se})");
+    let truncated = host(
+        flow.log_det_with(
+            t,
+            LogDetEstimator::ExactTrace { terms: 1 },
+            &mut SeededRng::new(0),
+        )
+        .unwrap(),
+    )[0];
+    println!(
+        "one-term truncation: {truncated:.6} (bias {:.2e})",
+        truncated - exact
+    );
+    assert!(
+        (truncated - exact).abs() > 3.0 * se,
+        "{truncated} vs {exact} (se {se})"
+    );
 }
 
 #[test]
 fn bad_settings_and_inputs_are_typed_errors() {
     let device = f64_device();
     let invalid = |config: ResidualFlowConfig| {
-        matches!(config.init(&device, 1), Err(GenerativeError::InvalidParameter { .. }))
+        matches!(
+            config.init(&device, 1),
+            Err(GenerativeError::InvalidParameter { .. })
+        )
     };
     assert!(invalid(ResidualFlowConfig::new(2, vec![4], 1.0)), "c = 1");
     assert!(invalid(ResidualFlowConfig::new(2, vec![4], 1.5)), "c > 1");
     assert!(invalid(ResidualFlowConfig::new(2, vec![4], 0.0)), "c = 0");
-    assert!(invalid(ResidualFlowConfig::new(2, vec![4], f64::NAN)), "c NaN");
-    assert!(invalid(ResidualFlowConfig::new(2, vec![], 0.5)), "no hidden layer");
-    assert!(invalid(ResidualFlowConfig::new(2, vec![4], 0.5).with_log_det(LogDetEstimator::ExactTrace { terms: 0 })));
-    assert!(invalid(ResidualFlowConfig::new(2, vec![4], 0.5).with_log_det(LogDetEstimator::RussianRoulette {
-        exact_terms: 1,
-        continue_probability: 1.0,
-        probe: Probe::Gaussian,
-    })));
-    assert!(invalid(ResidualFlowConfig::new(2, vec![4], 0.5).with_fixed_point(FixedPoint { tolerance: 0.0, max_iterations: 5 })));
-    assert!(invalid(ResidualFlowConfig::new(2, vec![4], 0.5).with_fixed_point(FixedPoint { tolerance: 1e-8, max_iterations: 0 })));
+    assert!(
+        invalid(ResidualFlowConfig::new(2, vec![4], f64::NAN)),
+        "c NaN"
+    );
+    assert!(
+        invalid(ResidualFlowConfig::new(2, vec![], 0.5)),
+        "no hidden layer"
+    );
+    assert!(invalid(
+        ResidualFlowConfig::new(2, vec![4], 0.5)
+            .with_log_det(LogDetEstimator::ExactTrace { terms: 0 })
+    ));
+    assert!(invalid(
+        ResidualFlowConfig::new(2, vec![4], 0.5).with_log_det(LogDetEstimator::RussianRoulette {
+            exact_terms: 1,
+            continue_probability: 1.0,
+            probe: Probe::Gaussian,
+        })
+    ));
+    assert!(invalid(
+        ResidualFlowConfig::new(2, vec![4], 0.5).with_fixed_point(FixedPoint {
+            tolerance: 0.0,
+            max_iterations: 5
+        })
+    ));
+    assert!(invalid(
+        ResidualFlowConfig::new(2, vec![4], 0.5).with_fixed_point(FixedPoint {
+            tolerance: 1e-8,
+            max_iterations: 0
+        })
+    ));
     assert!(matches!(
-        ResidualFlowConfig::new(2, vec![4], 0.5).with_activation(Activation::Silu).init(&device, 1),
+        ResidualFlowConfig::new(2, vec![4], 0.5)
+            .with_activation(Activation::Silu)
+            .init(&device, 1),
         Err(GenerativeError::Unsupported { .. })
     ));
     // Three iterations cannot reach 1e-12: an error, not a half-converged x.
     let short = ResidualFlowConfig::new(3, vec![8], 0.9)
-        .with_fixed_point(FixedPoint { tolerance: 1e-12, max_iterations: 3 })
+        .with_fixed_point(FixedPoint {
+            tolerance: 1e-12,
+            max_iterations: 3,
+        })
         .init(&device, 2)
         .unwrap();
     let z = batch(&device, &rows(1, 2, 3, 2.0));
     match short.inverse(z, None) {
-        Err(GenerativeError::NotConverged { iterations, change, .. }) => {
+        Err(GenerativeError::NotConverged {
+            iterations, change, ..
+        }) => {
             assert_eq!(iterations, 3);
             assert!(change > 1e-12);
         }
         other => panic!("expected NotConverged, got {other:?}"),
     }
     let flow = block(&device, 3, 3);
-    assert!(matches!(flow.forward(device.zeros([2, 2]), None), Err(GenerativeError::ShapeMismatch { .. })));
-    assert!(matches!(flow.inverse(device.zeros([2, 4]), None), Err(GenerativeError::ShapeMismatch { .. })));
+    assert!(matches!(
+        flow.forward(device.zeros([2, 2]), None),
+        Err(GenerativeError::ShapeMismatch { .. })
+    ));
+    assert!(matches!(
+        flow.inverse(device.zeros([2, 4]), None),
+        Err(GenerativeError::ShapeMismatch { .. })
+    ));
     let context = device.zeros([2, 1]);
-    assert!(matches!(flow.forward(device.zeros([2, 3]), Some(&context)), Err(GenerativeError::Unsupported { .. })));
+    assert!(matches!(
+        flow.forward(device.zeros([2, 3]), Some(&context)),
+        Err(GenerativeError::Unsupported { .. })
+    ));
 }

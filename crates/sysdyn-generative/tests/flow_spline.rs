@@ -28,19 +28,32 @@ const BOUND: f64 = 3.0;
 fn knots(device: &SysDevice, n: usize, seed: u64) -> SplineKnots {
     let settings = SplineSettings::new(BINS, BOUND);
     let p = settings.parameters_per_dimension();
-    let one: Vec<f64> = SeededRng::new(seed).normals(p).into_iter().map(|v| 1.5 * v).collect();
+    let one: Vec<f64> = SeededRng::new(seed)
+        .normals(p)
+        .into_iter()
+        .map(|v| 1.5 * v)
+        .collect();
     let values: Vec<f64> = (0..n).flat_map(|_| one.clone()).collect();
-    settings.knots(device.tensor(values, [n, 1, p]).unwrap()).unwrap()
+    settings
+        .knots(device.tensor(values, [n, 1, p]).unwrap())
+        .unwrap()
 }
 
-fn apply(knots: &SplineKnots, device: &SysDevice, x: &[f64], direction: SplineDirection) -> (Vec<f64>, Vec<f64>) {
+fn apply(
+    knots: &SplineKnots,
+    device: &SysDevice,
+    x: &[f64],
+    direction: SplineDirection,
+) -> (Vec<f64>, Vec<f64>) {
     let t = device.tensor(x.to_vec(), [x.len(), 1]).unwrap();
     let (y, ld) = knots.apply(t, direction).unwrap();
     (host(y), host(ld))
 }
 
 fn grid(n: usize, from: f64, to: f64) -> Vec<f64> {
-    (0..n).map(|i| from + (to - from) * i as f64 / (n - 1) as f64).collect()
+    (0..n)
+        .map(|i| from + (to - from) * i as f64 / (n - 1) as f64)
+        .collect()
 }
 
 #[test]
@@ -59,8 +72,16 @@ fn the_spline_is_increasing_and_the_identity_in_the_tails() {
         }
     }
     // The spline maps [−B, B] onto itself.
-    let (ends, _) = apply(&knots(&device, 2, 1), &device, &[-BOUND, BOUND], SplineDirection::Forward);
-    assert!((ends[0] + BOUND).abs() < 1e-12 && (ends[1] - BOUND).abs() < 1e-12, "{ends:?}");
+    let (ends, _) = apply(
+        &knots(&device, 2, 1),
+        &device,
+        &[-BOUND, BOUND],
+        SplineDirection::Forward,
+    );
+    assert!(
+        (ends[0] + BOUND).abs() < 1e-12 && (ends[1] - BOUND).abs() < 1e-12,
+        "{ends:?}"
+    );
 }
 
 #[test]
@@ -75,11 +96,29 @@ fn value_and_slope_are_continuous_at_every_knot() {
         let probe = [knot - eps, knot, knot + eps];
         let kk = knots(&device, 3, 2);
         let (y, ld) = apply(&kk, &device, &probe, SplineDirection::Forward);
-        assert!((y[1] - ys[i]).abs() < 1e-12, "knot {i}: {} vs {}", y[1], ys[i]);
-        assert!((y[0] - y[1]).abs() < 1e-7 && (y[2] - y[1]).abs() < 1e-7, "jump at knot {i}: {y:?}");
+        assert!(
+            (y[1] - ys[i]).abs() < 1e-12,
+            "knot {i}: {} vs {}",
+            y[1],
+            ys[i]
+        );
+        assert!(
+            (y[0] - y[1]).abs() < 1e-7 && (y[2] - y[1]).abs() < 1e-7,
+            "jump at knot {i}: {y:?}"
+        );
         // The slope from either side is the knot derivative (1 at ±B, where the tails join).
-        assert!((ld[0].exp() - ds[i]).abs() < 1e-6, "left slope at knot {i}: {} vs {}", ld[0].exp(), ds[i]);
-        assert!((ld[2].exp() - ds[i]).abs() < 1e-6, "right slope at knot {i}: {} vs {}", ld[2].exp(), ds[i]);
+        assert!(
+            (ld[0].exp() - ds[i]).abs() < 1e-6,
+            "left slope at knot {i}: {} vs {}",
+            ld[0].exp(),
+            ds[i]
+        );
+        assert!(
+            (ld[2].exp() - ds[i]).abs() < 1e-6,
+            "right slope at knot {i}: {} vs {}",
+            ld[2].exp(),
+            ds[i]
+        );
     }
     assert_eq!(ds[0], 1.0);
     assert_eq!(ds[BINS], 1.0);
@@ -105,7 +144,12 @@ fn log_derivative_matches_finite_differences_and_the_inverse_is_exact() {
     assert!(worst < 1e-6);
     let (back, ld_back) = apply(&k, &device, &y, SplineDirection::Inverse);
     for i in 0..x.len() {
-        assert!((back[i] - x[i]).abs() < 1e-12, "inverse at {}: {}", x[i], back[i]);
+        assert!(
+            (back[i] - x[i]).abs() < 1e-12,
+            "inverse at {}: {}",
+            x[i],
+            back[i]
+        );
         assert!((ld_back[i] + ld[i]).abs() < 1e-10);
     }
 }
@@ -142,16 +186,36 @@ fn coupling_log_dets_match_the_finite_difference_jacobian() {
     let device = f64_device();
     // Rows inside [−B, B] (away from the knots' kinks in the second derivative only).
     let inside = rows(4, 4, 3, 1.0);
-    let worst = assert_log_det_brute_force(&coupling(&device, 3, 0, false, 5), &device, &inside, None, 1e-6);
+    let worst = assert_log_det_brute_force(
+        &coupling(&device, 3, 0, false, 5),
+        &device,
+        &inside,
+        None,
+        1e-6,
+    );
     println!("spline coupling, d = 3: largest |log-det − brute force| = {worst:e}");
-    let worst = assert_log_det_brute_force(&coupling(&device, 4, 2, true, 6), &device, &rows(5, 4, 4, 1.0), Some(&[0.5, -1.0]), 1e-6);
+    let worst = assert_log_det_brute_force(
+        &coupling(&device, 4, 2, true, 6),
+        &device,
+        &rows(5, 4, 4, 1.0),
+        Some(&[0.5, -1.0]),
+        1e-6,
+    );
     println!("conditional spline coupling, d = 4: {worst:e}");
     let conditional = coupling(&device, 4, 2, false, 7);
     let context = batch(&device, &rows(6, 5, 2, 1.0));
-    assert_round_trip(&conditional, batch(&device, &rows(7, 5, 4, 2.0)), Some(&context), 1e-10);
+    assert_round_trip(
+        &conditional,
+        batch(&device, &rows(7, 5, 4, 2.0)),
+        Some(&context),
+        1e-10,
+    );
     // Only the odd dimensions move (the even ones when flipped).
     let x = batch(&device, &rows(8, 3, 4, 1.0));
-    let z = coupling(&device, 4, 0, false, 9).forward(x.clone(), None).unwrap().value;
+    let z = coupling(&device, 4, 0, false, 9)
+        .forward(x.clone(), None)
+        .unwrap()
+        .value;
     let (xv, zv) = (host(x), host(z));
     for i in 0..xv.len() {
         if i % 4 % 2 == 0 {
@@ -166,28 +230,67 @@ fn coupling_log_dets_match_the_finite_difference_jacobian() {
 fn bad_settings_are_typed_errors() {
     let device = f64_device();
     let invalid = |config: SplineCouplingConfig| {
-        matches!(config.init(&device, 1), Err(GenerativeError::InvalidParameter { .. }))
+        matches!(
+            config.init(&device, 1),
+            Err(GenerativeError::InvalidParameter { .. })
+        )
     };
-    assert!(invalid(SplineCouplingConfig::new(2, vec![4], 0, 3.0)), "K = 0");
-    assert!(invalid(SplineCouplingConfig::new(2, vec![4], 1, 3.0)), "K = 1");
-    assert!(invalid(SplineCouplingConfig::new(2, vec![4], 4, 0.0)), "B = 0");
-    assert!(invalid(SplineCouplingConfig::new(2, vec![4], 4, -1.0)), "B < 0");
-    assert!(invalid(SplineCouplingConfig::new(2, vec![4], 4, f64::NAN)), "B NaN");
-    assert!(invalid(SplineCouplingConfig::new(1, vec![4], 4, 3.0)), "one feature");
+    assert!(
+        invalid(SplineCouplingConfig::new(2, vec![4], 0, 3.0)),
+        "K = 0"
+    );
+    assert!(
+        invalid(SplineCouplingConfig::new(2, vec![4], 1, 3.0)),
+        "K = 1"
+    );
+    assert!(
+        invalid(SplineCouplingConfig::new(2, vec![4], 4, 0.0)),
+        "B = 0"
+    );
+    assert!(
+        invalid(SplineCouplingConfig::new(2, vec![4], 4, -1.0)),
+        "B < 0"
+    );
+    assert!(
+        invalid(SplineCouplingConfig::new(2, vec![4], 4, f64::NAN)),
+        "B NaN"
+    );
+    assert!(
+        invalid(SplineCouplingConfig::new(1, vec![4], 4, 3.0)),
+        "one feature"
+    );
     let mut floors = SplineSettings::new(4, 3.0);
     floors.min_bin_width = 0.25;
-    assert!(invalid(SplineCouplingConfig::new(2, vec![4], 4, 3.0).with_spline(floors)), "K·w_min = 1");
+    assert!(
+        invalid(SplineCouplingConfig::new(2, vec![4], 4, 3.0).with_spline(floors)),
+        "K·w_min = 1"
+    );
     let mut derivative = SplineSettings::new(4, 3.0);
     derivative.min_derivative = 0.0;
-    assert!(invalid(SplineCouplingConfig::new(2, vec![4], 4, 3.0).with_spline(derivative)), "δ_min = 0");
+    assert!(
+        invalid(SplineCouplingConfig::new(2, vec![4], 4, 3.0).with_spline(derivative)),
+        "δ_min = 0"
+    );
     let k = knots(&device, 3, 1);
     let mismatched = device.zeros([2, 1]);
-    assert!(matches!(k.apply(mismatched, SplineDirection::Forward), Err(GenerativeError::ShapeMismatch { .. })));
+    assert!(matches!(
+        k.apply(mismatched, SplineDirection::Forward),
+        Err(GenerativeError::ShapeMismatch { .. })
+    ));
     let settings = SplineSettings::new(4, 3.0);
     let wrong: Tensor<3> = device.zeros([2, 1, 5]);
-    assert!(matches!(settings.knots(wrong), Err(GenerativeError::ShapeMismatch { .. })));
+    assert!(matches!(
+        settings.knots(wrong),
+        Err(GenerativeError::ShapeMismatch { .. })
+    ));
     let layer = coupling(&device, 4, 0, false, 1);
-    assert!(matches!(layer.forward(device.zeros([2, 3]), None), Err(GenerativeError::ShapeMismatch { .. })));
+    assert!(matches!(
+        layer.forward(device.zeros([2, 3]), None),
+        Err(GenerativeError::ShapeMismatch { .. })
+    ));
     let context = device.zeros([2, 1]);
-    assert!(matches!(layer.forward(device.zeros([2, 4]), Some(&context)), Err(GenerativeError::Unsupported { .. })));
+    assert!(matches!(
+        layer.forward(device.zeros([2, 4]), Some(&context)),
+        Err(GenerativeError::Unsupported { .. })
+    ));
 }

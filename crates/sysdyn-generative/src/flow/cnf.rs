@@ -67,7 +67,7 @@ impl<F: DivergenceField> CnfFlow<F> {
         Ok(Cnf::new(
             self.field.clone(),
             self.solver.estimator,
-            self.solver.method.clone(),
+            self.solver.method,
             self.solver.config.clone(),
         )
         .with_flow_time(self.solver.flow_time)?)

@@ -108,12 +108,17 @@ impl MaskedLinear {
         rng: &mut SeededRng,
     ) -> Result<Self, GenerativeError> {
         let weight = device
-            .tensor(uniform_weights(rng, fan_in, fan_in * fan_out), [fan_in, fan_out])
+            .tensor(
+                uniform_weights(rng, fan_in, fan_in * fan_out),
+                [fan_in, fan_out],
+            )
             .map_err(shape_error)?;
         let bias = device
             .tensor(uniform_weights(rng, fan_in, fan_out), [fan_out])
             .map_err(shape_error)?;
-        let mask = device.tensor(mask, [fan_in, fan_out]).map_err(shape_error)?;
+        let mask = device
+            .tensor(mask, [fan_in, fan_out])
+            .map_err(shape_error)?;
         Ok(MaskedLinear {
             weight: Param::from_tensor(weight),
             bias: Param::from_tensor(bias),
@@ -233,7 +238,13 @@ impl MadeConfig {
         )?);
         let context_layer = if self.context > 0 {
             let ones = vec![1.0; self.context * 2 * d];
-            Some(MaskedLinear::new(device, self.context, 2 * d, ones, &mut rng)?)
+            Some(MaskedLinear::new(
+                device,
+                self.context,
+                2 * d,
+                ones,
+                &mut rng,
+            )?)
         } else {
             None
         };

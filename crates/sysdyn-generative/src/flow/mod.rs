@@ -16,10 +16,10 @@
 
 pub mod cnf;
 pub mod iaf;
-pub mod maf;
 pub mod made;
-mod rows;
+pub mod maf;
 pub mod residual;
+mod rows;
 pub mod spline;
 
 use burn::module::Module;

@@ -233,8 +233,16 @@ impl ResidualFlowConfig {
         let mut layers = Vec::with_capacity(widths.len() - 1);
         for w in widths.windows(2) {
             let (fan_in, fan_out) = (w[0], w[1]);
-            let weight = host_like(device, uniform_weights(&mut rng, fan_in, fan_in * fan_out), [fan_in, fan_out])?;
-            let bias = host_like(device, uniform_weights(&mut rng, fan_in, fan_out), [fan_out])?;
+            let weight = host_like(
+                device,
+                uniform_weights(&mut rng, fan_in, fan_in * fan_out),
+                [fan_in, fan_out],
+            )?;
+            let bias = host_like(
+                device,
+                uniform_weights(&mut rng, fan_in, fan_out),
+                [fan_out],
+            )?;
             let linear = Linear {
                 weight: burn::module::Param::from_tensor(weight),
                 bias: Some(burn::module::Param::from_tensor(bias)),
@@ -321,7 +329,11 @@ impl ResidualFlow {
             .fold(x, |h, (i, (layer, weight))| {
                 let bias = layer.linear.bias.as_ref().map(|b| b.val());
                 let h = burn::tensor::module::linear(h, weight, bias);
-                if i < last { self.activation.forward(h) } else { h }
+                if i < last {
+                    self.activation.forward(h)
+                } else {
+                    h
+                }
             })
     }
 
@@ -361,7 +373,13 @@ impl ResidualFlow {
         estimator.check()?;
         let batch = check_rows("residual flow input", &x, self.features)?;
         let d = self.features;
-        let signed = |k: usize| if k % 2 == 1 { 1.0 / k as f64 } else { -1.0 / k as f64 };
+        let signed = |k: usize| {
+            if k % 2 == 1 {
+                1.0 / k as f64
+            } else {
+                -1.0 / k as f64
+            }
+        };
         match estimator {
             LogDetEstimator::ExactTrace { terms } => {
                 let jacobian = self.jacobian(x.clone())?;
@@ -375,7 +393,9 @@ impl ResidualFlow {
                     if k > 1 {
                         power = power.matmul(jacobian.clone());
                     }
-                    let trace = (power.clone() * eye.clone()).sum_dims(&[1, 2]).reshape([batch]);
+                    let trace = (power.clone() * eye.clone())
+                        .sum_dims(&[1, 2])
+                        .reshape([batch]);
                     sum = sum + trace.mul_scalar(signed(k));
                 }
                 Ok(sum)
@@ -495,4 +515,3 @@ impl Flow<2> for ResidualFlow {
         Ok(Transformed { value: x, log_det })
     }
 }
-

@@ -129,7 +129,10 @@ impl SplineSettings {
                 2,
             )
         };
-        let xs = positions(unconstrained.clone().slice([0..batch, 0..dims, 0..k]), self.min_bin_width);
+        let xs = positions(
+            unconstrained.clone().slice([0..batch, 0..dims, 0..k]),
+            self.min_bin_width,
+        );
         let ys = positions(
             unconstrained.clone().slice([0..batch, 0..dims, k..2 * k]),
             self.min_bin_height,
@@ -205,10 +208,16 @@ impl SplineKnots {
         // Bin index: the number of interior knots at or below the input.
         let interior = search.clone().slice([0..batch, 0..dims, 1..k]);
         let bin = interior
-            .lower_equal(clamped.clone().reshape([batch, dims, 1]).expand([batch, dims, k - 1]))
+            .lower_equal(
+                clamped
+                    .clone()
+                    .reshape([batch, dims, 1])
+                    .expand([batch, dims, k - 1]),
+            )
             .int()
             .sum_dim(2);
-        let pick = |t: &Tensor<3>, idx: Tensor<3, Int>| t.clone().gather(2, idx).reshape([batch, dims]);
+        let pick =
+            |t: &Tensor<3>, idx: Tensor<3, Int>| t.clone().gather(2, idx).reshape([batch, dims]);
         let next = bin.clone().add_scalar(1);
         let (x_k, x_k1) = (pick(&self.xs, bin.clone()), pick(&self.xs, next.clone()));
         let (y_k, y_k1) = (pick(&self.ys, bin.clone()), pick(&self.ys, next.clone()));
@@ -221,7 +230,8 @@ impl SplineKnots {
             SplineDirection::Forward => {
                 let xi = (clamped - x_k) / width;
                 let xi1 = xi.clone() * xi.clone().neg().add_scalar(1.0);
-                let numerator = height * (slope.clone() * xi.clone().square() + d_k.clone() * xi1.clone());
+                let numerator =
+                    height * (slope.clone() * xi.clone().square() + d_k.clone() * xi1.clone());
                 let denominator = slope.clone() + theta.clone() * xi1;
                 (xi, y_k + numerator / denominator)
             }
@@ -230,7 +240,8 @@ impl SplineKnots {
                 let a = height.clone() * (slope.clone() - d_k.clone()) + dy.clone() * theta.clone();
                 let bq = height * d_k.clone() - dy.clone() * theta.clone();
                 let c = (slope.clone() * dy).neg();
-                let discriminant = (bq.clone().square() - a * c.clone().mul_scalar(4.0)).clamp_min(0.0);
+                let discriminant =
+                    (bq.clone().square() - a * c.clone().mul_scalar(4.0)).clamp_min(0.0);
                 let xi = c.mul_scalar(2.0) / (bq.neg() - discriminant.sqrt());
                 (xi.clone(), xi * width + x_k)
             }
@@ -388,10 +399,11 @@ impl SplineCoupling {
             None => fixed.clone(),
         };
         let n = self.transformed.len();
-        let raw = self
-            .conditioner
-            .forward(conditioner_input)?
-            .reshape([batch, n, self.spline.parameters_per_dimension()]);
+        let raw = self.conditioner.forward(conditioner_input)?.reshape([
+            batch,
+            n,
+            self.spline.parameters_per_dimension(),
+        ]);
         let knots = self.spline.knots(raw)?;
         let (moved, log_abs_det) = knots.apply(moving, direction)?;
         let value = Tensor::cat(vec![fixed, moved], 1).select(1, indices(&self.restore, &input));

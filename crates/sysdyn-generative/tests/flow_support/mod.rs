@@ -139,7 +139,10 @@ pub fn assert_log_det_brute_force<F: Flow<2>>(
     let mut worst: f64 = 0.0;
     for row in rows {
         let d = row.len();
-        for direction in [&forward as &dyn Fn(Tensor<2>) -> (Tensor<2>, Tensor<1>), &inverse] {
+        for direction in [
+            &forward as &dyn Fn(Tensor<2>) -> (Tensor<2>, Tensor<1>),
+            &inverse,
+        ] {
             let (_, log_det) = apply_row(direction, device, row);
             let map = |p: &[f64]| apply_row(direction, device, p).0;
             let brute = log_abs_det(fd_jacobian(&map, row, 1e-5), d);
