@@ -67,6 +67,14 @@
 //! ODE with adaptive Dormand–Prince and its exact log-likelihood, and the training step
 //! [`score::ScoreStep`].
 //!
+//! For normalizing flows ([`flow`]), every layer is a [`flow::Flow`] (forward and inverse with
+//! `log|det J|` per row, optional context): [`flow::made`] (MADE's masks), [`flow::maf`] and
+//! [`flow::iaf`] (affine autoregressive layers, density or sampling in one pass),
+//! [`flow::spline`] (rational-quadratic spline couplings), [`flow::residual`] (invertible
+//! ResNets / residual flows: spectrally normalised contraction, fixed-point inverse, the
+//! log-determinant series with exact, Hutchinson or Russian-roulette traces) and
+//! [`flow::cnf`] (sysdyn-nodes' continuous normalizing flow as a layer).
+//!
 //! Every family takes its inputs through [`inputs`] (the image layout, the data samplers, the
 //! width and label checks) and shares [`stable`]'s overflow-free functions, so no family depends
 //! on another.

@@ -33,12 +33,21 @@ fn outputs(device: &SysDevice) -> Vec<Vec<f64>> {
     let made = || MadeConfig::new(4, vec![8]).init(device, 2).unwrap();
     let maf = Maf::new(made());
     let iaf = Iaf::new(made());
-    let spline = SplineCouplingConfig::new(4, vec![8], 5, 3.0).init(device, 3).unwrap();
+    let spline = SplineCouplingConfig::new(4, vec![8], 5, 3.0)
+        .init(device, 3)
+        .unwrap();
     let residual = ResidualFlowConfig::new(4, vec![8], 0.6)
-        .with_fixed_point(FixedPoint { tolerance: 1e-6, max_iterations: 200 })
+        .with_fixed_point(FixedPoint {
+            tolerance: 1e-6,
+            max_iterations: 200,
+        })
         .init(device, 4)
         .unwrap();
-    let field = MlpField::time_dependent(MlpConfig::new(vec![5, 8, 4]).init_seeded(device, 5).unwrap());
+    let field = MlpField::time_dependent(
+        MlpConfig::new(vec![5, 8, 4])
+            .init_seeded(device, 5)
+            .unwrap(),
+    );
     let solver = CnfSolver {
         method: RK4,
         config: SolveConfig::fixed(0.05),
@@ -72,8 +81,16 @@ fn every_backend_gives_the_same_flows() {
     for device in &devices[1..] {
         let other = outputs(device);
         for (i, (a, b)) in reference.iter().zip(&other).enumerate() {
-            let diff = a.iter().zip(b).map(|(p, q)| (p - q).abs()).fold(0.0, f64::max);
-            assert!(diff < 1e-4, "output {i} differs by {diff:e} on {:?}", device.spec());
+            let diff = a
+                .iter()
+                .zip(b)
+                .map(|(p, q)| (p - q).abs())
+                .fold(0.0, f64::max);
+            assert!(
+                diff < 1e-4,
+                "output {i} differs by {diff:e} on {:?}",
+                device.spec()
+            );
         }
     }
 }

@@ -35,6 +35,24 @@
 //!
 //! Random draws (probes, `N`) come from the layer's seed in [`Flow::forward`] — the same draws
 //! at every call — or from a caller's generator in [`ResidualFlow::log_det_with`].
+//!
+//! ```
+//! use sysdyn_core::device::{Backend, DeviceSpec, Precision};
+//! use sysdyn_generative::GenerativeError;
+//! use sysdyn_generative::flow::Flow;
+//! use sysdyn_generative::flow::residual::ResidualFlowConfig;
+//!
+//! let device = DeviceSpec::new(Backend::Flex, Precision::F64).init()?;
+//! let block = ResidualFlowConfig::new(2, vec![16], 0.7).init(&device, 3)?;
+//! let x = device.tensor(vec![0.3, -0.4], [1, 2])?;
+//! let z = block.forward(x.clone(), None)?;
+//! let back = block.inverse(z.value, None)?; // fixed point to 1e-10
+//! assert!((back.value - x).abs().max().into_scalar::<f64>() < 1e-9);
+//! // c ≥ 1 would not be a contraction.
+//! let refused = ResidualFlowConfig::new(2, vec![16], 1.0).init(&device, 3);
+//! assert!(matches!(refused, Err(GenerativeError::InvalidParameter { .. })));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use burn::module::Module;
 use burn::nn::Linear;
