@@ -70,7 +70,8 @@
 //! For normalizing flows ([`flow`]), every layer is a [`flow::Flow`] (forward and inverse with
 //! `log|det J|` per row, optional context): [`flow::made`] (MADE's masks), [`flow::maf`] and
 //! [`flow::iaf`] (affine autoregressive layers, density or sampling in one pass),
-//! [`flow::spline`] (rational-quadratic spline couplings), [`flow::residual`] (invertible
+//! [`flow::spline`] (rational-quadratic spline couplings), [`flow::spline_autoregressive`]
+//! (the same splines conditioned by a MADE), [`flow::residual`] (invertible
 //! ResNets / residual flows: spectrally normalised contraction, fixed-point inverse, the
 //! log-determinant series with exact, Hutchinson or Russian-roulette traces) and
 //! [`flow::cnf`] (sysdyn-nodes' continuous normalizing flow as a layer).

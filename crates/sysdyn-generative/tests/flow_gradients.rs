@@ -55,7 +55,11 @@ fn compare(weight: &Tensor<2>, gradient: &[f64], loss: &dyn Fn(Tensor<2>) -> f64
         };
         let fd = (shifted(h) - shifted(-h)) / (2.0 * h);
         let error = (gradient[entry] - fd).abs() / (1e-6 + fd.abs());
-        assert!(error < 1e-5, "entry {entry}: gradient {} vs finite difference {fd}", gradient[entry]);
+        assert!(
+            error < 1e-5,
+            "entry {entry}: gradient {} vs finite difference {fd}",
+            gradient[entry]
+        );
         worst = worst.max(error);
     }
     worst
@@ -92,7 +96,9 @@ fn with_first_weight(mlp: &Mlp, w: Tensor<2>) -> Mlp {
 #[test]
 fn spline_coupling_gradient_matches_finite_differences() {
     let device = f64_device();
-    let layer = SplineCouplingConfig::new(4, vec![8], 5, 3.0).init(&device, 2).unwrap();
+    let layer = SplineCouplingConfig::new(4, vec![8], 5, 3.0)
+        .init(&device, 2)
+        .unwrap();
     let x = data(&device, 4);
     let grads = nll(layer.forward(x.clone(), None).unwrap()).backward();
     let first = &layer.conditioner.layers()[0].weight;

@@ -18,8 +18,9 @@
 //! and an unmasked linear map adds them to the outputs too — without it the first dimension's
 //! outputs (degree 1, fed by no hidden unit) could not depend on the context.
 //!
-//! The network outputs, per input dimension `i`, a shift `μ_i` and a log-scale `α_i`
-//! ([`MadeOutput`]).
+//! The network outputs `P` numbers per input dimension `i` (all of degree `m(i)`): by default
+//! `P = 2`, a shift `μ_i` and a log-scale `α_i` ([`MadeOutput`], for the affine layers), or
+//! the `3K − 1` knot parameters of an autoregressive spline ([`Made::forward_parameters`]).
 
 use burn::module::{Module, Param};
 use burn::tensor::Tensor;
@@ -158,6 +159,8 @@ pub struct MadeConfig {
     pub order: InputOrder,
     /// The activation after every hidden layer.
     pub activation: Activation,
+    /// The number `P` of outputs per dimension (2: shift and log-scale).
+    pub outputs_per_dimension: usize,
 }
 
 impl MadeConfig {
@@ -169,7 +172,14 @@ impl MadeConfig {
             context: 0,
             order: InputOrder::Natural,
             activation: Activation::Tanh,
+            outputs_per_dimension: 2,
         }
+    }
+
+    /// Sets the number of outputs per dimension (e.g. `3K − 1` for a spline).
+    pub fn with_outputs_per_dimension(mut self, outputs: usize) -> Self {
+        self.outputs_per_dimension = outputs;
+        self
     }
 
     /// Sets the context width (a conditional MADE).
@@ -195,6 +205,13 @@ impl MadeConfig {
         if self.features == 0 {
             return Err(GenerativeError::InvalidParameter {
                 name: "MadeConfig::features",
+                value: 0.0,
+                requirement: "must be ≥ 1",
+            });
+        }
+        if self.outputs_per_dimension == 0 {
+            return Err(GenerativeError::InvalidParameter {
+                name: "MadeConfig::outputs_per_dimension",
                 value: 0.0,
                 requirement: "must be ≥ 1",
             });
@@ -225,23 +242,24 @@ impl MadeConfig {
             )?);
             previous = degrees;
         }
-        // Outputs: shifts μ_0..μ_{D−1}, then log-scales α_0..α_{D−1}, each of its input's degree.
-        let mut output_degrees = input_degrees.clone();
-        output_degrees.extend(&input_degrees);
+        // Outputs: P blocks of D (shifts μ_0..μ_{D−1}, then log-scales α_0..α_{D−1} when P = 2),
+        // each output of its input's degree.
+        let p = self.outputs_per_dimension;
+        let output_degrees: Vec<usize> = (0..p).flat_map(|_| input_degrees.clone()).collect();
         let mask = degree_mask(&previous, &output_degrees, true);
         layers.push(MaskedLinear::new(
             device,
             previous.len(),
-            2 * d,
+            p * d,
             mask,
             &mut rng,
         )?);
         let context_layer = if self.context > 0 {
-            let ones = vec![1.0; self.context * 2 * d];
+            let ones = vec![1.0; self.context * p * d];
             Some(MaskedLinear::new(
                 device,
                 self.context,
-                2 * d,
+                p * d,
                 ones,
                 &mut rng,
             )?)
@@ -254,6 +272,7 @@ impl MadeConfig {
             features: d,
             context: self.context,
             activation: self.activation,
+            outputs_per_dimension: p,
             input_degrees,
         })
     }
@@ -282,6 +301,8 @@ pub struct Made {
     #[module(skip)]
     activation: Activation,
     #[module(skip)]
+    outputs_per_dimension: usize,
+    #[module(skip)]
     input_degrees: Vec<usize>,
 }
 
@@ -301,13 +322,53 @@ impl Made {
         &self.input_degrees
     }
 
+    /// The number `P` of outputs per dimension.
+    pub fn outputs_per_dimension(&self) -> usize {
+        self.outputs_per_dimension
+    }
+
     /// The shift and log-scale of every dimension, output `i` depending only on the inputs
-    /// before `i` in the order (and on the context).
+    /// before `i` in the order (and on the context). Needs `P = 2`.
     pub fn forward(
         &self,
         x: Tensor<2>,
         context: Option<&Tensor<2>>,
     ) -> Result<MadeOutput, GenerativeError> {
+        if self.outputs_per_dimension != 2 {
+            return Err(GenerativeError::Unsupported {
+                what: "a shift and log-scale from a MADE with P ≠ 2 outputs per dimension: \
+                       use Made::forward_parameters",
+            });
+        }
+        let batch = x.dims()[0];
+        let out = self.outputs(x, context)?;
+        let d = self.features;
+        Ok(MadeOutput {
+            shift: out.clone().slice([0..batch, 0..d]),
+            log_scale: out.slice([0..batch, d..2 * d]),
+        })
+    }
+
+    /// The `P` outputs of every dimension, `[batch, D, P]`: entry `[r, i, p]` depends only on the
+    /// inputs before `i` in the order (and on the context).
+    pub fn forward_parameters(
+        &self,
+        x: Tensor<2>,
+        context: Option<&Tensor<2>>,
+    ) -> Result<Tensor<3>, GenerativeError> {
+        let batch = x.dims()[0];
+        let out = self.outputs(x, context)?;
+        Ok(out
+            .reshape([batch, self.outputs_per_dimension, self.features])
+            .swap_dims(1, 2))
+    }
+
+    /// All `P·D` outputs, `[batch, P·D]`, in blocks of `D`.
+    fn outputs(
+        &self,
+        x: Tensor<2>,
+        context: Option<&Tensor<2>>,
+    ) -> Result<Tensor<2>, GenerativeError> {
         let batch = check_rows("MADE input", &x, self.features)?;
         let context = check_context("MADE context", context, self.context, batch)?;
         let input = match context {
@@ -327,14 +388,9 @@ impl Made {
         let h = hidden
             .iter()
             .fold(input, |h, layer| self.activation.forward(layer.forward(h)));
-        let out = match direct {
+        Ok(match direct {
             Some(direct) => last.forward(h) + direct,
             None => last.forward(h),
-        };
-        let d = self.features;
-        Ok(MadeOutput {
-            shift: out.clone().slice([0..batch, 0..d]),
-            log_scale: out.slice([0..batch, d..2 * d]),
         })
     }
 }

@@ -21,6 +21,7 @@ pub mod maf;
 pub mod residual;
 mod rows;
 pub mod spline;
+pub mod spline_autoregressive;
 
 use burn::module::Module;
 use burn::tensor::Tensor;
