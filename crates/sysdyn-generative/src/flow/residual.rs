@@ -159,7 +159,10 @@ pub struct ResidualFlowConfig {
 impl ResidualFlowConfig {
     /// A residual block on `features` dimensions with `g` of the given hidden widths and
     /// per-layer norm `lipschitz`; tanh units, 100 power iterations, the fixed point to `1e-10`
-    /// in at most 500 iterations, and 20 exact-trace terms.
+    /// in at most 500 iterations, and 20 exact-trace terms. The tolerance suits f64; f32
+    /// iterates stall at their rounding (≈1e-7 relative), so give f32 layers `1e-6` or so
+    /// ([`ResidualFlowConfig::with_fixed_point`]) or the inverse reports
+    /// [`GenerativeError::NotConverged`].
     pub fn new(features: usize, hidden: Vec<usize>, lipschitz: f64) -> Self {
         ResidualFlowConfig {
             features,

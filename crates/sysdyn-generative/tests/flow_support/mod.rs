@@ -98,6 +98,7 @@ pub fn assert_round_trip<F: Flow<2>>(
         .map(|(a, b)| (a - b).abs())
         .fold(0.0, f64::max);
     assert!(error <= tol, "round trip error {error:e} > {tol:e}");
+    println!("round trip error {error:.2e} (tolerance {tol:.0e})");
     let (ld_f, ld_b) = (host(forward.log_det), host(back.log_det));
     for (f, b) in ld_f.iter().zip(&ld_b) {
         assert!(
