@@ -68,6 +68,38 @@ fn every_layer_has_norm_c_and_g_is_a_contraction() {
     }
 }
 
+#[test]
+fn power_iteration_restores_norm_c_after_a_weight_update() {
+    let device = f64_device();
+    let mut flow = block(&device, 3, 12);
+    // An "optimizer step" that triples the first weight and perturbs it.
+    let w = flow.layers[0].linear.weight.val();
+    let noise = device
+        .tensor(SeededRng::new(13).normals(3 * 16), [3, 16])
+        .unwrap();
+    flow.layers[0].linear.weight =
+        burn::module::Param::from_tensor((w.mul_scalar(3.0) + noise.mul_scalar(0.1)).detach());
+    // Power iteration approaches σ from below, so the applied norm approaches c from above.
+    let mut excess = Vec::new();
+    for _ in 0..4 {
+        for _ in 0..50 {
+            flow.power_iteration();
+        }
+        let sigma = spectral_norm(&host(flow.weights()[0].clone()), 3, 16);
+        excess.push(sigma - C);
+    }
+    println!(
+        "applied norm − c after 50, 100, 150, 200 power iterations: {:?}",
+        excess
+            .iter()
+            .map(|e| format!("{e:.1e}"))
+            .collect::<Vec<_>>()
+    );
+    assert!(excess.iter().all(|e| *e > -1e-12), "σ̂ above σ: {excess:?}");
+    assert!(excess[3] < 1e-9, "{excess:?}");
+    assert!(excess[3] < excess[0]);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(12))]
 

@@ -31,7 +31,9 @@
 //! - [`LogDetEstimator::RussianRoulette`]: the unbiased estimator of residual flows. The number
 //!   of terms is random, `N = m + G` with `G` geometric, `P(G ≥ j) = qʲ`, so
 //!   `P(N ≥ k) = q^{max(0, k − m)}`; term `k` is divided by `P(N ≥ k)`, which makes
-//!   `E[Σ_{k ≤ N} (−1)^{k+1} vᵀJᵏv/(k P(N ≥ k))] = Σ_k (−1)^{k+1} tr(Jᵏ)/k` exactly.
+//!   `E[Σ_{k ≤ N} (−1)^{k+1} vᵀJᵏv/(k P(N ≥ k))] = Σ_k (−1)^{k+1} tr(Jᵏ)/k` exactly. One `N`
+//!   is drawn per call and shared by the batch's rows (as in Chen et al.), each row with its
+//!   own probe.
 //!
 //! Random draws (probes, `N`) come from the layer's seed in [`Flow::forward`] — the same draws
 //! at every call — or from a caller's generator in [`ResidualFlow::log_det_with`].
