@@ -50,6 +50,26 @@ pub enum GenerativeError {
     /// An SDE solve (the reverse-time SDE, a predictor step) failed.
     #[error("the SDE solve failed: {0}")]
     Sde(#[from] sysdyn_solvers::sde::SdeError),
+    /// An iteration (the fixed-point inverse of a residual flow) did not reach its tolerance
+    /// within its budget; its last iterate is not returned, since it is not the answer.
+    #[error(
+        "{what} did not converge: change {change:e} after {iterations} iterations, tolerance \
+         {tolerance:e}; raise the iteration budget or the tolerance, or lower the Lipschitz \
+         constant"
+    )]
+    NotConverged {
+        /// What was iterated.
+        what: &'static str,
+        /// Iterations made.
+        iterations: usize,
+        /// The last change between iterates (max-abs).
+        change: f64,
+        /// The tolerance asked for.
+        tolerance: f64,
+    },
+    /// A neural ODE solve (a continuous normalizing flow) failed.
+    #[error("the neural ODE failed: {0}")]
+    Node(#[from] sysdyn_nodes::NodeError),
     /// A tensor's values could not be read back to the host (e.g. to assign codes).
     #[error("reading {what} back to the host failed: {reason}")]
     HostRead {

@@ -73,6 +73,13 @@
 //! NICE and RealNVP couplings (alternating, checkerboard, channel-wise; conditional), the
 //! squeeze and multi-scale factor-out, the RevNet block, dequantisation and the training step
 //! [`flow::step::FlowStep`].
+//! The advanced layers: [`flow::made`] (MADE's masks), [`flow::maf`] and
+//! [`flow::iaf`] (affine autoregressive layers, density or sampling in one pass),
+//! [`flow::spline`] (rational-quadratic spline couplings), [`flow::spline_autoregressive`]
+//! (the same splines conditioned by a MADE), [`flow::residual`] (invertible
+//! ResNets / residual flows: spectrally normalised contraction, fixed-point inverse, the
+//! log-determinant series with exact, Hutchinson or Russian-roulette traces) and
+//! [`flow::cnf`] (sysdyn-nodes' continuous normalizing flow as a layer).
 //!
 //! Every family takes its inputs through [`inputs`] (the image layout, the data samplers, the
 //! width and label checks) and shares [`stable`]'s overflow-free functions, so no family depends
