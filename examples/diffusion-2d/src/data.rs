@@ -27,6 +27,17 @@ impl Dataset {
         self.0.name()
     }
 
+    /// The data set called `name` (for the command line).
+    pub fn parse(name: &str) -> Result<Dataset, String> {
+        Dataset::ALL
+            .into_iter()
+            .find(|d| d.name() == name.trim())
+            .ok_or_else(|| {
+                let names: Vec<&str> = Dataset::ALL.iter().map(|d| d.name()).collect();
+                format!("unknown data set `{name}`; one of {}", names.join(", "))
+            })
+    }
+
     /// `rows` points, row-major.
     pub fn sample(self, rows: usize, rng: &mut SeededRng) -> Vec<f64> {
         self.0.sample(rows, rng)

@@ -32,8 +32,8 @@ fn scatter_panel(title: &str, points: &[f64], color: Color) -> Figure {
         .series(
             Series::scatter("", &xs, &ys)
                 .color(color)
-                .marker_size(1.2)
-                .opacity(0.45),
+                .marker_size(1.6)
+                .opacity(0.5),
         )
 }
 
@@ -74,15 +74,15 @@ pub fn process(
     strips: &[(Dataset, Vec<Vec<f64>>, Vec<Vec<f64>>)],
 ) -> Result<Saved, PlotError> {
     let mut grid = Subplots::new(
-        "Forward process q(x_t | x_0) (top) and the reverse ancestral chain (bottom), linear DDPM, T = 1000",
+        "Forward process q(x_t | x_0) and the reverse ancestral chain (linear DDPM, T = 1000, first seed); rows: eight-gaussians, swiss-roll",
         (2 * strips.len()).max(1),
         STRIP_STEPS.len(),
     )
     .panel_size(220.0, 220.0);
-    for (data, forward, reverse) in strips {
+    for (_, forward, reverse) in strips {
         for (k, points) in forward.iter().enumerate() {
             grid = grid.panel(scatter_panel(
-                &format!("{} forward t = {}", data.name(), STRIP_STEPS[k]),
+                &format!("q(x_t | x₀), t = {}", STRIP_STEPS[k]),
                 points,
                 Color::hex(0x1f77b4),
             ));
@@ -90,15 +90,11 @@ pub fn process(
         for (k, points) in reverse.iter().enumerate() {
             let t = STRIP_STEPS[k];
             let label = if t == 0 {
-                "reverse output x₀".to_string()
+                "reverse: output x₀".to_string()
             } else {
-                format!("reverse x_t, t = {t}")
+                format!("reverse: x_t, t = {t}")
             };
-            grid = grid.panel(scatter_panel(
-                &format!("{} {label}", data.name()),
-                points,
-                Color::hex(0xd62728),
-            ));
+            grid = grid.panel(scatter_panel(&label, points, Color::hex(0xd62728)));
         }
     }
     grid.save(dir.join("process"))

@@ -8,8 +8,8 @@
 //! | `vp-sde` | [`NoiseScaledScore`] on the VP SDE (β 0.1…20) | time-continuous DSM, λ = s(t)² (`ScoreStep`) |
 //! | `ve-sde` | [`NoiseScaledScore`] on the VE SDE (σ 0.01…5) | the same |
 //!
-//! Every model trains with Adam (learning rate 1e-3, cosine decay to 1e-4), batches of 256 fresh
-//! data rows, and samples with an exponential moving average of its weights.
+//! Every model trains with Adam (learning rate 3e-3, cosine decay to 3e-4), batches of 256 fresh
+//! data rows, and samples with an exponential moving average of its weights (decay 0.995).
 
 use std::time::Instant;
 
@@ -34,8 +34,10 @@ use crate::data::Dataset;
 pub const BATCH: usize = 256;
 /// Hidden widths of every network (W3's).
 pub const HIDDEN: [usize; 3] = [128, 128, 128];
-/// Peak learning rate.
-pub const LEARNING_RATE: f64 = 1e-3;
+/// Peak learning rate. At 1e-3 (decaying to 1e-4) 3000 steps left every model blurred (on the
+/// eight Gaussians 28–50 % of the samples within 3σ, seed 0) and 10 000 steps were needed for
+/// 90 %; at 3e-3 4000 steps reach it.
+pub const LEARNING_RATE: f64 = 3e-3;
 /// The smallest time of the VP SDE's samplers and of its DSM (Song et al.).
 pub const VP_EPSILON: f64 = 1e-3;
 /// The smallest time of the VE SDE's samplers and of its DSM (Song et al.).
