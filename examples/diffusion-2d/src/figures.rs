@@ -11,7 +11,7 @@ use sysdyn_plot::{
 use crate::data::Dataset;
 use crate::models::Trained;
 use crate::sampling::{Sampler, host};
-use crate::{Drawn, ExampleError, Floor, SamplerResult};
+use crate::{ExampleError, Floor, Panel, SamplerResult, Strip};
 
 /// The steps of the forward/reverse strip (of T = 1000).
 pub const STRIP_STEPS: [usize; 6] = [0, 50, 150, 300, 600, 999];
@@ -39,10 +39,7 @@ fn scatter_panel(title: &str, points: &[f64], color: Color) -> Figure {
 
 /// The first seed's samples of every sampler at the main budget, one row per data set, the
 /// data in the first column.
-pub fn samples(
-    dir: &Path,
-    panels: &[(Dataset, Vec<f64>, Vec<(Sampler, Drawn)>)],
-) -> Result<Saved, PlotError> {
+pub fn samples(dir: &Path, panels: &[Panel]) -> Result<Saved, PlotError> {
     let columns = Sampler::ALL.len() + 1;
     let mut grid = Subplots::new(
         "Samples of every sampler (first seed, main budget); data in the first column",
@@ -69,10 +66,7 @@ pub fn samples(
 
 /// The forward process `q(x_t | x₀)` and the reverse ancestral chain (linear DDPM, first
 /// seed) at [`STRIP_STEPS`], two rows per data set.
-pub fn process(
-    dir: &Path,
-    strips: &[(Dataset, Vec<Vec<f64>>, Vec<Vec<f64>>)],
-) -> Result<Saved, PlotError> {
+pub fn process(dir: &Path, strips: &[Strip]) -> Result<Saved, PlotError> {
     let mut grid = Subplots::new(
         "Forward process q(x_t | x_0) and the reverse ancestral chain (linear DDPM, T = 1000, first seed); rows: eight-gaussians, swiss-roll",
         (2 * strips.len()).max(1),
@@ -106,7 +100,7 @@ pub fn score_fields(
     dir: &Path,
     device: &SysDevice,
     models: &[(Dataset, Trained)],
-    panels: &[(Dataset, Vec<f64>, Vec<(Sampler, Drawn)>)],
+    panels: &[Panel],
 ) -> Result<Saved, ExampleError> {
     let nodes: Vec<f64> = sysdyn_plot::linspace(-EXTENT * 0.9, EXTENT * 0.9, 19);
     let grid_points: Vec<f64> = nodes
@@ -154,30 +148,39 @@ pub fn score_fields(
     Ok(grid.save(dir.join("score_field"))?)
 }
 
-/// Sliced Wasserstein against NFE on the eight Gaussians (mean over seeds), every sampler; the
-/// flow at each tolerance; the floor of a second data sample dashed.
+/// Sliced Wasserstein distance and the fraction of samples within 3σ of a mode against NFE on
+/// the eight Gaussians (means over seeds), every sampler; the flow at each tolerance (dashed);
+/// a second data sample of the same size dotted.
 pub fn nfe_quality(
     dir: &Path,
     results: &[SamplerResult],
     floors: &[Floor],
 ) -> Result<Saved, PlotError> {
     let data = Dataset::EIGHT_GAUSSIANS.name();
-    let mut figure = Figure::new(&format!(
-        "{data}: sliced Wasserstein to the data against network evaluations (mean of seeds)"
-    ))
-    .x_label("NFE")
-    .y_label("sliced Wasserstein")
-    .x_log()
-    .y_log()
-    .size(900.0, 560.0);
+    let mut distance = Figure::new("sliced Wasserstein distance to the data")
+        .x_label("NFE")
+        .y_label("sliced Wasserstein")
+        .x_log()
+        .y_log();
+    let mut within = Figure::new("fraction of samples within 3σ of a mode")
+        .x_label("NFE")
+        .y_label("fraction")
+        .x_log()
+        .y_range(0.0, 1.02);
     let mut lo = f64::INFINITY;
     let mut hi: f64 = 1.0;
     for (k, sampler) in Sampler::ALL.iter().enumerate() {
         let name = sampler.name();
-        let mut points: Vec<(f64, f64)> = results
+        let mut points: Vec<(f64, f64, f64)> = results
             .iter()
             .filter(|r| r.data == data && r.sampler == name)
-            .map(|r| (r.nfe.mean, r.sliced_wasserstein.mean.max(1e-6)))
+            .map(|r| {
+                (
+                    r.nfe.mean,
+                    r.sliced_wasserstein.mean.max(1e-6),
+                    r.within_3_sigma.as_ref().map_or(f64::NAN, |w| w.mean),
+                )
+            })
             .collect();
         if points.is_empty() {
             continue;
@@ -187,25 +190,45 @@ pub fn nfe_quality(
             lo = lo.min(p.0);
             hi = hi.max(p.0);
         }
-        let (xs, ys): (Vec<f64>, Vec<f64>) = points.into_iter().unzip();
-        let mut series = Series::line(&name, &xs, &ys)
-            .color(palette(k))
-            .marker(Marker::Circle);
-        if sampler.is_adaptive() {
-            series = series.dash(Dash::Dashed);
-        }
-        figure = figure.series(series);
+        let xs: Vec<f64> = points.iter().map(|p| p.0).collect();
+        let sw: Vec<f64> = points.iter().map(|p| p.1).collect();
+        let fraction: Vec<f64> = points.iter().map(|p| p.2).collect();
+        let style = |series: Series| {
+            let series = series.color(palette(k)).marker(Marker::Circle);
+            if sampler.is_adaptive() {
+                series.dash(Dash::Dashed)
+            } else {
+                series
+            }
+        };
+        distance = distance.series(style(Series::line(&name, &xs, &sw)));
+        within = within.series(style(Series::line(&name, &xs, &fraction)));
     }
+    let lo = if lo.is_finite() { lo } else { 1.0 };
     if let Some(floor) = floors.iter().find(|f| f.data == data) {
         let y = floor.sliced_wasserstein.mean.max(1e-6);
-        let lo = if lo.is_finite() { lo } else { 1.0 };
-        figure = figure.series(
+        distance = distance.series(
             Series::line("second data sample", &[lo, hi], &[y, y])
                 .color(Color::BLACK)
                 .dash(Dash::Dotted),
         );
     }
-    figure.save(dir.join("nfe_quality"))
+    // Exact data: P(‖z‖ ≤ 3) = 1 − e^{−9/2} for a 2-D standard normal.
+    let exact = 1.0 - (-4.5f64).exp();
+    within = within.series(
+        Series::line("exact data (0.989)", &[lo, hi], &[exact, exact])
+            .color(Color::BLACK)
+            .dash(Dash::Dotted),
+    );
+    Subplots::new(
+        &format!("{data}: sample quality against network evaluations (mean of seeds)"),
+        1,
+        2,
+    )
+    .panel_size(700.0, 520.0)
+    .panel(distance)
+    .panel(within)
+    .save(dir.join("nfe_quality"))
 }
 
 /// The probability-flow ODE on the eight Gaussians: evaluations against Dormand–Prince's

@@ -396,6 +396,12 @@ pub const REFERENCE_POINTS: usize = 20_000;
 /// cnf-2d's two-moons test NLL (its README: 0.403 ± 0.007 nats over seeds 0, 1, 2).
 pub const CNF_2D_TWO_MOONS_NLL: [f64; 2] = [0.403, 0.007];
 
+/// The first seed's samples on one data set: a data sample and every sampler's draw.
+pub type Panel = (Dataset, Vec<f64>, Vec<(Sampler, Drawn)>);
+
+/// The forward and reverse snapshots of one data set (see [`sampling::process_snapshots`]).
+pub type Strip = (Dataset, Vec<Vec<f64>>, Vec<Vec<f64>>);
+
 /// Samples and NFE of one sampler on one seed (for figures and scores).
 #[derive(Debug, Clone)]
 pub struct Drawn {
@@ -526,12 +532,12 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
     let mut cells: Vec<Cell> = Vec::new();
     let mut floors = Vec::new();
     let mut training = Vec::new();
-    let mut panels: Vec<(Dataset, Vec<f64>, Vec<(Sampler, Drawn)>)> = Vec::new();
+    let mut panels: Vec<Panel> = Vec::new();
     let mut first_models: Vec<(Dataset, Trained)> = Vec::new();
     let mut nll = Vec::new();
     let mut nll_nfe = Vec::new();
     let mut gaussian_nll = f64::NAN;
-    let mut strips = Vec::new();
+    let mut strips: Vec<Strip> = Vec::new();
     for &data in &options.data {
         let mut floor = Vec::new();
         let mut losses = vec![Vec::new(); ModelKind::ALL.len()];

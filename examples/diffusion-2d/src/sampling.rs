@@ -245,6 +245,9 @@ pub fn draw(
     Ok((host(x)?, spent))
 }
 
+/// Point sets of the forward process and of the reverse chain, one per snapshot step.
+pub type Snapshots = (Vec<Vec<f64>>, Vec<Vec<f64>>);
+
 /// Snapshots of the forward process `q(x_t | x₀)` of `data` rows and of the reverse (ancestral,
 /// linear schedule, all 1000 steps) chain at the steps `at` (each below 1000): the state `x_t`
 /// the sampler hands the network at step `t`, recorded by the predictor; the last snapshot of the
@@ -255,7 +258,7 @@ pub fn process_snapshots(
     data: &[f64],
     at: &[usize],
     seed: u64,
-) -> Result<(Vec<Vec<f64>>, Vec<Vec<f64>>), ExampleError> {
+) -> Result<Snapshots, ExampleError> {
     let full = schedule(ModelKind::DdpmLinear);
     let mut rng = SeededRng::new(seed);
     let forward = at
