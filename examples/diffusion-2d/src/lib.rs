@@ -705,13 +705,17 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         "[diffusion-2d] figures and summary into {}",
         dir.display()
     );
-    let saved = [
-        figures::samples(dir, &panels)?,
-        figures::process(dir, &strips)?,
-        figures::score_fields(dir, &device, &first_models, &panels)?,
-        figures::nfe_quality(dir, &results, &floors)?,
-        figures::flow_tolerance(dir, &results)?,
-    ];
+    // The strip shows the eight Gaussians and the swiss roll, the sweeps the eight Gaussians:
+    // a `--data` without them leaves those figures out.
+    let mut saved = vec![figures::samples(dir, &panels)?];
+    if !strips.is_empty() {
+        saved.push(figures::process(dir, &strips)?);
+    }
+    saved.push(figures::score_fields(dir, &device, &first_models, &panels)?);
+    if options.data.contains(&Dataset::EIGHT_GAUSSIANS) {
+        saved.push(figures::nfe_quality(dir, &results, &floors)?);
+        saved.push(figures::flow_tolerance(dir, &results)?);
+    }
     let mut key_numbers = Vec::new();
     for r in results.iter().filter(|r| r.main) {
         key_numbers.push(KeyNumber {

@@ -30,10 +30,9 @@ use crate::models::{
 /// The step `ε` of annealed Langevin dynamics at the smallest level (Song & Ermon's 2e-5 at
 /// σ_L = 0.01).
 pub const LANGEVIN_EPSILON: f64 = 2e-5;
-/// The corrector's signal-to-noise ratio for the VP SDE (Song et al.: 0.01 for VP... on images;
-/// 0.16 is their VE value).
+/// The corrector's signal-to-noise ratio for the VP SDE (the library's reference value, 0.01).
 pub const PC_SNR_VP: f64 = 0.01;
-/// The corrector's signal-to-noise ratio for the VE SDE.
+/// The corrector's signal-to-noise ratio for the VE SDE (Song et al.'s 0.16).
 pub const PC_SNR_VE: f64 = 0.16;
 
 /// One sampler of one model.
