@@ -13,7 +13,9 @@
 //! numbers of network evaluations (NFE); on the eight Gaussians also by mode coverage and the
 //! fraction of samples within 3σ of a mode, and over a sweep of NFE (of tolerances for the
 //! flow); on two moons the flow's exact likelihood gives a test NLL next to `cnf-2d`'s. Every
-//! score is a mean ± sample standard deviation over three seeds.
+//! score is a mean ± sample standard deviation over the seeds: three on the eight Gaussians and
+//! two moons, one on the swiss roll and the checkerboard unless `--seeds` or `--full` asks for
+//! more.
 //!
 //! The runs live in `<out>/run/<data>-<model>-s<k>`; `--resume <out>/run` continues interrupted
 //! runs, `--load <out>/run` samples and scores without training.
