@@ -5,9 +5,14 @@
 //! equation discovery; physics-informed networks; hybrid physics + learning models; learning
 //! across environments. Simulators run in `f64` on the host (rayon over trajectories) and as
 //! burn tensor fields for training.
+//!
+//! - [`discovery`]: equation discovery on host `f64` data: candidate libraries, derivative
+//!   estimators, sparse regression (STLSQ, SR3, ensembles), SINDy with control and simulation,
+//!   and PDE-FIND with TrainSTRidge.
 
 #![warn(missing_docs)]
 
+pub mod discovery;
 mod error;
 
 pub use error::PhysicsError;
