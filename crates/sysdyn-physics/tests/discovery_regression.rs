@@ -75,7 +75,7 @@ fn stlsq_recovers_the_support_and_matches_qr_least_squares() {
 #[test]
 fn normalised_stlsq_is_invariant_to_column_scales() {
     let (theta, _, y) = problem(300, 12, 0.05, 2);
-    let scales: Vec<f64> = (0..12).map(|i| 10f64.powi(i as i32 % 5 - 2)).collect();
+    let scales: Vec<f64> = (0..12i32).map(|i| 10f64.powi(i % 5 - 2)).collect();
     let mut scaled = theta.clone();
     for r in 0..300 {
         for (c, s) in scales.iter().enumerate() {

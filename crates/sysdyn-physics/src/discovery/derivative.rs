@@ -44,9 +44,10 @@ use super::dense::solve_spd;
 use crate::PhysicsError;
 
 /// How time derivatives are estimated (see the [module docs](self)).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub enum Differentiator {
     /// Second-order finite differences (any time stamps).
+    #[default]
     FiniteDifference,
     /// The derivative of the local least-squares polynomial.
     SavitzkyGolay {
@@ -73,12 +74,6 @@ pub enum Differentiator {
         /// The smoothing `ε > 0` of `|Du|` (keeps the iteration differentiable).
         epsilon: f64,
     },
-}
-
-impl Default for Differentiator {
-    fn default() -> Self {
-        Differentiator::FiniteDifference
-    }
 }
 
 /// Relative tolerance on steps for time stamps to count as uniform.
@@ -134,7 +129,7 @@ pub(crate) fn uniform_step(what: &'static str, t: &[f64]) -> Result<f64, Physics
 }
 
 fn check_window(window: usize, order: usize) -> Result<(), PhysicsError> {
-    if window % 2 == 0 || window < 3 {
+    if window.is_multiple_of(2) || window < 3 {
         return Err(PhysicsError::InvalidParameter {
             name: "window",
             value: window as f64,

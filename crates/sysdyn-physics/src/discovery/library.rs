@@ -328,7 +328,6 @@ impl Library {
 
     /// Appends the features of one sample to `out`.
     fn push_row(&self, x: &[f64], out: &mut Vec<f64>) {
-        let n = x.len();
         match self {
             Library::Polynomial {
                 degree,
@@ -337,10 +336,25 @@ impl Library {
                 if *include_bias {
                     out.push(1.0);
                 }
-                for d in 1..=*degree {
-                    for m in multisets(n, d) {
-                        out.push(m.iter().map(|&i| x[i]).product());
+                // The products in `multisets` order, built without allocating: the hot loop of
+                // `transform` on large data.
+                fn push_monomials(
+                    x: &[f64],
+                    left: usize,
+                    start: usize,
+                    prod: f64,
+                    out: &mut Vec<f64>,
+                ) {
+                    if left == 0 {
+                        out.push(prod);
+                        return;
                     }
+                    for i in start..x.len() {
+                        push_monomials(x, left - 1, i, prod * x[i], out);
+                    }
+                }
+                for d in 1..=*degree {
+                    push_monomials(x, d, 0, 1.0, out);
                 }
             }
             Library::Fourier {
@@ -363,7 +377,7 @@ impl Library {
             Library::Custom(functions) => {
                 let mut args = Vec::new();
                 for f in functions.iter().filter(|f| f.arity > 0) {
-                    for combo in combinations(n, f.arity) {
+                    for combo in combinations(x.len(), f.arity) {
                         args.clear();
                         args.extend(combo.iter().map(|&i| x[i]));
                         out.push((f.function)(&args));
