@@ -22,6 +22,7 @@ fn empty_library() {
         Library::Polynomial {
             degree: 0,
             include_bias: false,
+            include_interaction: true,
         },
     ] {
         let sindy = Sindy {

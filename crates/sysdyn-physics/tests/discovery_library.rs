@@ -32,6 +32,7 @@ fn polynomial_features_follow_pysindy() {
     let no_bias = Library::Polynomial {
         degree: 1,
         include_bias: false,
+        include_interaction: true,
     };
     assert_eq!(
         no_bias.feature_names(&["a", "b", "c"]).unwrap(),
@@ -70,6 +71,7 @@ fn concatenation_and_tensor_products() {
     let poly = Library::Polynomial {
         degree: 1,
         include_bias: true,
+        include_interaction: true,
     };
     let sum = poly.clone().concat(Library::fourier(1));
     assert_eq!(

@@ -5,7 +5,9 @@ mod discovery_data;
 
 use discovery_data::{add_noise, integrate, lorenz, lotka_volterra, times};
 use sysdyn_core::linalg::Matrix;
-use sysdyn_physics::discovery::{Differentiator, Library, Optimizer, Sindy, Stlsq, Trajectory};
+use sysdyn_physics::discovery::{
+    Differentiator, Ensemble, Library, Optimizer, Sindy, Sr3, Sr3Regularizer, Stlsq, Trajectory,
+};
 
 fn names(v: &[&str]) -> Option<Vec<String>> {
     Some(v.iter().map(|s| s.to_string()).collect())
@@ -86,16 +88,66 @@ fn lorenz_with_one_percent_noise_keeps_the_pattern() {
             window: 31,
             order: 3,
         },
-        optimizer: Optimizer::Stlsq(Stlsq {
-            threshold: 0.5,
-            ..Stlsq::default()
-        }),
         ..Sindy::default()
     };
     let model = sindy.fit(&[Trajectory::new(&noisy, &t)]).unwrap();
     let err = check(model.coefficients(), model.feature_names(), &LORENZ);
     println!("Lorenz 1% noise: max relative coefficient error {err:.2e}\n{model}");
     assert!(err < 0.05, "{err}");
+}
+
+#[test]
+fn sr3_and_ensembles_find_lorenz() {
+    let (x, t) = lorenz_data();
+    for regularizer in [Sr3Regularizer::L0, Sr3Regularizer::L1] {
+        let model = Sindy {
+            state_names: names(&["x", "y", "z"]),
+            optimizer: Optimizer::Sr3(Sr3 {
+                threshold: 0.5,
+                regularizer,
+                max_iter: 1000,
+                ..Sr3::default()
+            }),
+            ..Sindy::default()
+        }
+        .fit(&[Trajectory::new(&x, &t)])
+        .unwrap();
+        let err = check(model.coefficients(), model.feature_names(), &LORENZ);
+        println!("Lorenz SR3 {regularizer:?}: max relative coefficient error {err:.2e}");
+        assert!(err < 0.01, "{err}");
+    }
+    // Bagging at 1 % noise: the true terms are kept in every model.
+    let noisy = add_noise(&x, 0.01, 2);
+    let model = Sindy {
+        state_names: names(&["x", "y", "z"]),
+        differentiator: Differentiator::SmoothedFiniteDifference {
+            window: 31,
+            order: 3,
+        },
+        optimizer: Optimizer::Ensemble(Ensemble {
+            base: Box::new(Optimizer::default()),
+            n_models: 20,
+            n_subset: None,
+            seed: 1,
+        }),
+        ..Sindy::default()
+    }
+    .fit(&[Trajectory::new(&noisy, &t)])
+    .unwrap();
+    let err = check(model.coefficients(), model.feature_names(), &LORENZ);
+    println!("Lorenz ensemble, 1% noise: max relative coefficient error {err:.2e}");
+    assert!(err < 0.05, "{err}");
+    let inclusion = model.inclusion_probabilities().unwrap();
+    for (row, terms) in LORENZ.iter().enumerate() {
+        for (col, name) in model.feature_names().iter().enumerate() {
+            let p = inclusion[(row, col)];
+            if terms.iter().any(|(n, _)| n == name) {
+                assert_eq!(p, 1.0, "{name}");
+            } else {
+                assert!(p < 0.5, "{name}: {p}");
+            }
+        }
+    }
 }
 
 const LV: [&[(&str, f64)]; 2] = [&[("x", 1.0), ("x y", -0.5)], &[("x y", 0.2), ("y", -0.8)]];

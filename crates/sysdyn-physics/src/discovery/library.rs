@@ -95,6 +95,9 @@ pub enum Library {
         degree: usize,
         /// Whether the constant feature `1` comes first.
         include_bias: bool,
+        /// Whether products of different variables (`x y`, `x² z`) are included; without,
+        /// only the powers `xᵢᵈ` (PySINDy's `include_interaction`).
+        include_interaction: bool,
     },
     /// `sin(k xᵢ)`, `cos(k xᵢ)` for `k = 1..=frequencies`.
     Fourier {
@@ -178,7 +181,21 @@ impl Library {
         Library::Polynomial {
             degree,
             include_bias: true,
+            include_interaction: true,
         }
+    }
+
+    /// The monomials of degree `1..=degree` of the chosen kind, as multisets of variable indices.
+    fn monomials(n: usize, degree: usize, interaction: bool) -> Vec<Vec<usize>> {
+        (1..=degree)
+            .flat_map(|d| {
+                if interaction {
+                    multisets(n, d)
+                } else {
+                    (0..n).map(|i| vec![i; d]).collect()
+                }
+            })
+            .collect()
     }
 
     /// `sin(k x)` and `cos(k x)` for `k = 1..=frequencies` (PySINDy's `FourierLibrary`).
@@ -212,11 +229,10 @@ impl Library {
             Library::Polynomial {
                 degree,
                 include_bias,
+                include_interaction,
             } => {
                 usize::from(*include_bias)
-                    + (1..=*degree)
-                        .map(|d| multisets(n_inputs, d).len())
-                        .sum::<usize>()
+                    + Self::monomials(n_inputs, *degree, *include_interaction).len()
             }
             Library::Fourier {
                 frequencies,
@@ -268,14 +284,17 @@ impl Library {
             Library::Polynomial {
                 degree,
                 include_bias,
+                include_interaction,
             } => {
                 let mut names = Vec::new();
                 if *include_bias {
                     names.push("1".to_string());
                 }
-                for d in 1..=*degree {
-                    names.extend(multisets(n, d).iter().map(|m| monomial_name(m, inputs)));
-                }
+                names.extend(
+                    Self::monomials(n, *degree, *include_interaction)
+                        .iter()
+                        .map(|m| monomial_name(m, inputs)),
+                );
                 names
             }
             Library::Fourier {
@@ -332,6 +351,7 @@ impl Library {
             Library::Polynomial {
                 degree,
                 include_bias,
+                include_interaction,
             } => {
                 if *include_bias {
                     out.push(1.0);
@@ -354,7 +374,11 @@ impl Library {
                     }
                 }
                 for d in 1..=*degree {
-                    push_monomials(x, d, 0, 1.0, out);
+                    if *include_interaction {
+                        push_monomials(x, d, 0, 1.0, out);
+                    } else {
+                        out.extend(x.iter().map(|v| v.powi(d as i32)));
+                    }
                 }
             }
             Library::Fourier {

@@ -91,6 +91,7 @@ pub struct FittedSindy {
     library: Library,
     differentiator: Differentiator,
     coefficients: Matrix,
+    inclusion: Option<Matrix>,
     state_names: Vec<String>,
     control_names: Vec<String>,
     feature_names: Vec<String>,
@@ -282,11 +283,18 @@ impl Sindy {
         let feature_names = self.library.feature_names(&all)?;
         let theta = self.library.transform(&inputs)?;
         check_system(&theta, x_dot)?;
-        let coefficients = self.optimizer.fit(&theta, x_dot)?;
+        let (coefficients, inclusion) = match &self.optimizer {
+            Optimizer::Ensemble(ensemble) => {
+                let fit = ensemble.fit_ensemble(&theta, x_dot)?;
+                (fit.coefficients, Some(fit.inclusion))
+            }
+            other => (other.fit(&theta, x_dot)?, None),
+        };
         Ok(FittedSindy {
             library: self.library.clone(),
             differentiator: self.differentiator,
             coefficients,
+            inclusion,
             state_names,
             control_names,
             feature_names,
@@ -299,6 +307,12 @@ impl FittedSindy {
     /// `coefficients()`).
     pub fn coefficients(&self) -> &Matrix {
         &self.coefficients
+    }
+
+    /// For an ensemble optimizer, the fraction of the bagged models that keep each coefficient
+    /// (same layout as [`FittedSindy::coefficients`]); `None` for a single fit.
+    pub fn inclusion_probabilities(&self) -> Option<&Matrix> {
+        self.inclusion.as_ref()
     }
 
     /// The names of the library's features, in the order of the coefficients' columns.
