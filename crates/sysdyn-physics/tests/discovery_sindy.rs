@@ -251,3 +251,33 @@ fn libraries_compose_inside_sindy() {
     .unwrap();
     assert_eq!(model.equations(3), ["x' = 1.000 sin(1 y)", "y' = -0.500 x"]);
 }
+
+#[test]
+fn equations_print_constants_and_empty_right_hand_sides() {
+    // x' = 1.5 − 0.25 y and y' = 0, with the derivatives given.
+    let t = times(50, 0.1);
+    let x = Matrix::from_row_major(
+        50,
+        2,
+        t.iter().flat_map(|s| [*s, (3.0 * s).sin()]).collect(),
+    )
+    .unwrap();
+    let dx = Matrix::from_row_major(
+        50,
+        2,
+        (0..50)
+            .flat_map(|i| [1.5 - 0.25 * x[(i, 1)], 0.0])
+            .collect(),
+    )
+    .unwrap();
+    let model = Sindy::default()
+        .fit_with_derivatives(&x, &dx, None)
+        .unwrap();
+    assert_eq!(
+        model.equations(3),
+        ["x0' = 1.500 - 0.250 x1", "x1' = 0.000"]
+    );
+    assert_eq!(format!("{model}"), "x0' = 1.500 - 0.250 x1\nx1' = 0.000\n");
+    let predicted = model.predict(&x, None).unwrap();
+    assert!(sysdyn_physics::discovery::r2_score(&dx, &predicted).unwrap() > 1.0 - 1e-12);
+}

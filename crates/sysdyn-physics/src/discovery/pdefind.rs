@@ -402,6 +402,13 @@ impl TrainStRidge {
         let (theta, y) = (&system.theta, &system.u_t);
         super::regression::check_system(theta, y)?;
         let m = theta.rows();
+        if m < 2 {
+            return Err(PhysicsError::GridTooSmall {
+                what: "TrainSTRidge (a training and a test row at least)",
+                got: m,
+                needed: 2,
+            });
+        }
         let mut order: Vec<usize> = (0..m).collect();
         SeededRng::new(self.seed).shuffle(&mut order);
         let n_train = ((m as f64 * self.split) as usize).clamp(1, m - 1);
