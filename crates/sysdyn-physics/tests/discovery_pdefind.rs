@@ -147,3 +147,18 @@ fn kdv_two_solitons_give_the_kdv_pattern() {
     );
     assert!(e1 < 0.02 && e2 < 0.02);
 }
+
+#[test]
+fn a_single_travelling_front_is_found_as_pure_advection() {
+    // u = c − a tanh(a (x − c t)/(2ν)) solves Burgers, and also u_t = −c u_x: the sparsest law
+    // in the library, which TrainSTRidge's ℓ0 penalty rightly prefers. This is why the Burgers
+    // tests above use interacting fronts.
+    let (c, a) = (0.6, 0.5);
+    let front = |x: f64, t: f64| c - a * (a * (x - c * t) / (2.0 * NU)).tanh();
+    let (dx, dt) = (0.025, 0.01);
+    let u = grid(front, -4.0, dx, 321, dt, 401);
+    let model = PdeFind::default().fit(&u, dt, dx).unwrap();
+    println!("single front: {}", model.equation(4));
+    assert_eq!(model.active_terms(), ["u_x"]);
+    assert!(relative(model.coefficient("u_x"), -c) < 1e-3);
+}
