@@ -79,6 +79,14 @@ pub enum PhysicsError {
     /// Training failed in the runtime (divergence, checkpoint I/O).
     #[error("training: {0}")]
     Train(#[from] sysdyn_train::TrainError),
+    /// A tensor's values could not be read back to the host.
+    #[error("reading {what} to the host failed: {reason}")]
+    HostRead {
+        /// Which values.
+        what: &'static str,
+        /// The backend's reason.
+        reason: String,
+    },
     /// A linear solve (least squares, sparse LU) failed.
     #[error("linear algebra: {0}")]
     Linalg(String),

@@ -10,14 +10,17 @@
 //!   control inputs, printed as equations, simulated with sysdyn-solvers and scored by R².
 //! - [`pdefind`]: PDE-FIND with finite-difference or polynomial-interpolation derivatives and
 //!   TrainSTRidge.
+//! - [`pdenet`]: PDE-Net 2.0 on burn tensors: moment-constrained filters, SymNet, δt-block
+//!   rollouts trained on sysdyn-train with a growing horizon.
 //!
-//! Everything runs on the host in `f64`; matrices are [`sysdyn_core::linalg::Matrix`] (row-major,
+//! Everything but PDE-Net runs on the host in `f64`; matrices are [`sysdyn_core::linalg::Matrix`] (row-major,
 //! samples in rows), coefficients come back one row per target (PySINDy's `coef_`).
 
 mod dense;
 pub mod derivative;
 pub mod library;
 pub mod pdefind;
+pub mod pdenet;
 pub mod regression;
 pub mod sindy;
 

@@ -1,0 +1,468 @@
+//! PDE-Net 2.0: moment-constrained filters against the classical stencils and their measured
+//! order, SymNet's expansion against a hand-computed polynomial, exact convection–diffusion
+//! data, and a trained PDE-Net that recovers `u_t = a u_x + b u_y + ν Δu` and stays stable for
+//! rollouts five times its training horizon.
+
+use std::sync::OnceLock;
+
+use burn::optim::AdamConfig;
+use burn::tensor::{Tensor, TensorData};
+use sysdyn_core::device::{DeviceSpec, SysDevice};
+use sysdyn_core::rng::SeededRng;
+use sysdyn_physics::PhysicsError;
+use sysdyn_physics::discovery::pdenet::{
+    ConvectionDiffusion2d, Derivative, FilterBank, HorizonSchedule, MomentConstraint,
+    MomentFilter, PdeNetConfig, PdeNetStep, ProductLayer, Regularisation, SymNet,
+    Trajectories, filter_from_moments, moments_of_filter, vandermonde,
+};
+use sysdyn_train::{LrSchedule, Optim, ProgressMode, TrainConfig, Trainer};
+
+fn device() -> SysDevice {
+    static DEVICE: OnceLock<SysDevice> = OnceLock::new();
+    DEVICE
+        .get_or_init(|| {
+            let mut d: SysDevice = "flex:f64:autodiff"
+                .parse::<DeviceSpec>()
+                .unwrap()
+                .init()
+                .unwrap();
+            d.configure_defaults().unwrap();
+            d
+        })
+        .clone()
+}
+
+fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f64> {
+    t.detach().try_into_vec_as::<f64>().unwrap()
+}
+
+fn field(values: Vec<f64>, shape: [usize; 3]) -> Tensor<3> {
+    let d = device();
+    Tensor::from_data(
+        TensorData::new(values, shape).convert_dtype(d.dtype()),
+        (d.device(), d.dtype()),
+    )
+}
+
+fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
+}
+
+/// `w` along x (rows) times the unit impulse at the centre along y, or the reverse.
+fn along_x(w: &[f64]) -> Vec<f64> {
+    let k = w.len();
+    let mut q = vec![0.0; k * k];
+    for a in 0..k {
+        q[a * k + k / 2] = w[a];
+    }
+    q
+}
+
+fn along_y(w: &[f64]) -> Vec<f64> {
+    let k = w.len();
+    let mut q = vec![0.0; k * k];
+    q[(k / 2) * k..(k / 2 + 1) * k].copy_from_slice(w);
+    q
+}
+
+fn outer(a: &[f64], b: &[f64]) -> Vec<f64> {
+    a.iter().flat_map(|x| b.iter().map(move |y| x * y)).collect()
+}
+
+#[test]
+fn frozen_moment_filters_are_the_classical_finite_difference_stencils() {
+    let central_1_3 = [-0.5, 0.0, 0.5];
+    let central_2_3 = [1.0, -2.0, 1.0];
+    let central_1_5 = [1.0 / 12.0, -2.0 / 3.0, 0.0, 2.0 / 3.0, -1.0 / 12.0];
+    let central_2_5 = [-1.0 / 12.0, 4.0 / 3.0, -5.0 / 2.0, 4.0 / 3.0, -1.0 / 12.0];
+    let cases: Vec<(Derivative, usize, Vec<f64>)> = vec![
+        (Derivative::new(1, 0), 3, along_x(&central_1_3)),
+        (Derivative::new(0, 1), 3, along_y(&central_1_3)),
+        (Derivative::new(2, 0), 3, along_x(&central_2_3)),
+        (Derivative::new(0, 2), 3, along_y(&central_2_3)),
+        (Derivative::new(1, 1), 3, outer(&central_1_3, &central_1_3)),
+        (Derivative::new(1, 0), 5, along_x(&central_1_5)),
+        (Derivative::new(0, 2), 5, along_y(&central_2_5)),
+        (Derivative::new(1, 1), 5, outer(&central_1_5, &central_1_5)),
+        (Derivative::new(2, 1), 5, outer(&central_2_5, &central_1_5)),
+    ];
+    for (derivative, k, expected) in cases {
+        let constraint = MomentConstraint::new(derivative, 1, k).unwrap();
+        let stencil = constraint.stencil().unwrap();
+        assert!(
+            max_abs_diff(&stencil, &expected) < 1e-13,
+            "{derivative:?} k = {k}: {stencil:?}"
+        );
+        // The same filter as a tensor module at unit spacing, and scaled by h^{α+β}.
+        let filter = MomentFilter::stencil(constraint, device().device()).unwrap();
+        assert!(max_abs_diff(&to_vec(filter.kernel(1.0, 1.0)), &expected) < 1e-13);
+        let (hx, hy): (f64, f64) = (0.1, 0.25);
+        let scale = hx.powi(derivative.x as i32) * hy.powi(derivative.y as i32);
+        let scaled: Vec<f64> = expected.iter().map(|q| q / scale).collect();
+        assert!(max_abs_diff(&to_vec(filter.kernel(hx, hy)), &scaled) < 1e-9);
+    }
+}
+
+#[test]
+fn moments_and_filters_are_inverse_maps_and_frozen_moments_stay_frozen() {
+    let mut rng = SeededRng::new(11);
+    for k in [1, 3, 5, 7] {
+        let q = rng.normals(k * k);
+        let m = moments_of_filter(&q, k).unwrap();
+        assert!(max_abs_diff(&filter_from_moments(&m, k).unwrap(), &q) < 1e-10);
+        // M = V q Vᵀ entry by entry from the definition M_ij = Σ q[a,b] x_a^i y_b^j / (i! j!).
+        let half = (k / 2) as f64;
+        let fact = |n: usize| (1..=n).map(|i| i as f64).product::<f64>();
+        for i in 0..k {
+            for j in 0..k {
+                let direct: f64 = (0..k * k)
+                    .map(|n| {
+                        let (x, y) = ((n / k) as f64 - half, (n % k) as f64 - half);
+                        q[n] * x.powi(i as i32) * y.powi(j as i32) / (fact(i) * fact(j))
+                    })
+                    .sum();
+                assert!((direct - m[i * k + j]).abs() < 1e-10);
+            }
+        }
+        assert_eq!(vandermonde(k).unwrap().len(), k * k);
+    }
+    // A learnable filter with random free moments keeps its frozen ones exactly.
+    let constraint = MomentConstraint::new(Derivative::new(1, 1), 2, 5).unwrap();
+    let filter = MomentFilter::new(constraint, rng.normals(25), device().device()).unwrap();
+    let m = moments_of_filter(&to_vec(filter.kernel(1.0, 1.0)), 5).unwrap();
+    for i in 0..5 {
+        for j in 0..5 {
+            if constraint.is_frozen(i, j) {
+                let expected = if (i, j) == (1, 1) { 1.0 } else { 0.0 };
+                assert!((m[i * 5 + j] - expected).abs() < 1e-12, "M[{i}][{j}]");
+            }
+        }
+    }
+    assert_eq!(constraint.free_count(), 25 - 10);
+}
+
+/// `f = sin(x + 2y) + cos(2x − y)` on `[0, 2π)²` and its derivatives.
+fn smooth(x: f64, y: f64, d: Derivative) -> f64 {
+    // ∂^{α}_x ∂^{β}_y of sin(kx x + ky y): kx^α ky^β sin(· + (α+β)π/2); cos likewise.
+    let term = |kx: f64, ky: f64, shift: f64| {
+        kx.powi(d.x as i32)
+            * ky.powi(d.y as i32)
+            * (kx * x + ky * y + shift + d.order() as f64 * std::f64::consts::FRAC_PI_2).sin()
+    };
+    term(1.0, 2.0, 0.0) + term(2.0, -1.0, std::f64::consts::FRAC_PI_2)
+}
+
+/// The slope of log(max error) against log(h) of `filter` over grids of `sizes` points.
+fn measured_order(filter: MomentFilter, sizes: &[usize]) -> f64 {
+    let d = filter.constraint().derivative();
+    let k = filter.constraint().size();
+    let bank_derivs = [d];
+    let mut bank = FilterBank::new(&bank_derivs, filter.constraint().accuracy(), k, device().device())
+        .unwrap();
+    bank = bank.with_filters(vec![filter]).unwrap();
+    let points: Vec<(f64, f64)> = sizes
+        .iter()
+        .map(|&n| {
+            let h = std::f64::consts::TAU / n as f64;
+            let u: Vec<f64> = (0..n * n)
+                .map(|p| smooth((p / n) as f64 * h, (p % n) as f64 * h, Derivative::new(0, 0)))
+                .collect();
+            let exact: Vec<f64> = (0..n * n)
+                .map(|p| smooth((p / n) as f64 * h, (p % n) as f64 * h, d))
+                .collect();
+            let approx = to_vec(bank.apply(field(u, [1, n, n]), h, h));
+            (h.ln(), max_abs_diff(&approx, &exact).ln())
+        })
+        .collect();
+    let m = points.len() as f64;
+    let (sx, sy) = points.iter().fold((0.0, 0.0), |(a, b), (x, y)| (a + x, b + y));
+    let (mx, my) = (sx / m, sy / m);
+    let num: f64 = points.iter().map(|(x, y)| (x - mx) * (y - my)).sum();
+    let den: f64 = points.iter().map(|(x, _)| (x - mx).powi(2)).sum();
+    num / den
+}
+
+#[test]
+fn filters_approximate_their_derivative_to_the_constrained_order() {
+    let mut rng = SeededRng::new(5);
+    let sizes = [32, 64, 128, 256];
+    for (derivative, accuracy) in [
+        (Derivative::new(1, 0), 1),
+        (Derivative::new(1, 0), 2),
+        (Derivative::new(1, 0), 3),
+        (Derivative::new(0, 2), 2),
+        (Derivative::new(1, 1), 2),
+        (Derivative::new(1, 1), 3),
+    ] {
+        let constraint = MomentConstraint::new(derivative, accuracy, 5).unwrap();
+        // Random free moments: the error is exactly O(h^accuracy), no better.
+        let free: Vec<f64> = rng.normals(25).iter().map(|m| 0.5 * m).collect();
+        let filter = MomentFilter::new(constraint, free, device().device()).unwrap();
+        let order = measured_order(filter, &sizes);
+        assert!(
+            (order - accuracy as f64).abs() < 0.2,
+            "{derivative:?} accuracy {accuracy}: measured order {order:.3}"
+        );
+        println!("{derivative:?} accuracy {accuracy}: slope {order:.3}");
+    }
+    // With every free moment zero, the 5-point stencils are fourth order.
+    for derivative in [Derivative::new(1, 0), Derivative::new(0, 2), Derivative::new(1, 1)] {
+        let constraint = MomentConstraint::new(derivative, 1, 5).unwrap();
+        let filter = MomentFilter::stencil(constraint, device().device()).unwrap();
+        let order = measured_order(filter, &[16, 32, 64, 128]);
+        assert!((order - 4.0).abs() < 0.2, "{derivative:?} stencil: {order:.3}");
+        println!("{derivative:?} stencil: slope {order:.3}");
+    }
+}
+
+#[test]
+fn symnet_expands_to_the_hand_computed_polynomial() {
+    let d = device();
+    // p1 = (u + 2 u_x + 1)(3 u_xx − 1), p2 = p1 · u, out = 0.5 u + 2 p1 − p2 + 0.25.
+    let layers = vec![
+        ProductLayer {
+            weight: vec![1.0, 0.0, 2.0, 0.0, 0.0, 3.0],
+            bias: vec![1.0, -1.0],
+        },
+        ProductLayer {
+            weight: vec![0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0],
+            bias: vec![0.0, 0.0],
+        },
+    ];
+    let net = SymNet::from_weights(
+        &["u", "u_x", "u_xx"],
+        layers,
+        vec![0.5, 0.0, 0.0, 2.0, -1.0],
+        0.25,
+        d.device(),
+    )
+    .unwrap();
+    let p = net.expand().unwrap();
+    let expected = [
+        ("1", -1.75),
+        ("u", -0.5),
+        ("u_x", -4.0),
+        ("u_xx", 6.0),
+        ("u^2", 1.0),
+        ("u u_x", 2.0),
+        ("u u_xx", 3.0),
+        ("u_x u_xx", 12.0),
+        ("u^2 u_xx", -3.0),
+        ("u u_x u_xx", -6.0),
+    ];
+    let nonzero: Vec<(String, f64)> = p
+        .terms()
+        .into_iter()
+        .filter(|(_, c)| c.abs() > 1e-14)
+        .collect();
+    assert_eq!(nonzero.len(), expected.len(), "{p}");
+    for (name, c) in expected {
+        assert!((p.coefficient(name) - c).abs() < 1e-14, "{name}: {p}");
+    }
+    // The network and its polynomial agree at random points.
+    let mut rng = SeededRng::new(2);
+    let points = rng.normals(3 * 20);
+    let out = to_vec(net.forward(Tensor::from_data(
+        TensorData::new(points.clone(), [20, 3]).convert_dtype(d.dtype()),
+        (d.device(), d.dtype()),
+    )));
+    for (row, y) in points.chunks(3).zip(out) {
+        assert!((p.evaluate(row).unwrap() - y).abs() < 1e-12);
+    }
+    // Pruning and printing.
+    let pruned = p.pruned(5.0);
+    assert_eq!(pruned.to_string(), "6.0000 u_xx + 12.0000 u_x u_xx − 6.0000 u u_x u_xx");
+    assert_eq!(p.pruned(100.0).to_string(), "0");
+}
+
+#[test]
+fn the_exact_convection_diffusion_solution_shifts_and_damps_each_mode() {
+    let (a, b, nu) = (0.8, -0.6, 0.15);
+    let n = 16;
+    let mut eq = ConvectionDiffusion2d::new(a, b, nu, (n, n), (std::f64::consts::TAU, std::f64::consts::TAU))
+        .unwrap();
+    let h = std::f64::consts::TAU / n as f64;
+    let mode = |t: f64| -> Vec<f64> {
+        (0..n * n)
+            .map(|p| {
+                let (x, y) = ((p / n) as f64 * h, (p % n) as f64 * h);
+                (-nu * 5.0 * t).exp() * (2.0 * (x + a * t) - (y + b * t) + 0.3).cos()
+            })
+            .collect()
+    };
+    let u = eq.solution(&mode(0.0), 0.7).unwrap();
+    assert!(max_abs_diff(&u, &mode(0.7)) < 1e-12);
+    // Random initial conditions are seeded.
+    let u1 = eq.random_initial_condition(&mut SeededRng::new(4), 3);
+    let u2 = eq.random_initial_condition(&mut SeededRng::new(4), 3);
+    assert_eq!(u1, u2);
+    let mut with_nan = u1.clone();
+    with_nan[17] = f64::NAN;
+    assert!(matches!(
+        eq.solution(&with_nan, 0.1),
+        Err(PhysicsError::NonFinite { index: 17, .. })
+    ));
+}
+
+#[test]
+fn bad_filters_grids_and_data_are_typed_errors() {
+    let d = device();
+    // A 3 × 3 filter cannot hold a second derivative to second order (needs 2 + 2 ≤ k).
+    assert!(matches!(
+        MomentConstraint::new(Derivative::new(2, 0), 2, 3),
+        Err(PhysicsError::GridTooSmall { got: 3, needed: 4, .. })
+    ));
+    assert!(matches!(
+        MomentConstraint::new(Derivative::new(1, 0), 1, 4),
+        Err(PhysicsError::InvalidParameter { .. })
+    ));
+    // A grid smaller than the filters.
+    let net = PdeNetConfig::new(0.01, (0.1, 0.1))
+        .init(d.device(), &mut SeededRng::new(0))
+        .unwrap();
+    assert!(matches!(
+        net.rollout(field(vec![0.0; 4 * 8], [1, 4, 8]), 1),
+        Err(PhysicsError::GridTooSmall { got: 4, needed: 5, .. })
+    ));
+    // NaN training data.
+    let mut values = vec![0.5; 2 * 3 * 8 * 8];
+    values[70] = f64::NAN;
+    assert!(matches!(
+        Trajectories::new(values, [2, 3, 8, 8]),
+        Err(PhysicsError::NonFinite { index: 70, .. })
+    ));
+    // A horizon longer than the trajectories.
+    let data = Trajectories::new(vec![0.5; 2 * 3 * 8 * 8], [2, 3, 8, 8]).unwrap();
+    assert!(matches!(
+        PdeNetStep::new(
+            &d,
+            net,
+            Optim::new(AdamConfig::new().build()),
+            data,
+            HorizonSchedule::new(vec![(0, 1), (10, 3)]).unwrap(),
+            Regularisation { symnet_l1: 0.0, moment_l1: 0.0 },
+        ),
+        Err(PhysicsError::SizeMismatch { .. })
+    ));
+    assert!(HorizonSchedule::new(vec![(5, 1)]).is_err());
+    assert!(HorizonSchedule::new(vec![(0, 1), (0, 2)]).is_err());
+}
+
+/// What a training run found.
+struct Recovery {
+    equation: sysdyn_physics::discovery::pdenet::Polynomial,
+    /// Relative errors of the coefficients of u_x, u_y, u_xx, u_yy.
+    errors: [f64; 4],
+    /// Relative L2 error of a held-out rollout at each block.
+    rollout_errors: Vec<f64>,
+}
+
+/// Trains PDE-Net on exact trajectories of `u_t = 0.8 u_x − 0.6 u_y + 0.15 Δu` (32 × 32 on
+/// `[0, 2π)²`, δt = 0.01) with a horizon growing 1 → `horizons`' last, for `steps` Adam steps;
+/// then rolls out 5× the final horizon from held-out initial conditions.
+fn train_and_recover(trajectories: usize, schedule: Vec<(u64, usize)>, steps: u64) -> Recovery {
+    let d = device();
+    let (a, b, nu) = (0.8, -0.6, 0.15);
+    let n = 32;
+    let dt = 0.01;
+    let tau = std::f64::consts::TAU;
+    let mut eq = ConvectionDiffusion2d::new(a, b, nu, (n, n), (tau, tau)).unwrap();
+    let schedule = HorizonSchedule::new(schedule).unwrap();
+    let horizon = schedule.max_horizon();
+    let frames = 2 * horizon + 1;
+    let mut rng = SeededRng::new(20);
+    let mut values = Vec::new();
+    for _ in 0..trajectories {
+        let u0 = eq.random_initial_condition(&mut rng, 3);
+        values.extend(eq.trajectory(&u0, dt, frames - 1).unwrap());
+    }
+    let data = Trajectories::new(values, [trajectories, frames, n, n]).unwrap();
+    let model = PdeNetConfig::new(dt, eq.spacing())
+        .init(d.device(), &mut SeededRng::new(1))
+        .unwrap();
+    let mut step = PdeNetStep::new(
+        &d,
+        model,
+        Optim::new(AdamConfig::new().build()),
+        data,
+        schedule,
+        Regularisation {
+            symnet_l1: 1e-3,
+            moment_l1: 1e-3,
+        },
+    )
+    .unwrap();
+    let dir = std::env::temp_dir().join(format!(
+        "sysdyn-pdenet-{}-{steps}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    let config = TrainConfig::new(steps)
+        .with_schedule(LrSchedule::Exponential {
+            lr: 2e-2,
+            final_lr: 5e-4,
+            steps,
+        })
+        .with_divergence_factor(None)
+        .with_progress(ProgressMode::Quiet);
+    Trainer::new(config, &dir).run(&mut step).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let model = step.model();
+    let equation = model.equation(0.02).unwrap();
+    let errors = [("u_x", a), ("u_y", b), ("u_xx", nu), ("u_yy", nu)]
+        .map(|(term, c)| (equation.coefficient(term) - c).abs() / c.abs());
+    // Held-out initial conditions, rolled out 5× the training horizon.
+    let mut test_rng = SeededRng::new(99);
+    let blocks = 5 * horizon;
+    let mut u0 = Vec::new();
+    let mut exact = vec![Vec::new(); blocks];
+    for _ in 0..4 {
+        let ic = eq.random_initial_condition(&mut test_rng, 3);
+        for (m, e) in exact.iter_mut().enumerate() {
+            e.extend(eq.solution(&ic, (m + 1) as f64 * dt).unwrap());
+        }
+        u0.extend(ic);
+    }
+    let rollout = model.rollout(field(u0, [4, n, n]), blocks).unwrap();
+    let rollout_errors = rollout
+        .into_iter()
+        .zip(&exact)
+        .map(|(u, e)| {
+            let u = to_vec(u);
+            let num: f64 = u.iter().zip(e).map(|(p, q)| (p - q).powi(2)).sum();
+            let den: f64 = e.iter().map(|q| q * q).sum();
+            (num / den).sqrt()
+        })
+        .collect();
+    Recovery {
+        equation,
+        errors,
+        rollout_errors,
+    }
+}
+
+fn report_and_check(r: &Recovery, coefficient_bound: f64, rollout_bound: f64) {
+    println!("u_t = {}", r.equation);
+    println!("relative coefficient errors (u_x, u_y, u_xx, u_yy): {:?}", r.errors);
+    println!(
+        "rollout relative L2 error: first {:.2e}, last {:.2e}, max {:.2e}",
+        r.rollout_errors[0],
+        r.rollout_errors[r.rollout_errors.len() - 1],
+        r.rollout_errors.iter().copied().fold(0.0, f64::max)
+    );
+    // The four true terms and nothing else survive the pruning.
+    assert_eq!(r.equation.len(), 4, "u_t = {}", r.equation);
+    for e in r.errors {
+        assert!(e < coefficient_bound, "u_t = {}: {:?}", r.equation, r.errors);
+    }
+    for e in &r.rollout_errors {
+        assert!(e.is_finite() && *e < rollout_bound, "{:?}", r.rollout_errors);
+    }
+}
+
+#[test]
+fn pde_net_recovers_convection_diffusion_and_rolls_out_stably() {
+    let r = train_and_recover(6, vec![(0, 1), (100, 2), (200, 4)], 400);
+    report_and_check(&r, 0.1, 0.05);
+}
