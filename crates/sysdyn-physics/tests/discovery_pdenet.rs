@@ -37,7 +37,10 @@ fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f64> {
 }
 
 fn field(values: Vec<f64>, shape: [usize; 3]) -> Tensor<3> {
-    let d = device();
+    field_on(&device(), values, shape)
+}
+
+fn field_on(d: &SysDevice, values: Vec<f64>, shape: [usize; 3]) -> Tensor<3> {
     Tensor::from_data(
         TensorData::new(values, shape).convert_dtype(d.dtype()),
         (d.device(), d.dtype()),
@@ -95,7 +98,7 @@ fn frozen_moment_filters_are_the_classical_finite_difference_stencils() {
             "{derivative:?} k = {k}: {stencil:?}"
         );
         // The same filter as a tensor module at unit spacing, and scaled by h^{α+β}.
-        let filter = MomentFilter::stencil(constraint, device().device()).unwrap();
+        let filter = MomentFilter::stencil(constraint, &device()).unwrap();
         assert!(max_abs_diff(&to_vec(filter.kernel(1.0, 1.0)), &expected) < 1e-13);
         let (hx, hy): (f64, f64) = (0.1, 0.25);
         let scale = hx.powi(derivative.x as i32) * hy.powi(derivative.y as i32);
@@ -129,7 +132,7 @@ fn moments_and_filters_are_inverse_maps_and_frozen_moments_stay_frozen() {
     }
     // A learnable filter with random free moments keeps its frozen ones exactly.
     let constraint = MomentConstraint::new(Derivative::new(1, 1), 2, 5).unwrap();
-    let filter = MomentFilter::new(constraint, rng.normals(25), device().device()).unwrap();
+    let filter = MomentFilter::new(constraint, rng.normals(25), &device()).unwrap();
     let m = moments_of_filter(&to_vec(filter.kernel(1.0, 1.0)), 5).unwrap();
     for i in 0..5 {
         for j in 0..5 {
@@ -158,7 +161,7 @@ fn measured_order(filter: MomentFilter, sizes: &[usize]) -> f64 {
     let d = filter.constraint().derivative();
     let k = filter.constraint().size();
     let bank_derivs = [d];
-    let mut bank = FilterBank::new(&bank_derivs, filter.constraint().accuracy(), k, device().device())
+    let mut bank = FilterBank::new(&bank_derivs, filter.constraint().accuracy(), k, &device())
         .unwrap();
     bank = bank.with_filters(vec![filter]).unwrap();
     let points: Vec<(f64, f64)> = sizes
@@ -198,7 +201,7 @@ fn filters_approximate_their_derivative_to_the_constrained_order() {
         let constraint = MomentConstraint::new(derivative, accuracy, 5).unwrap();
         // Random free moments: the error is exactly O(h^accuracy), no better.
         let free: Vec<f64> = rng.normals(25).iter().map(|m| 0.5 * m).collect();
-        let filter = MomentFilter::new(constraint, free, device().device()).unwrap();
+        let filter = MomentFilter::new(constraint, free, &device()).unwrap();
         let order = measured_order(filter, &sizes);
         assert!(
             (order - accuracy as f64).abs() < 0.2,
@@ -209,7 +212,7 @@ fn filters_approximate_their_derivative_to_the_constrained_order() {
     // With every free moment zero, the 5-point stencils are fourth order.
     for derivative in [Derivative::new(1, 0), Derivative::new(0, 2), Derivative::new(1, 1)] {
         let constraint = MomentConstraint::new(derivative, 1, 5).unwrap();
-        let filter = MomentFilter::stencil(constraint, device().device()).unwrap();
+        let filter = MomentFilter::stencil(constraint, &device()).unwrap();
         let order = measured_order(filter, &[16, 32, 64, 128]);
         assert!((order - 4.0).abs() < 0.2, "{derivative:?} stencil: {order:.3}");
         println!("{derivative:?} stencil: slope {order:.3}");
@@ -235,7 +238,7 @@ fn symnet_expands_to_the_hand_computed_polynomial() {
         layers,
         vec![0.5, 0.0, 0.0, 2.0, -1.0],
         0.25,
-        d.device(),
+        &d,
     )
     .unwrap();
     let p = net.expand().unwrap();
@@ -319,7 +322,7 @@ fn bad_filters_grids_and_data_are_typed_errors() {
     ));
     // A grid smaller than the filters.
     let net = PdeNetConfig::new(0.01, (0.1, 0.1))
-        .init(d.device(), &mut SeededRng::new(0))
+        .init(&d, &mut SeededRng::new(0))
         .unwrap();
     assert!(matches!(
         net.rollout(field(vec![0.0; 4 * 8], [1, 4, 8]), 1),
@@ -361,8 +364,12 @@ struct Recovery {
 /// Trains PDE-Net on exact trajectories of `u_t = 0.8 u_x − 0.6 u_y + 0.15 Δu` (32 × 32 on
 /// `[0, 2π)²`, δt = 0.01) with a horizon growing 1 → `horizons`' last, for `steps` Adam steps;
 /// then rolls out 5× the final horizon from held-out initial conditions.
-fn train_and_recover(trajectories: usize, schedule: Vec<(u64, usize)>, steps: u64) -> Recovery {
-    let d = device();
+fn train_and_recover(
+    d: &SysDevice,
+    trajectories: usize,
+    schedule: Vec<(u64, usize)>,
+    steps: u64,
+) -> Recovery {
     let (a, b, nu) = (0.8, -0.6, 0.15);
     let n = 32;
     let dt = 0.01;
@@ -379,10 +386,10 @@ fn train_and_recover(trajectories: usize, schedule: Vec<(u64, usize)>, steps: u6
     }
     let data = Trajectories::new(values, [trajectories, frames, n, n]).unwrap();
     let model = PdeNetConfig::new(dt, eq.spacing())
-        .init(d.device(), &mut SeededRng::new(1))
+        .init(d, &mut SeededRng::new(1))
         .unwrap();
     let mut step = PdeNetStep::new(
-        &d,
+        d,
         model,
         Optim::new(AdamConfig::new().build()),
         data,
@@ -394,8 +401,9 @@ fn train_and_recover(trajectories: usize, schedule: Vec<(u64, usize)>, steps: u6
     )
     .unwrap();
     let dir = std::env::temp_dir().join(format!(
-        "sysdyn-pdenet-{}-{steps}",
-        std::process::id()
+        "sysdyn-pdenet-{}-{steps}-{}",
+        std::process::id(),
+        d.spec()
     ));
     let _ = std::fs::remove_dir_all(&dir);
     let config = TrainConfig::new(steps)
@@ -424,7 +432,7 @@ fn train_and_recover(trajectories: usize, schedule: Vec<(u64, usize)>, steps: u6
         }
         u0.extend(ic);
     }
-    let rollout = model.rollout(field(u0, [4, n, n]), blocks).unwrap();
+    let rollout = model.rollout(field_on(d, u0, [4, n, n]), blocks).unwrap();
     let rollout_errors = rollout
         .into_iter()
         .zip(&exact)
@@ -463,6 +471,63 @@ fn report_and_check(r: &Recovery, coefficient_bound: f64, rollout_bound: f64) {
 
 #[test]
 fn pde_net_recovers_convection_diffusion_and_rolls_out_stably() {
-    let r = train_and_recover(6, vec![(0, 1), (100, 2), (200, 4)], 400);
+    let r = train_and_recover(&device(), 6, vec![(0, 1), (100, 2), (200, 4)], 400);
     report_and_check(&r, 0.1, 0.05);
+}
+
+#[test]
+fn pde_net_recovers_convection_diffusion_in_f32() {
+    let d: SysDevice = "flex:f32:autodiff"
+        .parse::<DeviceSpec>()
+        .unwrap()
+        .init()
+        .unwrap();
+    let r = train_and_recover(&d, 6, vec![(0, 1), (100, 2), (200, 4)], 400);
+    report_and_check(&r, 0.1, 0.05);
+}
+
+/// The same network (SymNet weights of scale 0.3 and random free moments, so that products and
+/// moments matter) rolled out on every test backend in f32 equals the f64 rollout.
+#[test]
+fn rollouts_agree_on_every_backend() {
+    let n = 16;
+    let h = std::f64::consts::TAU / n as f64;
+    let u0 = ConvectionDiffusion2d::new(0.0, 0.0, 0.0, (n, n), (1.0, 1.0))
+        .unwrap()
+        .random_initial_condition(&mut SeededRng::new(8), 2);
+    let rollout = |d: &SysDevice| -> Vec<f64> {
+        let mut config = PdeNetConfig::new(0.01, (h, h));
+        config.init_scale = 0.3;
+        let net = config.init(d, &mut SeededRng::new(3)).unwrap();
+        let mut rng = SeededRng::new(4);
+        let filters = net
+            .filters()
+            .filters()
+            .iter()
+            .map(|f| {
+                let free = rng.normals(25).iter().map(|m| 0.2 * m).collect();
+                MomentFilter::new(f.constraint(), free, d).unwrap()
+            })
+            .collect();
+        let bank = net.filters().clone().with_filters(filters).unwrap();
+        let net = sysdyn_physics::discovery::pdenet::PdeNet::from_parts(
+            bank,
+            net.symnet().clone(),
+            net.dt(),
+            (h, h),
+        )
+        .unwrap();
+        let out = net.rollout(field_on(d, u0.clone(), [1, n, n]), 5).unwrap();
+        to_vec(out.into_iter().last().unwrap())
+    };
+    let reference = rollout(&device());
+    let scale = reference.iter().map(|v| v.abs()).fold(0.0, f64::max);
+    let first = rollout(&device());
+    assert_eq!(first, reference);
+    for d in sysdyn_testing::test_devices_f32(false) {
+        let got = rollout(&d);
+        let err = max_abs_diff(&got, &reference) / scale;
+        assert!(err < 1e-5, "{}: relative difference {err:.2e}", d.spec());
+        println!("{}: relative difference to f64 {err:.2e}", d.spec());
+    }
 }

@@ -5,7 +5,8 @@
 use burn::module::Module;
 use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
-use burn::tensor::{Device, Tensor};
+use burn::tensor::Tensor;
+use sysdyn_core::device::SysDevice;
 
 use super::moment::{Derivative, MomentConstraint, MomentFilter};
 use crate::PhysicsError;
@@ -50,7 +51,7 @@ impl FilterBank {
         derivatives: &[Derivative],
         accuracy: usize,
         size: usize,
-        device: &Device,
+        device: &SysDevice,
     ) -> Result<Self, PhysicsError> {
         if derivatives.is_empty() {
             return Err(PhysicsError::Empty {

@@ -8,7 +8,8 @@
 //! `u_t = Σ c_m m(u, u_x, …)`.
 
 use burn::module::Module;
-use burn::tensor::{Device, Tensor};
+use burn::tensor::Tensor;
+use sysdyn_core::device::SysDevice;
 use sysdyn_core::rng::SeededRng;
 
 use super::derivatives::FilterBank;
@@ -85,7 +86,7 @@ impl PdeNetConfig {
 
     /// The network on `device`, SymNet's weights drawn from `rng`, the filters starting from
     /// the classical stencils.
-    pub fn init(&self, device: &Device, rng: &mut SeededRng) -> Result<PdeNet, PhysicsError> {
+    pub fn init(&self, device: &SysDevice, rng: &mut SeededRng) -> Result<PdeNet, PhysicsError> {
         self.validate()?;
         let derivatives = Derivative::up_to(self.max_order);
         let filters = FilterBank::new(&derivatives, self.accuracy, self.filter_size, device)?;

@@ -15,7 +15,8 @@
 //! orders `α` and `β`, the classical stencil.
 
 use burn::module::{Module, Param};
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Tensor, TensorData};
+use sysdyn_core::device::SysDevice;
 
 use crate::PhysicsError;
 
@@ -290,11 +291,11 @@ fn host_tensor<const D: usize>(
 
 impl MomentFilter {
     /// A filter with the free moments `free` (row-major `k × k`, frozen entries ignored) on
-    /// `device`.
+    /// `device`, in its precision.
     pub fn new(
         constraint: MomentConstraint,
         free: Vec<f64>,
-        device: &Device,
+        device: &SysDevice,
     ) -> Result<Self, PhysicsError> {
         let k = constraint.size();
         check_square("free moments (k × k)", &free, k)?;
@@ -309,7 +310,13 @@ impl MomentFilter {
             .zip(constraint.free_mask())
             .map(|(v, m)| v * m)
             .collect();
-        let free = Tensor::<2>::from_data(TensorData::new(masked, [k, k]), device);
+        let free = device
+            .tensor(masked, [k, k])
+            .map_err(|e| PhysicsError::SizeMismatch {
+                what: "free moments (k × k)",
+                expected: k * k,
+                got: e.got.iter().product(),
+            })?;
         Ok(MomentFilter {
             free: Param::from_tensor(free),
             constraint,
@@ -318,7 +325,7 @@ impl MomentFilter {
     }
 
     /// The classical stencil: every free moment zero (training starts from it).
-    pub fn stencil(constraint: MomentConstraint, device: &Device) -> Result<Self, PhysicsError> {
+    pub fn stencil(constraint: MomentConstraint, device: &SysDevice) -> Result<Self, PhysicsError> {
         let k = constraint.size();
         Self::new(constraint, vec![0.0; k * k], device)
     }

@@ -12,7 +12,8 @@ use std::fmt;
 
 use burn::module::{Module, Param};
 use burn::nn::{Linear, LinearConfig};
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::Tensor;
+use sysdyn_core::device::SysDevice;
 use sysdyn_core::rng::SeededRng;
 
 use crate::PhysicsError;
@@ -31,14 +32,19 @@ fn linear(
     bias: Vec<f64>,
     inputs: usize,
     outputs: usize,
-    device: &Device,
-) -> Linear {
-    let mut layer = LinearConfig::new(inputs, outputs).init(device);
-    let w = Tensor::<2>::from_data(TensorData::new(weight, [inputs, outputs]), device);
-    let b = Tensor::<1>::from_data(TensorData::new(bias, [outputs]), device);
+    device: &SysDevice,
+) -> Result<Linear, PhysicsError> {
+    let mismatch = |e: sysdyn_core::ShapeMismatch| PhysicsError::SizeMismatch {
+        what: "SymNet layer weights",
+        expected: e.expected.iter().product(),
+        got: e.got.iter().product(),
+    };
+    let mut layer = LinearConfig::new(inputs, outputs).init(device.device());
+    let w = device.tensor(weight, [inputs, outputs]).map_err(mismatch)?;
+    let b = device.tensor(bias, [outputs]).map_err(mismatch)?;
     layer.weight = Param::from_tensor(w);
     layer.bias = Some(Param::from_tensor(b));
-    layer
+    Ok(layer)
 }
 
 /// One hidden layer's values: `weight` is `[inputs, 2]` row-major (burn's `[fan_in, fan_out]`
@@ -59,7 +65,7 @@ impl SymNet {
         hidden: usize,
         scale: f64,
         rng: &mut SeededRng,
-        device: &Device,
+        device: &SysDevice,
     ) -> Result<Self, PhysicsError> {
         let n = names.len();
         let layers = (0..hidden)
@@ -79,7 +85,7 @@ impl SymNet {
         layers: Vec<ProductLayer>,
         output_weight: Vec<f64>,
         output_bias: f64,
-        device: &Device,
+        device: &SysDevice,
     ) -> Result<Self, PhysicsError> {
         let n = names.len();
         if n == 0 {
@@ -97,7 +103,7 @@ impl SymNet {
                     got: layer.weight.len() + layer.bias.len(),
                 });
             }
-            hidden.push(linear(layer.weight, layer.bias, n + l, 2, device));
+            hidden.push(linear(layer.weight, layer.bias, n + l, 2, device)?);
         }
         let width = n + hidden.len();
         if output_weight.len() != width {
@@ -107,7 +113,7 @@ impl SymNet {
                 got: output_weight.len(),
             });
         }
-        let output = linear(output_weight, vec![output_bias], width, 1, device);
+        let output = linear(output_weight, vec![output_bias], width, 1, device)?;
         Ok(SymNet {
             hidden,
             output,
