@@ -130,10 +130,7 @@ impl ConvectionDiffusion2d {
         let ky = self.spectral.wavenumbers_y().to_vec();
         for (n, c) in hat.iter_mut().enumerate() {
             let (px, py) = (kx[n / ny], ky[n % ny]);
-            let rate = Complex64::new(
-                -self.nu * (px * px + py * py),
-                self.a * px + self.b * py,
-            );
+            let rate = Complex64::new(-self.nu * (px * px + py * py), self.a * px + self.b * py);
             *c *= (rate * t).exp();
         }
         let mut out = vec![0.0; nx * ny];

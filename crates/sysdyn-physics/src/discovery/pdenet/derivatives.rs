@@ -3,9 +3,9 @@
 //! `∂^{α+β}u ≈ q_{αβ} ⊛ pad(u)` (cross-correlation, as in [`super::moment`]).
 
 use burn::module::Module;
+use burn::tensor::Tensor;
 use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
-use burn::tensor::Tensor;
 use sysdyn_core::device::SysDevice;
 
 use super::moment::{Derivative, MomentConstraint, MomentFilter};
@@ -19,11 +19,7 @@ pub fn periodic_pad(u: Tensor<3>, p: usize) -> Tensor<3> {
     }
     let [_, nx, ny] = u.dims();
     let along_x = Tensor::cat(
-        vec![
-            u.clone().narrow(1, nx - p, p),
-            u.clone(),
-            u.narrow(1, 0, p),
-        ],
+        vec![u.clone().narrow(1, nx - p, p), u.clone(), u.narrow(1, 0, p)],
         1,
     );
     Tensor::cat(
@@ -123,12 +119,14 @@ impl FilterBank {
     /// [`FilterBank::check_grid`].
     pub fn apply(&self, u: Tensor<3>, hx: f64, hy: f64) -> Tensor<4> {
         let k = self.size;
-        let weight = Tensor::stack::<3>(
-            self.filters.iter().map(|f| f.kernel(hx, hy)).collect(),
-            0,
-        )
-        .unsqueeze_dim::<4>(1);
+        let weight = Tensor::stack::<3>(self.filters.iter().map(|f| f.kernel(hx, hy)).collect(), 0)
+            .unsqueeze_dim::<4>(1);
         let padded = periodic_pad(u, k / 2).unsqueeze_dim::<4>(1);
-        conv2d(padded, weight, None, ConvOptions::new([1, 1], [0, 0], [1, 1], 1))
+        conv2d(
+            padded,
+            weight,
+            None,
+            ConvOptions::new([1, 1], [0, 0], [1, 1], 1),
+        )
     }
 }

@@ -236,7 +236,13 @@ impl MomentConstraint {
     pub fn free_mask(&self) -> Vec<f64> {
         let k = self.size;
         (0..k * k)
-            .map(|n| if self.is_frozen(n / k, n % k) { 0.0 } else { 1.0 })
+            .map(|n| {
+                if self.is_frozen(n / k, n % k) {
+                    0.0
+                } else {
+                    1.0
+                }
+            })
             .collect()
     }
 
@@ -277,11 +283,7 @@ pub struct MomentFilter {
     inverse_vandermonde: Vec<f64>,
 }
 
-fn host_tensor<const D: usize>(
-    values: Vec<f64>,
-    shape: [usize; D],
-    like: &Tensor<2>,
-) -> Tensor<D> {
+fn host_tensor<const D: usize>(values: Vec<f64>, shape: [usize; D], like: &Tensor<2>) -> Tensor<D> {
     let dtype = like.dtype();
     Tensor::from_data(
         TensorData::new(values, shape).convert_dtype(dtype),
@@ -357,6 +359,9 @@ impl MomentFilter {
         let inv = host_tensor::<2>(self.inverse_vandermonde.clone(), [k, k], &m);
         let d = self.constraint.derivative();
         let scale = hx.powi(d.x as i32) * hy.powi(d.y as i32);
-        inv.clone().matmul(m).matmul(inv.transpose()).div_scalar(scale)
+        inv.clone()
+            .matmul(m)
+            .matmul(inv.transpose())
+            .div_scalar(scale)
     }
 }

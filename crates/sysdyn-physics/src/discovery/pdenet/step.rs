@@ -169,8 +169,7 @@ impl<O: Optimizer> PdeNetStep<O> {
                 });
             }
         }
-        let mean_square =
-            data.values.iter().map(|v| v * v).sum::<f64>() / data.values.len() as f64;
+        let mean_square = data.values.iter().map(|v| v * v).sum::<f64>() / data.values.len() as f64;
         if mean_square == 0.0 {
             return Err(PhysicsError::InvalidParameter {
                 name: "mean square of the trajectories",

@@ -325,12 +325,12 @@ impl Polynomial {
             .enumerate()
             .filter(|(_, p)| **p > 0)
             .map(|(i, p)| {
-                let name = self.names.get(i).cloned().unwrap_or_else(|| format!("z{i}"));
-                if *p == 1 {
-                    name
-                } else {
-                    format!("{name}^{p}")
-                }
+                let name = self
+                    .names
+                    .get(i)
+                    .cloned()
+                    .unwrap_or_else(|| format!("z{i}"));
+                if *p == 1 { name } else { format!("{name}^{p}") }
             })
             .collect();
         if factors.is_empty() {
@@ -353,7 +353,11 @@ impl fmt::Display for Polynomial {
             let magnitude = c.abs();
             match (n, name.as_str()) {
                 (0, "1") => write!(f, "{}{magnitude:.4}", if *c < 0.0 { "−" } else { "" })?,
-                (0, _) => write!(f, "{}{magnitude:.4} {name}", if *c < 0.0 { "−" } else { "" })?,
+                (0, _) => write!(
+                    f,
+                    "{}{magnitude:.4} {name}",
+                    if *c < 0.0 { "−" } else { "" }
+                )?,
                 (_, "1") => write!(f, " {sign} {magnitude:.4}")?,
                 _ => write!(f, " {sign} {magnitude:.4} {name}")?,
             }
