@@ -6,9 +6,10 @@
 //! across environments. Simulators run in `f64` on the host (rayon over trajectories) and as
 //! burn tensor fields for training.
 //!
-//! - [`discovery`]: equation discovery on host `f64` data: candidate libraries, derivative
+//! - [`discovery`]: equation discovery: candidate libraries, derivative
 //!   estimators, sparse regression (STLSQ, SR3, ensembles), SINDy with control and simulation,
-//!   and PDE-FIND with TrainSTRidge.
+//!   and PDE-FIND with TrainSTRidge; PDE-Net 2.0 on burn tensors (moment-constrained filters,
+//!   SymNet, δt-block rollouts trained with a growing horizon on sysdyn-train).
 
 #![warn(missing_docs)]
 

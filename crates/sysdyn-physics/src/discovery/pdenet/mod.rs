@@ -10,6 +10,17 @@
 //! - [`step`]: training with a growing rollout horizon and ℓ1 penalties on sysdyn-train.
 //! - [`convection_diffusion`]: exact periodic solutions of `u_t = a u_x + b u_y + ν Δu`, the
 //!   reference data.
+//!
+//! ```
+//! use sysdyn_physics::discovery::pdenet::{Derivative, MomentConstraint};
+//! // u_xx on a 3 × 3 filter with every free moment zero: the classical [1, −2, 1] along x
+//! // (rows are x), and u_xx to second order does not fit in 3 × 3 (needs 2 + 2 ≤ k).
+//! let q = MomentConstraint::new(Derivative::new(2, 0), 1, 3)?.stencil()?;
+//! let expected = [0.0, 1.0, 0.0, 0.0, -2.0, 0.0, 0.0, 1.0, 0.0];
+//! assert!(q.iter().zip(expected).all(|(a, b)| (a - b).abs() < 1e-14));
+//! assert!(MomentConstraint::new(Derivative::new(2, 0), 2, 3).is_err());
+//! # Ok::<(), sysdyn_physics::PhysicsError>(())
+//! ```
 
 pub mod convection_diffusion;
 pub mod derivatives;

@@ -62,7 +62,7 @@ fn factorial(n: usize) -> f64 {
 }
 
 fn check_size(k: usize) -> Result<(), PhysicsError> {
-    if k == 0 || k % 2 == 0 {
+    if k.is_multiple_of(2) {
         return Err(PhysicsError::InvalidParameter {
             name: "filter size",
             value: k as f64,
