@@ -355,6 +355,22 @@ fn bad_filters_grids_and_data_are_typed_errors() {
         MomentConstraint::new(Derivative::new(1, 0), 1, 4),
         Err(PhysicsError::InvalidParameter { .. })
     ));
+    // Non-finite free moments; SymNet weights of the wrong size.
+    let constraint = MomentConstraint::new(Derivative::new(1, 0), 2, 5).unwrap();
+    let mut free = vec![0.0; 25];
+    free[12] = f64::INFINITY;
+    assert!(matches!(
+        MomentFilter::new(constraint, free, &d),
+        Err(PhysicsError::NonFinite { index: 12, .. })
+    ));
+    assert!(matches!(
+        SymNet::from_weights(&["u", "u_x"], vec![], vec![1.0], 0.0, &d),
+        Err(PhysicsError::SizeMismatch {
+            expected: 2,
+            got: 1,
+            ..
+        })
+    ));
     // A grid smaller than the filters.
     let net = PdeNetConfig::new(0.01, (0.1, 0.1))
         .init(&d, &mut SeededRng::new(0))
@@ -413,6 +429,7 @@ fn train_and_recover(
     trajectories: usize,
     schedule: Vec<(u64, usize)>,
     steps: u64,
+    noise: f64,
 ) -> Recovery {
     let (a, b, nu) = (0.8, -0.6, 0.15);
     let n = 32;
@@ -427,6 +444,14 @@ fn train_and_recover(
     for _ in 0..trajectories {
         let u0 = eq.random_initial_condition(&mut rng, 3);
         values.extend(eq.trajectory(&u0, dt, frames - 1).unwrap());
+    }
+    if noise > 0.0 {
+        // Gaussian noise of `noise` times the data's root mean square on every training frame.
+        let rms = (values.iter().map(|v| v * v).sum::<f64>() / values.len() as f64).sqrt();
+        let mut noise_rng = SeededRng::new(21);
+        for v in &mut values {
+            *v += noise * rms * noise_rng.normal();
+        }
     }
     let data = Trajectories::new(values, [trajectories, frames, n, n]).unwrap();
     let model = PdeNetConfig::new(dt, eq.spacing())
@@ -568,6 +593,7 @@ fn pde_net_recovers_convection_diffusion_and_rolls_out_stably() {
         6,
         vec![(0, 1), (100, 2), (200, 5), (300, 10)],
         500,
+        0.0,
     );
     report_and_check(&r, 0.1, 0.05);
 }
@@ -579,7 +605,7 @@ fn pde_net_recovers_convection_diffusion_in_f32() {
         .unwrap()
         .init()
         .unwrap();
-    let r = train_and_recover(&d, 6, vec![(0, 1), (100, 2), (200, 5), (300, 10)], 500);
+    let r = train_and_recover(&d, 6, vec![(0, 1), (100, 2), (200, 5), (300, 10)], 500, 0.0);
     report_and_check(&r, 0.1, 0.05);
 }
 
@@ -627,4 +653,17 @@ fn rollouts_agree_on_every_backend() {
         assert!(err < 1e-5, "{}: relative difference {err:.2e}", d.spec());
         println!("{}: relative difference to f64 {err:.2e}", d.spec());
     }
+}
+
+/// 1% noise on every training frame (the held-out rollouts are compared with clean solutions).
+#[test]
+fn pde_net_recovers_convection_diffusion_from_noisy_data() {
+    let r = train_and_recover(
+        &device(),
+        6,
+        vec![(0, 1), (100, 2), (200, 5), (300, 10), (400, 20)],
+        700,
+        0.01,
+    );
+    report_and_check(&r, 0.1, 0.05);
 }
