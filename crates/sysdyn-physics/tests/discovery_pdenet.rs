@@ -9,6 +9,7 @@ use burn::optim::AdamConfig;
 use burn::tensor::{Tensor, TensorData};
 use sysdyn_core::device::{DeviceSpec, SysDevice};
 use sysdyn_core::rng::SeededRng;
+use sysdyn_core::spectral::Spectral2d;
 use sysdyn_physics::PhysicsError;
 use sysdyn_physics::discovery::pdenet::{
     ConvectionDiffusion2d, Derivative, FilterBank, HorizonSchedule, MomentConstraint, MomentFilter,
@@ -413,40 +414,66 @@ fn bad_filters_grids_and_data_are_typed_errors() {
 /// What a training run found.
 struct Recovery {
     equation: sysdyn_physics::discovery::pdenet::Polynomial,
-    /// Relative errors of the coefficients of u_x, u_y, u_xx, u_yy.
-    errors: [f64; 4],
+    /// Relative errors of the true terms' coefficients, in the problem's order.
+    errors: Vec<f64>,
+    /// The true terms.
+    truth: Vec<(&'static str, f64)>,
     /// Relative L2 error of a held-out rollout at each block.
     rollout_errors: Vec<f64>,
     /// The same for persistence (`u_n = u_0`), the error of a model that learned nothing.
     persistence_error: f64,
 }
 
-/// Trains PDE-Net on exact trajectories of `u_t = 0.8 u_x − 0.6 u_y + 0.15 Δu` (32 × 32 on
-/// `[0, 2π)²`, δt = 0.01) with a horizon growing 1 → `horizons`' last, for `steps` Adam steps;
-/// then rolls out 5× the final horizon from held-out initial conditions.
+/// A data set: the true right-hand side and a reference solver giving the frames
+/// `u(0), u(δt), …, u(m δt)` from `u0` (32 × 32 on `[0, 2π)²`, δt = 0.01).
+struct Problem {
+    truth: Vec<(&'static str, f64)>,
+    trajectory: Reference,
+}
+
+/// `(u0, m) ↦` the frames `u(0) … u(m δt)`, row-major.
+type Reference = Box<dyn FnMut(&[f64], usize) -> Vec<f64>>;
+
+const N: usize = 32;
+const DT: f64 = 0.01;
+
+fn convection_diffusion() -> Problem {
+    let (a, b, nu) = (0.8, -0.6, 0.15);
+    let tau = std::f64::consts::TAU;
+    let mut eq = ConvectionDiffusion2d::new(a, b, nu, (N, N), (tau, tau)).unwrap();
+    Problem {
+        truth: vec![("u_x", a), ("u_y", b), ("u_xx", nu), ("u_yy", nu)],
+        trajectory: Box::new(move |u0, m| eq.trajectory(u0, DT, m).unwrap()),
+    }
+}
+
+/// Trains PDE-Net on `problem`'s trajectories from random smooth initial conditions with the
+/// horizon `schedule`, for `steps` Adam steps (optionally with Gaussian noise of `noise` times
+/// the data's root mean square on every training frame); then rolls out 5× the final horizon
+/// from held-out initial conditions against the clean reference.
 fn train_and_recover(
     d: &SysDevice,
+    mut problem: Problem,
     trajectories: usize,
     schedule: Vec<(u64, usize)>,
     steps: u64,
     noise: f64,
+    init_scale: f64,
 ) -> Recovery {
-    let (a, b, nu) = (0.8, -0.6, 0.15);
-    let n = 32;
-    let dt = 0.01;
+    let n = N;
     let tau = std::f64::consts::TAU;
-    let mut eq = ConvectionDiffusion2d::new(a, b, nu, (n, n), (tau, tau)).unwrap();
+    // Only for its random initial conditions and grid spacing.
+    let grid = ConvectionDiffusion2d::new(0.0, 0.0, 0.0, (n, n), (tau, tau)).unwrap();
     let schedule = HorizonSchedule::new(schedule).unwrap();
     let horizon = schedule.max_horizon();
     let frames = 2 * horizon + 1;
     let mut rng = SeededRng::new(20);
     let mut values = Vec::new();
     for _ in 0..trajectories {
-        let u0 = eq.random_initial_condition(&mut rng, 3);
-        values.extend(eq.trajectory(&u0, dt, frames - 1).unwrap());
+        let u0 = grid.random_initial_condition(&mut rng, 3);
+        values.extend((problem.trajectory)(&u0, frames - 1));
     }
     if noise > 0.0 {
-        // Gaussian noise of `noise` times the data's root mean square on every training frame.
         let rms = (values.iter().map(|v| v * v).sum::<f64>() / values.len() as f64).sqrt();
         let mut noise_rng = SeededRng::new(21);
         for v in &mut values {
@@ -454,9 +481,9 @@ fn train_and_recover(
         }
     }
     let data = Trajectories::new(values, [trajectories, frames, n, n]).unwrap();
-    let model = PdeNetConfig::new(dt, eq.spacing())
-        .init(d, &mut SeededRng::new(1))
-        .unwrap();
+    let mut config = PdeNetConfig::new(DT, grid.spacing());
+    config.init_scale = init_scale;
+    let model = config.init(d, &mut SeededRng::new(1)).unwrap();
     let mut step = PdeNetStep::new(
         d,
         model,
@@ -470,12 +497,13 @@ fn train_and_recover(
     )
     .unwrap();
     let dir = std::env::temp_dir().join(format!(
-        "sysdyn-pdenet-{}-{steps}-{}",
+        "sysdyn-pdenet-{}-{steps}-{noise}-{}-{}",
         std::process::id(),
+        problem.truth.len(),
         d.spec()
     ));
     let _ = std::fs::remove_dir_all(&dir);
-    let config = TrainConfig::new(steps)
+    let train = TrainConfig::new(steps)
         .with_schedule(LrSchedule::Exponential {
             lr: 2e-2,
             final_lr: 5e-4,
@@ -483,7 +511,7 @@ fn train_and_recover(
         })
         .with_divergence_factor(None)
         .with_progress(ProgressMode::Quiet);
-    Trainer::new(config, &dir).run(&mut step).unwrap();
+    Trainer::new(train, &dir).run(&mut step).unwrap();
     let equation = step.model().equation(0.02).unwrap();
     // The last checkpoint restores the trained network into a fresh step (on the f64 device
     // only: sysdyn-train restores optimizer state only in the device's default precision, and
@@ -493,9 +521,7 @@ fn train_and_recover(
     if d.spec() == device().spec() {
         let mut restored = PdeNetStep::new(
             d,
-            PdeNetConfig::new(dt, eq.spacing())
-                .init(d, &mut SeededRng::new(77))
-                .unwrap(),
+            config.init(d, &mut SeededRng::new(77)).unwrap(),
             Optim::new(AdamConfig::new().build()),
             Trajectories::new(vec![1.0; frames * n * n], [1, frames, n, n]).unwrap(),
             HorizonSchedule::new(vec![(0, 1)]).unwrap(),
@@ -510,17 +536,21 @@ fn train_and_recover(
     }
     std::fs::remove_dir_all(&dir).unwrap();
     let model = step.model();
-    let errors = [("u_x", a), ("u_y", b), ("u_xx", nu), ("u_yy", nu)]
-        .map(|(term, c)| (equation.coefficient(term) - c).abs() / c.abs());
+    let errors = problem
+        .truth
+        .iter()
+        .map(|(term, c)| (equation.coefficient(term) - c).abs() / c.abs())
+        .collect();
     // Held-out initial conditions, rolled out 5× the training horizon.
     let mut test_rng = SeededRng::new(99);
     let blocks = 5 * horizon;
     let mut u0: Vec<f64> = Vec::new();
     let mut exact = vec![Vec::new(); blocks];
     for _ in 0..4 {
-        let ic = eq.random_initial_condition(&mut test_rng, 3);
+        let ic = grid.random_initial_condition(&mut test_rng, 3);
+        let reference = (problem.trajectory)(&ic, blocks);
         for (m, e) in exact.iter_mut().enumerate() {
-            e.extend(eq.solution(&ic, (m + 1) as f64 * dt).unwrap());
+            e.extend_from_slice(&reference[(m + 1) * n * n..(m + 2) * n * n]);
         }
         u0.extend(ic);
     }
@@ -539,6 +569,7 @@ fn train_and_recover(
     Recovery {
         equation,
         errors,
+        truth: problem.truth,
         rollout_errors,
         persistence_error,
     }
@@ -547,8 +578,8 @@ fn train_and_recover(
 fn report_and_check(r: &Recovery, coefficient_bound: f64, rollout_bound: f64) {
     println!("u_t = {}", r.equation);
     println!(
-        "relative coefficient errors (u_x, u_y, u_xx, u_yy): {:?}",
-        r.errors
+        "relative coefficient errors of {:?}: {:?}",
+        r.truth, r.errors
     );
     println!(
         "rollout relative L2 error: first {:.2e}, last {:.2e}, max {:.2e}",
@@ -560,9 +591,9 @@ fn report_and_check(r: &Recovery, coefficient_bound: f64, rollout_bound: f64) {
         "persistence (u = u_0) relative L2 error at the last block: {:.2e}",
         r.persistence_error
     );
-    // The four true terms and nothing else survive the pruning.
-    assert_eq!(r.equation.len(), 4, "u_t = {}", r.equation);
-    for e in r.errors {
+    // The true terms and nothing else survive the pruning.
+    assert_eq!(r.equation.len(), r.truth.len(), "u_t = {}", r.equation);
+    for &e in &r.errors {
         assert!(
             e < coefficient_bound,
             "u_t = {}: {:?}",
@@ -590,10 +621,12 @@ fn report_and_check(r: &Recovery, coefficient_bound: f64, rollout_bound: f64) {
 fn pde_net_recovers_convection_diffusion_and_rolls_out_stably() {
     let r = train_and_recover(
         &device(),
+        convection_diffusion(),
         6,
         vec![(0, 1), (100, 2), (200, 5), (300, 10)],
         500,
         0.0,
+        0.01,
     );
     report_and_check(&r, 0.1, 0.05);
 }
@@ -605,7 +638,15 @@ fn pde_net_recovers_convection_diffusion_in_f32() {
         .unwrap()
         .init()
         .unwrap();
-    let r = train_and_recover(&d, 6, vec![(0, 1), (100, 2), (200, 5), (300, 10)], 500, 0.0);
+    let r = train_and_recover(
+        &d,
+        convection_diffusion(),
+        6,
+        vec![(0, 1), (100, 2), (200, 5), (300, 10)],
+        500,
+        0.0,
+        0.01,
+    );
     report_and_check(&r, 0.1, 0.05);
 }
 
@@ -656,14 +697,80 @@ fn rollouts_agree_on_every_backend() {
 }
 
 /// 1% noise on every training frame (the held-out rollouts are compared with clean solutions).
+/// Input noise biases the fitted diffusion (errors in variables); a horizon grown to 20 blocks
+/// keeps it below 10% (measured: u_xx −7.6%, u_yy −4.1%). About 30 s alone, over a minute on
+/// a shared machine, so ignored by default: `cargo test -p sysdyn-physics --test
+/// discovery_pdenet -- --ignored`.
 #[test]
+#[ignore = "about 30 s of training; run with --ignored"]
 fn pde_net_recovers_convection_diffusion_from_noisy_data() {
     let r = train_and_recover(
         &device(),
+        convection_diffusion(),
         6,
         vec![(0, 1), (100, 2), (200, 5), (300, 10), (400, 20)],
         700,
         0.01,
+        0.01,
+    );
+    report_and_check(&r, 0.1, 0.05);
+}
+
+/// `u_t = −u u_x + ν Δu` (ν = 0.1), by a pseudo-spectral right-hand side and RK4 with 20
+/// substeps per frame (its error is far below the δt-block's): a nonlinear equation whose
+/// product term SymNet must build from its product layer.
+fn burgers_x() -> Problem {
+    let nu = 0.1;
+    let tau = std::f64::consts::TAU;
+    let mut spectral = Spectral2d::new(N, N, tau, tau).unwrap();
+    let mut rhs = move |u: &[f64]| -> Vec<f64> {
+        let mut ux = vec![0.0; u.len()];
+        let mut lap = vec![0.0; u.len()];
+        spectral.dx(u, &mut ux).unwrap();
+        spectral.laplacian(u, &mut lap).unwrap();
+        u.iter()
+            .zip(&ux)
+            .zip(&lap)
+            .map(|((u, ux), lap)| -u * ux + nu * lap)
+            .collect()
+    };
+    let substeps = 20;
+    let h = DT / substeps as f64;
+    Problem {
+        truth: vec![("u u_x", -1.0), ("u_xx", nu), ("u_yy", nu)],
+        trajectory: Box::new(move |u0, m| {
+            let mut u = u0.to_vec();
+            let mut frames = u.clone();
+            let axpy = |u: &[f64], k: &[f64], s: f64| -> Vec<f64> {
+                u.iter().zip(k).map(|(u, k)| u + s * k).collect()
+            };
+            for _ in 0..m {
+                for _ in 0..substeps {
+                    let k1 = rhs(&u);
+                    let k2 = rhs(&axpy(&u, &k1, h / 2.0));
+                    let k3 = rhs(&axpy(&u, &k2, h / 2.0));
+                    let k4 = rhs(&axpy(&u, &k3, h));
+                    for i in 0..u.len() {
+                        u[i] += h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]);
+                    }
+                }
+                frames.extend_from_slice(&u);
+            }
+            frames
+        }),
+    }
+}
+
+#[test]
+fn pde_net_recovers_a_nonlinear_convection_diffusion_equation() {
+    let r = train_and_recover(
+        &device(),
+        burgers_x(),
+        6,
+        vec![(0, 1), (100, 2), (200, 5), (300, 10)],
+        500,
+        0.0,
+        0.1,
     );
     report_and_check(&r, 0.1, 0.05);
 }
