@@ -384,6 +384,13 @@ fn bad_filters_grids_and_data_are_typed_errors() {
             ..
         })
     ));
+    // A non-finite initial field.
+    let mut values = vec![0.5; 8 * 8];
+    values[9] = f64::NAN;
+    assert!(matches!(
+        net.rollout(field(values, [1, 8, 8]), 1),
+        Err(PhysicsError::NonFinite { index: 9, .. })
+    ));
     // NaN training data.
     let mut values = vec![0.5; 2 * 3 * 8 * 8];
     values[70] = f64::NAN;

@@ -123,6 +123,15 @@ impl PdeNet {
         dt: f64,
         spacing: (f64, f64),
     ) -> Result<Self, PhysicsError> {
+        for (name, value) in [("dt", dt), ("h_x", spacing.0), ("h_y", spacing.1)] {
+            if !(value.is_finite() && value > 0.0) {
+                return Err(PhysicsError::InvalidParameter {
+                    name,
+                    value,
+                    requirement: "must be finite and > 0",
+                });
+            }
+        }
         let expected = filters.filters().len() + 1;
         if symnet.names().len() != expected {
             return Err(PhysicsError::SizeMismatch {
@@ -179,26 +188,64 @@ impl PdeNet {
         u.clone() + self.rhs(u).mul_scalar(self.dt)
     }
 
-    /// `steps` blocks from `u0`: the fields `u_1 … u_steps`.
+    /// Refuses fields with a NaN or infinite value (one read back to the host: a boolean, and
+    /// the values only when one is bad).
+    pub fn check_finite(u: &Tensor<3>) -> Result<(), PhysicsError> {
+        let bad = u
+            .clone()
+            .is_finite()
+            .bool_not()
+            .any()
+            .try_into_scalar::<bool>()
+            .map_err(|e| PhysicsError::HostRead {
+                what: "finiteness of a PDE-Net field",
+                reason: format!("{e:?}"),
+            })?;
+        if !bad {
+            return Ok(());
+        }
+        let values =
+            u.clone()
+                .detach()
+                .try_into_vec_as::<f64>()
+                .map_err(|e| PhysicsError::HostRead {
+                    what: "PDE-Net field",
+                    reason: format!("{e:?}"),
+                })?;
+        Err(PhysicsError::NonFinite {
+            what: "PDE-Net field",
+            index: values.iter().position(|v| !v.is_finite()).unwrap_or(0),
+        })
+    }
+
+    /// `steps` blocks from `u0`: the fields `u_1 … u_steps`. Refuses a grid smaller than the
+    /// filters and a non-finite `u0`.
     pub fn rollout(&self, u0: Tensor<3>, steps: usize) -> Result<Vec<Tensor<3>>, PhysicsError> {
         self.check_field(&u0)?;
+        Self::check_finite(&u0)?;
+        Ok(self.rollout_unchecked(u0, steps))
+    }
+
+    /// [`PdeNet::rollout`] without the checks (the training step's data are checked once).
+    pub(crate) fn rollout_unchecked(&self, u0: Tensor<3>, steps: usize) -> Vec<Tensor<3>> {
         let mut u = u0;
         let mut out = Vec::with_capacity(steps);
         for _ in 0..steps {
             u = self.block(u);
             out.push(u.clone());
         }
-        Ok(out)
+        out
     }
 
     /// `Σ |free moments|` over every filter: PDE-Net 2.0's penalty on the filters.
     pub fn moment_l1(&self) -> Tensor<1> {
-        let mut filters = self.filters.filters().iter();
-        let first = filters
-            .next()
+        // A bank is never empty (FilterBank::new refuses it); the zero only keeps this total.
+        self.filters
+            .filters()
+            .iter()
             .map(|f| f.free_moments().abs().sum())
-            .unwrap_or_else(|| self.symnet.weight_l1().mul_scalar(0.0));
-        filters.fold(first, |acc, f| acc + f.free_moments().abs().sum())
+            .reduce(|a, b| a + b)
+            .unwrap_or_else(|| self.symnet.weight_l1().mul_scalar(0.0))
     }
 
     /// The learned PDE's right-hand side, multiplied out, without the monomials whose
