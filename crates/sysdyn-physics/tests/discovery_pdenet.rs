@@ -544,6 +544,22 @@ fn train_and_recover(
     }
     std::fs::remove_dir_all(&dir).unwrap();
     let model = step.model();
+    let largest_free_moment = model
+        .filters()
+        .filters()
+        .iter()
+        .flat_map(|f| to_vec(f.free_moments()))
+        .fold(0.0, |m: f64, v| m.max(v.abs()));
+    let unpruned = model.equation(0.0).unwrap();
+    let largest_spurious = unpruned
+        .terms()
+        .into_iter()
+        .filter(|(name, _)| !problem.truth.iter().any(|(t, _)| t == name))
+        .fold(0.0, |m: f64, (_, c)| m.max(c.abs()));
+    println!(
+        "largest |free moment| {largest_free_moment:.2e}, largest spurious |coefficient| \
+         {largest_spurious:.2e}"
+    );
     let errors = problem
         .truth
         .iter()
