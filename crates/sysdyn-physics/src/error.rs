@@ -79,18 +79,18 @@ pub enum PhysicsError {
     /// Training failed in the runtime (divergence, checkpoint I/O).
     #[error("training: {0}")]
     Train(#[from] sysdyn_train::TrainError),
+    /// A tensor's values could not be read back to the host.
+    #[error("reading {what} to the host failed: {reason}")]
+    HostRead {
+        /// Which values.
+        what: &'static str,
+        /// The backend's reason.
+        reason: String,
+    },
     /// A linear solve (least squares, sparse LU) failed.
     #[error("linear algebra: {0}")]
     Linalg(String),
     /// An optimizer (L-BFGS) refused its settings or its start.
     #[error("optimizer: {0}")]
     Optim(#[from] sysdyn_optim::OptimError),
-    /// A tensor could not be read back to the host (a device error).
-    #[error("could not read {what} back to the host: {reason}")]
-    HostRead {
-        /// Which tensor.
-        what: &'static str,
-        /// The backend's reason.
-        reason: String,
-    },
 }

@@ -21,14 +21,19 @@
 //! - [`pinn`]: physics-informed networks: domains, collocation samplers (uniform, Latin
 //!   hypercube, Sobol, residual-based refinement), residuals on the jet of `u`, boundary/
 //!   initial/data terms, inverse parameters, annealed weights, Adam then L-BFGS.
+//! - [`discovery`]: equation discovery: candidate libraries, derivative
+//!   estimators, sparse regression (STLSQ, SR3, ensembles), SINDy with control and simulation,
+//!   and PDE-FIND with TrainSTRidge; PDE-Net 2.0 on burn tensors (moment-constrained filters,
+//!   SymNet, δt-block rollouts trained with a growing horizon on sysdyn-train).
 
 #![warn(missing_docs)]
 
+pub mod discovery;
 mod error;
 pub mod model;
+pub mod pinn;
 pub mod simulators;
 pub mod stencil;
-pub mod pinn;
 
 pub use error::PhysicsError;
 pub use model::{ModelField, PhysicalModel};
