@@ -3,7 +3,7 @@
 //! written once in terms of `u`, `u_x`, `u_xx`, `u_xt` and burn differentiates it with respect to
 //! the parameters.
 //!
-//! A network's jet comes from sysdyn-core's forward-mode [`Jet`](sysdyn_core::jet::Jet)
+//! A network's jet comes from sysdyn-core's forward-mode [`Jet`]
 //! ([`FieldJet::from_network`]); exact solutions and hard-constraint transforms are built from
 //! coordinate jets with the arithmetic below (forward mode by hand: product and chain rules),
 //!
