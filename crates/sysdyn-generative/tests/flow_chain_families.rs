@@ -5,9 +5,7 @@
 
 mod flow_support;
 
-use flow_support::{
-    assert_log_det_brute_force, assert_round_trip, batch, f64_device, rows,
-};
+use flow_support::{assert_log_det_brute_force, assert_round_trip, batch, f64_device, rows};
 use sysdyn_core::device::SysDevice;
 use sysdyn_generative::flow::Flow;
 use sysdyn_generative::flow::actnorm::ActNorm;
@@ -47,11 +45,7 @@ fn mixed_chain(d: &SysDevice) -> Chain<VectorLayer> {
             )
             .unwrap(),
         ),
-        VectorLayer::Residual(
-            ResidualFlowConfig::new(3, vec![8], 0.6)
-                .init(d, 7)
-                .unwrap(),
-        ),
+        VectorLayer::Residual(ResidualFlowConfig::new(3, vec![8], 0.6).init(d, 7).unwrap()),
         VectorLayer::Affine(
             AffineCoupling::new(d, 3, &[8], Parity::Odd, ScaleBound::Exp, 0, 8).unwrap(),
         ),
