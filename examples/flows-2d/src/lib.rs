@@ -272,7 +272,7 @@ impl Plan {
             test: if quick { 512 } else { 4096 },
             grid: Grid {
                 lim: 4.0,
-                n: steps(100, 200, 24) as usize,
+                n: steps(100, 200, 60) as usize,
             },
             samples: if quick { 200 } else { 1500 },
             targets: if quick {

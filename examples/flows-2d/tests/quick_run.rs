@@ -1,6 +1,7 @@
 //! The example end to end in quick mode: every family on every data set gives a finite test
-//! NLL and a density whose grid integral is at most 1 (+ the midpoint rule's 1e-2) and not far
-//! below it, the reverse-KL fits report an ESS in (0, 1], the tabular part says it did not
+//! NLL and a density whose integral over the quick run's 60 × 60 grid of `[−4, 4]²` is 1 up to
+//! the midpoint rule's error on that grid (2e-2) and the mass a barely trained flow leaves
+//! outside the square (up to 0.2), the reverse-KL fits report an ESS in (0, 1], the tabular part says it did not
 //! run, and every figure is written.
 
 use flows_2d::{Options, run};
@@ -21,7 +22,7 @@ fn quick_run_scores_every_family_and_writes_every_file() {
     for r in &summary.results {
         assert!(r.nll_mean.is_finite(), "{} {}", r.data, r.family);
         assert!(
-            r.grid_mass < 1.01 && r.grid_mass > 0.8,
+            r.grid_mass < 1.02 && r.grid_mass > 0.8,
             "{} {}: ∫q = {}",
             r.data,
             r.family,
