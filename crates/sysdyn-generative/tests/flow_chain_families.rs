@@ -7,7 +7,6 @@ mod flow_support;
 
 use flow_support::{assert_log_det_brute_force, assert_round_trip, batch, f64_device, rows};
 use sysdyn_core::device::SysDevice;
-use sysdyn_generative::flow::Flow;
 use sysdyn_generative::flow::actnorm::ActNorm;
 use sysdyn_generative::flow::chain::{Chain, VectorLayer};
 use sysdyn_generative::flow::coupling::{AffineCoupling, Parity, ScaleBound};
