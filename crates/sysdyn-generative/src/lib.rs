@@ -79,7 +79,9 @@
 //! (the same splines conditioned by a MADE), [`flow::residual`] (invertible
 //! ResNets / residual flows: spectrally normalised contraction, fixed-point inverse, the
 //! log-determinant series with exact, Hutchinson or Russian-roulette traces) and
-//! [`flow::cnf`] (sysdyn-nodes' continuous normalizing flow as a layer).
+//! [`flow::cnf`] (sysdyn-nodes' continuous normalizing flow as a layer). Every vector layer
+//! but the CNF is a variant of [`flow::chain::VectorLayer`], so any families compose in one
+//! chain (`examples/flows-2d` trains each family that way).
 //!
 //! Every family takes its inputs through [`inputs`] (the image layout, the data samplers, the
 //! width and label checks) and shares [`stable`]'s overflow-free functions, so no family depends

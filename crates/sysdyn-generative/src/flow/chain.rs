@@ -4,8 +4,10 @@
 //!
 //! A [`Chain`] holds layers of one type. Layers of different kinds compose through the enums
 //! [`VectorLayer`] (`Flow<2>`) and [`ImageLayer`] (`Flow<4>`), burn modules whose variants are
-//! this module's layers; a flow of another type (MAF, splines, …) composes as the layer type of
-//! its own `Chain`, or as one layer of a chain of chains.
+//! the crate's layers: every vector family (couplings, ActNorm, LU linear maps, RevNet blocks,
+//! MAF/IAF, spline couplings and autoregressive splines, residual blocks) composes in one
+//! `Chain<VectorLayer>`. A flow of another type (the CNF, generic over its vector field)
+//! composes as the layer type of its own `Chain`, or as one layer of a chain of chains.
 
 use burn::module::{Module, ModuleDisplay};
 use burn::tensor::Tensor;
@@ -17,8 +19,13 @@ use crate::flow::conv1x1::InvertibleConv1x1;
 use crate::flow::coupling::{
     AdditiveCoupling, AffineCoupling, ConvAffineCoupling, DiagonalScaling, SplitAffineCoupling,
 };
+use crate::flow::iaf::Iaf;
+use crate::flow::maf::Maf;
 use crate::flow::permutation::Permutation;
+use crate::flow::residual::ResidualFlow;
 use crate::flow::revnet::RevNetBlock;
+use crate::flow::spline::SplineCoupling;
+use crate::flow::spline_autoregressive::SplineAutoregressive;
 use crate::flow::squeeze::Squeeze;
 use crate::flow::{Flow, Transformed};
 
@@ -37,6 +44,12 @@ impl<L: Module + ModuleDisplay> Chain<L> {
     /// The layers, first applied first.
     pub fn layers(&self) -> &[L] {
         &self.layers
+    }
+
+    /// The layers, mutably (for updates outside the optimizer, such as a residual block's
+    /// power iteration after each step).
+    pub fn layers_mut(&mut self) -> &mut [L] {
+        &mut self.layers
     }
 
     /// The number of layers.
@@ -198,6 +211,16 @@ pub enum VectorLayer {
     ActNorm(ActNorm),
     /// A RevNet additive reversible block.
     RevNet(RevNetBlock),
+    /// A masked autoregressive flow layer (parallel density, sequential sampling).
+    Maf(Maf),
+    /// An inverse autoregressive flow layer (parallel sampling, sequential density).
+    Iaf(Iaf),
+    /// A rational-quadratic spline coupling.
+    Spline(SplineCoupling),
+    /// An autoregressive rational-quadratic spline layer.
+    SplineAutoregressive(SplineAutoregressive),
+    /// An invertible residual block `x + g(x)`, `Lip(g) < 1`.
+    Residual(ResidualFlow),
 }
 
 dispatch_flow!(
@@ -210,8 +233,26 @@ dispatch_flow!(
     Affine,
     SplitAffine,
     ActNorm,
-    RevNet
+    RevNet,
+    Maf,
+    Iaf,
+    Spline,
+    SplineAutoregressive,
+    Residual
 );
+
+impl Chain<VectorLayer> {
+    /// One power iteration in every residual block of the chain
+    /// ([`ResidualFlow::power_iteration`]): call it after each optimizer update, so that every
+    /// block's spectral estimate follows its weights and `Lip(g) < 1` stays true.
+    pub fn power_iteration(&mut self) {
+        for layer in &mut self.layers {
+            if let VectorLayer::Residual(block) = layer {
+                block.power_iteration();
+            }
+        }
+    }
+}
 
 /// A layer of a flow over images (`[batch, channels, height, width]`).
 #[derive(Module, Debug)]

@@ -168,6 +168,13 @@ where
         &self.model
     }
 
+    /// The trained model, mutably: for updates outside the optimizer between steps (a
+    /// residual flow's power iteration, [`crate::flow::chain::Chain::power_iteration`]). The
+    /// moving average, if any, sees the change at the next step's update.
+    pub fn model_mut(&mut self) -> &mut FlowModel<B, F> {
+        &mut self.model
+    }
+
     /// The model to evaluate and sample: the moving average when there is one.
     pub fn sampling_model(&self) -> &FlowModel<B, F> {
         self.average.as_ref().map_or(&self.model, Ema::model)
