@@ -73,8 +73,7 @@ impl NoiseConditionalClassifier for Bayes<'_> {
                     (&x.device(), x.dtype()),
                 );
                 let squared = (x.clone() - mean).powi_scalar(2).sum_dim(1);
-                squared * (-0.5 / var)
-                    + (WEIGHTS[k].ln() - (2.0 * std::f64::consts::PI * var).ln())
+                squared * (-0.5 / var) + (WEIGHTS[k].ln() - (2.0 * std::f64::consts::PI * var).ln())
             })
             .collect();
         let joint = Tensor::cat(columns, 1);
@@ -179,11 +178,19 @@ fn bad_scales_and_labels_are_typed_errors() {
     ));
     let image = ImageShape::new(1, 8, 8);
     let mut rng = SeededRng::new(0);
-    assert!(NoisyClassifierConfig::new(ImageShape::new(1, 6, 6), 2)
+    assert!(
+        NoisyClassifierConfig::new(ImageShape::new(1, 6, 6), 2)
+            .init(d.device(), &mut rng)
+            .is_err()
+    );
+    assert!(
+        NoisyClassifierConfig::new(image, 1)
+            .init(d.device(), &mut rng)
+            .is_err()
+    );
+    let net = NoisyClassifierConfig::new(image, 2)
         .init(d.device(), &mut rng)
-        .is_err());
-    assert!(NoisyClassifierConfig::new(image, 1).init(d.device(), &mut rng).is_err());
-    let net = NoisyClassifierConfig::new(image, 2).init(d.device(), &mut rng).unwrap();
+        .unwrap();
     assert!(matches!(
         net.logits(d.tensor(vec![0.0; 2 * 49], [2, 49]).unwrap(), &[1, 1]),
         Err(GenerativeError::ShapeMismatch { .. })

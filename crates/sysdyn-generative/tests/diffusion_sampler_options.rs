@@ -48,7 +48,10 @@ fn quadratic_steps_follow_the_ddim_papers_formula() {
     assert_eq!(&many[..3], &[0, 1, 2]);
     assert_eq!(quadratic_steps(10, 1).unwrap(), vec![0]);
     // As many steps as T: every step.
-    assert_eq!(quadratic_steps(10, 10).unwrap(), (0..10).collect::<Vec<_>>());
+    assert_eq!(
+        quadratic_steps(10, 10).unwrap(),
+        (0..10).collect::<Vec<_>>()
+    );
     for (total, n) in [(0, 1), (10, 0), (10, 11)] {
         assert!(
             matches!(
@@ -90,7 +93,12 @@ fn clipped_ddim_step_matches_the_formula() {
         }
     }
     for i in 0..2 {
-        assert!((got[i] - state[i]).abs() < 1e-12, "{} vs {}", got[i], state[i]);
+        assert!(
+            (got[i] - state[i]).abs() < 1e-12,
+            "{} vs {}",
+            got[i],
+            state[i]
+        );
     }
     assert!(got[0] <= 1.0);
 }
@@ -104,40 +112,89 @@ fn clipping_keeps_samples_in_range_and_a_wide_range_changes_nothing() {
     let start = d.randn(&mut SeededRng::new(1), [20, 3]);
     let unit = Some(DataRange::unit());
     let ddim = values(
-        sample_ddim_clipped(&schedule, &mut { push }, start.clone(), &[0, 10, 30, 49], 0.5,
-            unit, &mut SeededRng::new(2)).unwrap(),
+        sample_ddim_clipped(
+            &schedule,
+            &mut { push },
+            start.clone(),
+            &[0, 10, 30, 49],
+            0.5,
+            unit,
+            &mut SeededRng::new(2),
+        )
+        .unwrap(),
     );
     let ancestral = values(
-        sample_ancestral_clipped(&schedule, &mut { push }, start.clone(),
-            AncestralVariance::PosteriorBeta, unit, &mut SeededRng::new(3)).unwrap(),
+        sample_ancestral_clipped(
+            &schedule,
+            &mut { push },
+            start.clone(),
+            AncestralVariance::PosteriorBeta,
+            unit,
+            &mut SeededRng::new(3),
+        )
+        .unwrap(),
     );
     assert!(ddim.iter().all(|v| v.abs() <= 1.0 + 1e-12));
     assert!(ancestral.iter().all(|v| v.abs() <= 1.0 + 1e-12));
     let unclipped = values(
-        sample_ancestral(&schedule, &mut { push }, start.clone(), AncestralVariance::Beta,
-            &mut SeededRng::new(4)).unwrap(),
+        sample_ancestral(
+            &schedule,
+            &mut { push },
+            start.clone(),
+            AncestralVariance::Beta,
+            &mut SeededRng::new(4),
+        )
+        .unwrap(),
     );
-    assert!(unclipped.iter().any(|v| v.abs() > 1.0), "the test predictor must leave the range");
+    assert!(
+        unclipped.iter().any(|v| v.abs() > 1.0),
+        "the test predictor must leave the range"
+    );
     // A range nothing reaches: the same samples as without clipping.
     let wide = Some(DataRange::new(-1e9, 1e9).unwrap());
     let wide_ancestral = values(
-        sample_ancestral_clipped(&schedule, &mut { push }, start.clone(), AncestralVariance::Beta,
-            wide, &mut SeededRng::new(4)).unwrap(),
+        sample_ancestral_clipped(
+            &schedule,
+            &mut { push },
+            start.clone(),
+            AncestralVariance::Beta,
+            wide,
+            &mut SeededRng::new(4),
+        )
+        .unwrap(),
     );
     for (a, b) in wide_ancestral.iter().zip(&unclipped) {
         assert!((a - b).abs() < 1e-9 * (1.0 + b.abs()));
     }
     let plain_ddim = values(
-        sample_ddim(&schedule, &mut { push }, start.clone(), &[0, 10, 30, 49], 0.0,
-            &mut SeededRng::new(5)).unwrap(),
+        sample_ddim(
+            &schedule,
+            &mut { push },
+            start.clone(),
+            &[0, 10, 30, 49],
+            0.0,
+            &mut SeededRng::new(5),
+        )
+        .unwrap(),
     );
     let wide_ddim = values(
-        sample_ddim_clipped(&schedule, &mut { push }, start, &[0, 10, 30, 49], 0.0, wide,
-            &mut SeededRng::new(5)).unwrap(),
+        sample_ddim_clipped(
+            &schedule,
+            &mut { push },
+            start,
+            &[0, 10, 30, 49],
+            0.0,
+            wide,
+            &mut SeededRng::new(5),
+        )
+        .unwrap(),
     );
     for (a, b) in wide_ddim.iter().zip(&plain_ddim) {
         assert!((a - b).abs() < 1e-9 * (1.0 + b.abs()));
     }
-    assert!(matches!(DataRange::new(1.0, -1.0), Err(GenerativeError::InvalidParameter { .. })));
+    assert!(matches!(
+        DataRange::new(1.0, -1.0),
+        Err(GenerativeError::InvalidParameter { .. })
+    ));
     assert!(DataRange::new(f64::NAN, 1.0).is_err());
 }

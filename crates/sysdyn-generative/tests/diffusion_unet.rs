@@ -84,7 +84,10 @@ fn rows_are_independent() {
     let d = device();
     let net = tiny(3);
     let x = d.randn(&mut SeededRng::new(4), [3, 16]);
-    let all = values(net.forward(x.clone(), &[5, 60, 90], Some(&[0, 1, 2])).unwrap());
+    let all = values(
+        net.forward(x.clone(), &[5, 60, 90], Some(&[0, 1, 2]))
+            .unwrap(),
+    );
     let second = values(
         net.forward(x.slice([1..2, 0..16]), &[60], Some(&[1]))
             .unwrap(),
@@ -152,7 +155,11 @@ fn input_and_parameter_gradients_match_central_differences() {
     net.visit(&mut collect);
     let h = 1e-5;
     let eval = |net: &DiffusionUNet, xs: &[f64]| {
-        values(objective(net, d.tensor(xs.to_vec(), [2, 16]).unwrap(), &weights))[0]
+        values(objective(
+            net,
+            d.tensor(xs.to_vec(), [2, 16]).unwrap(),
+            &weights,
+        ))[0]
     };
     for index in 0..32 {
         let mut plus = x_values.clone();
@@ -200,7 +207,11 @@ fn class_table(net: &DiffusionUNet) -> Vec<f64> {
 
 fn labelled(rows_width: usize) -> LabelledSampler {
     Box::new(move |rng: &mut SeededRng, rows: usize| {
-        let x = rng.normals(rows * rows_width).into_iter().map(|v| 0.5 * v).collect();
+        let x = rng
+            .normals(rows * rows_width)
+            .into_iter()
+            .map(|v| 0.5 * v)
+            .collect();
         let labels = (0..rows).map(|r| r % 3).collect();
         (x, labels)
     })
@@ -236,8 +247,15 @@ fn the_samplers_and_guidance_run_the_unet_unchanged() {
     let schedule = NoiseSchedule::linear(20, 1e-4, 0.2).unwrap();
     let x = d.randn(&mut SeededRng::new(10), [3, 16]);
     let mut guided = Guided::new(&net, vec![0, 1, 2], 2.0).unwrap();
-    let out = sample_ddim(&schedule, &mut guided, x.clone(), &[0, 5, 10, 19], 0.0,
-        &mut SeededRng::new(11)).unwrap();
+    let out = sample_ddim(
+        &schedule,
+        &mut guided,
+        x.clone(),
+        &[0, 5, 10, 19],
+        0.0,
+        &mut SeededRng::new(11),
+    )
+    .unwrap();
     assert_eq!(out.dims(), [3, 16]);
     let clipped = sample_ancestral_clipped(
         &schedule,
@@ -264,8 +282,16 @@ fn bad_sizes_labels_and_image_shapes_are_typed_errors() {
     // 28 is not divisible by 2³ (four levels).
     invalid(DiffusionUNetConfig::new(digits, vec![8, 8, 8, 8]).init(dev, &mut rng));
     invalid(DiffusionUNetConfig::new(digits, vec![]).init(dev, &mut rng));
-    invalid(DiffusionUNetConfig::new(digits, vec![12, 16]).with_groups(8).init(dev, &mut rng));
-    invalid(DiffusionUNetConfig::new(digits, vec![8, 16]).with_groups(0).init(dev, &mut rng));
+    invalid(
+        DiffusionUNetConfig::new(digits, vec![12, 16])
+            .with_groups(8)
+            .init(dev, &mut rng),
+    );
+    invalid(
+        DiffusionUNetConfig::new(digits, vec![8, 16])
+            .with_groups(0)
+            .init(dev, &mut rng),
+    );
     let net = tiny(1);
     let x = d.randn(&mut SeededRng::new(1), [2, 16]);
     // A 5×5 image for a 4×4 network.

@@ -197,8 +197,7 @@ impl NoisyClassifierConfig {
                 requirement: "must be at least 2",
             });
         }
-        if self.channels[0] < 2 || !self.channels[0].is_multiple_of(2) || self.channels[1] == 0
-        {
+        if self.channels[0] < 2 || !self.channels[0].is_multiple_of(2) || self.channels[1] == 0 {
             return Err(GenerativeError::InvalidParameter {
                 name: "noisy classifier channels",
                 value: self.channels[0] as f64,
@@ -239,7 +238,10 @@ impl NoisyClassifierConfig {
             ))
         };
         let matrix = |(v, s): (Vec<f64>, Vec<usize>)| {
-            Param::from_tensor(Tensor::<2>::from_data(TensorData::new(v, [s[0], s[1]]), device))
+            Param::from_tensor(Tensor::<2>::from_data(
+                TensorData::new(v, [s[0], s[1]]),
+                device,
+            ))
         };
         let kernels = vec![
             conv(normal(vec![c1, image.channels, 3, 3], image.channels * 9)),
@@ -308,17 +310,20 @@ impl NoisyClassifier {
                 what: "noisy classifier input",
             });
         }
-        let embedding =
-            TimeEmbedding::new(self.config.channels[0])?.tensor_like(steps, &x);
+        let embedding = TimeEmbedding::new(self.config.channels[0])?.tensor_like(steps, &x);
         let mut h = x.reshape([rows, image.channels, image.rows, image.cols]);
         for ((kernel, bias), time) in self.kernels.iter().zip(&self.biases).zip(&self.times) {
             let stride = ConvOptions::new([2, 2], [1, 1], [1, 1], 1);
             h = conv2d(h, kernel.val(), Some(bias.val()), stride);
             let channels = h.dims()[1];
-            let shift = embedding.clone().matmul(time.val()).reshape([rows, channels, 1, 1]);
+            let shift = embedding
+                .clone()
+                .matmul(time.val())
+                .reshape([rows, channels, 1, 1]);
             h = silu(h + shift);
         }
-        let h = silu(h.flatten(1, 3).matmul(self.hidden.val()) + self.hidden_bias.val().unsqueeze());
+        let h =
+            silu(h.flatten(1, 3).matmul(self.hidden.val()) + self.hidden_bias.val().unsqueeze());
         Ok(h.matmul(self.output.val()) + self.output_bias.val().unsqueeze())
     }
 }

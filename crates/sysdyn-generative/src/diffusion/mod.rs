@@ -19,16 +19,16 @@ pub mod schedule;
 pub mod step;
 pub mod unet;
 
-pub use embedding::TimeEmbedding;
-pub use exact::MixtureNoise;
-pub use guidance::Guided;
-pub use network::{EpsNet, EpsNetConfig};
-pub use parametrisation::{Coefficients, Prediction};
 pub use classifier_guidance::{
     ClassifierGuided, NoiseConditionalClassifier, NoisyClassifier, NoisyClassifierConfig,
     NoisyClassifierStep,
 };
 pub use denoiser::Denoiser;
+pub use embedding::TimeEmbedding;
+pub use exact::MixtureNoise;
+pub use guidance::Guided;
+pub use network::{EpsNet, EpsNetConfig};
+pub use parametrisation::{Coefficients, Prediction};
 pub use sampler::{
     AncestralVariance, DataRange, NoisePredictor, evenly_spaced_steps, quadratic_steps,
     sample_ancestral, sample_ancestral_clipped, sample_ddim, sample_ddim_clipped,

@@ -119,8 +119,8 @@ pub fn sample_ancestral_clipped(
             None => (x - epsilon * (beta / noise)) / schedule.alphas()[t].sqrt(),
             Some(range) => {
                 let alpha_bar = schedule.alpha_bars()[t];
-                let x0 = ((x.clone() - epsilon * noise) / alpha_bar.sqrt())
-                    .clamp(range.low, range.high);
+                let x0 =
+                    ((x.clone() - epsilon * noise) / alpha_bar.sqrt()).clamp(range.low, range.high);
                 let posterior = schedule.posterior(t)?;
                 x0 * posterior.x0_coef + x * posterior.xt_coef
             }

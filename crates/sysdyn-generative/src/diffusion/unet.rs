@@ -296,7 +296,12 @@ impl ResBlock {
         let h = silu(self.norm_out.forward(h + shift));
         let h = conv2d(h, self.conv_out.val(), Some(self.bias_out.val()), same());
         let skip = match &self.skip {
-            Some(kernel) => conv2d(x, kernel.val(), None, ConvOptions::new([1, 1], [0, 0], [1, 1], 1)),
+            Some(kernel) => conv2d(
+                x,
+                kernel.val(),
+                None,
+                ConvOptions::new([1, 1], [0, 0], [1, 1], 1),
+            ),
             None => x,
         };
         h + skip
@@ -483,7 +488,12 @@ impl Denoiser for DiffusionUNet {
             cols,
         } = self.config.image;
         let mut h = x.reshape([rows, channels, height, cols]);
-        h = conv2d(h, self.input_conv.val(), Some(self.input_bias.val()), same());
+        h = conv2d(
+            h,
+            self.input_conv.val(),
+            Some(self.input_bias.val()),
+            same(),
+        );
         let mut skips = Vec::with_capacity(self.down.len());
         for (level, block) in self.down.iter().enumerate() {
             h = block.forward(h, embedding.clone());
@@ -512,7 +522,12 @@ impl Denoiser for DiffusionUNet {
             }
         }
         h = silu(self.output_norm.forward(h));
-        h = conv2d(h, self.output_conv.val(), Some(self.output_bias.val()), same());
+        h = conv2d(
+            h,
+            self.output_conv.val(),
+            Some(self.output_bias.val()),
+            same(),
+        );
         Ok(h.reshape([rows, width]))
     }
 }
