@@ -56,9 +56,11 @@
 //! noised mixture, `∇ log Σₖ wₖ N(m μₖ, m² Σₖ + s² I)`, the reference every sampler is tested
 //! against, and [`diffusion`] the discrete-time models: noise schedules (linear, cosine) with
 //! the closed-form marginal and posterior, ε-/x₀-/v-prediction, W3's ε-network with its
-//! sinusoidal step embedding and optional class conditioning, ancestral and DDIM sampling over
-//! any [`diffusion::NoisePredictor`], classifier-free guidance and the training step
-//! [`diffusion::DdpmStep`].
+//! sinusoidal step embedding and optional class conditioning, a small image U-Net
+//! ([`diffusion::DiffusionUNet`]), ancestral and DDIM sampling (evenly spaced or quadratic
+//! steps, optional `x̂₀` clipping) over any [`diffusion::NoisePredictor`], classifier-free
+//! guidance, classifier guidance by a noise-conditional classifier
+//! ([`diffusion::ClassifierGuided`]) and the training step [`diffusion::DdpmStep`].
 //!
 //! For score-based models in continuous time ([`score`]): the VE, VP and sub-VP forward SDEs
 //! with closed-form marginals, denoising score matching (variance or likelihood weighting),

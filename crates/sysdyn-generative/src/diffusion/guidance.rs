@@ -5,21 +5,22 @@
 
 use burn::tensor::Tensor;
 
+use crate::diffusion::denoiser::{Denoiser, check_labels};
 use crate::diffusion::network::EpsNet;
 use crate::diffusion::sampler::NoisePredictor;
 use crate::error::GenerativeError;
 
 /// A conditional network guided towards one label per row.
 #[derive(Debug)]
-pub struct Guided<'a> {
-    net: &'a EpsNet,
+pub struct Guided<'a, N: Denoiser = EpsNet> {
+    net: &'a N,
     labels: Vec<usize>,
     scale: f64,
 }
 
-impl<'a> Guided<'a> {
+impl<'a, N: Denoiser> Guided<'a, N> {
     /// Guides `net` (conditional) towards `labels` (one per sampled row) with scale `w ≥ 0`.
-    pub fn new(net: &'a EpsNet, labels: Vec<usize>, scale: f64) -> Result<Self, GenerativeError> {
+    pub fn new(net: &'a N, labels: Vec<usize>, scale: f64) -> Result<Self, GenerativeError> {
         if !(scale.is_finite() && scale >= 0.0) {
             return Err(GenerativeError::InvalidParameter {
                 name: "guidance scale w",
@@ -33,13 +34,7 @@ impl<'a> Guided<'a> {
                        classes > 0 and train it with label dropout",
             });
         }
-        if let Some(&label) = labels.iter().find(|l| **l >= net.classes()) {
-            return Err(GenerativeError::InvalidParameter {
-                name: "label",
-                value: label as f64,
-                requirement: "labels must be below the network's number of classes",
-            });
-        }
+        check_labels(&labels, net.classes())?;
         Ok(Guided { net, labels, scale })
     }
 
@@ -49,15 +44,24 @@ impl<'a> Guided<'a> {
     }
 }
 
-impl NoisePredictor for Guided<'_> {
+impl<N: Denoiser> NoisePredictor for Guided<'_, N> {
     fn predict(&mut self, x: Tensor<2>, t: usize) -> Result<Tensor<2>, GenerativeError> {
         let [rows, _] = x.dims();
+        if rows != self.labels.len() {
+            return Err(GenerativeError::ShapeMismatch {
+                what: "sampled rows and guidance labels (one label per row)",
+                left: vec![rows],
+                right: vec![self.labels.len()],
+            });
+        }
         let steps = vec![t; rows];
-        let conditional = self.net.forward(x.clone(), &steps, Some(&self.labels))?;
+        let conditional = self
+            .net
+            .predict_with_labels(x.clone(), &steps, Some(&self.labels))?;
         if self.scale == 0.0 {
             return Ok(conditional);
         }
-        let unconditional = self.net.forward(x, &steps, None)?;
+        let unconditional = self.net.predict_with_labels(x, &steps, None)?;
         Ok(conditional * (1.0 + self.scale) - unconditional * self.scale)
     }
 }

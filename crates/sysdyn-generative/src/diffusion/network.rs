@@ -12,6 +12,7 @@ use sysdyn_core::device::SysDevice;
 use sysdyn_core::jet::{Activation, JetForward, Mlp, MlpConfig};
 use sysdyn_core::rng::SeededRng;
 
+use crate::diffusion::denoiser::Denoiser;
 use crate::diffusion::embedding::TimeEmbedding;
 use crate::error::GenerativeError;
 use crate::host::host_tensor;
@@ -142,30 +143,11 @@ impl EpsNet {
         steps: &[usize],
         labels: Option<&[usize]>,
     ) -> Result<Tensor<2>, GenerativeError> {
-        let classes = match (labels, self.classes) {
-            (Some(_), 0) => {
-                return Err(GenerativeError::Unsupported {
-                    what: "labels for an unconditional ε-network: build it with classes > 0",
-                });
-            }
-            (Some(labels), classes) => {
-                if let Some(&label) = labels.iter().find(|l| **l >= classes) {
-                    return Err(GenerativeError::InvalidParameter {
-                        name: "label",
-                        value: label as f64,
-                        requirement: "labels must be below the network's number of classes",
-                    });
-                }
-                Some(labels.to_vec())
-            }
-            (None, 0) => None,
-            (None, classes) => Some(vec![classes; steps.len()]),
-        };
-        self.forward_classes(x, steps, classes.as_deref())
+        self.predict_with_labels(x, steps, labels)
     }
 
     /// `ε̂` with class indices where `classes` (the network's count) is the null class.
-    pub(crate) fn forward_classes(
+    fn eps_classes(
         &self,
         x: Tensor<2>,
         steps: &[usize],
@@ -204,5 +186,24 @@ impl EpsNet {
             emb = emb + one_hot.matmul(table.val());
         }
         Ok(self.net.forward(Tensor::cat(vec![x, emb], 1))?)
+    }
+}
+
+impl Denoiser for EpsNet {
+    fn data_width(&self) -> usize {
+        self.net.output_width()
+    }
+
+    fn classes(&self) -> usize {
+        self.classes
+    }
+
+    fn forward_classes(
+        &self,
+        x: Tensor<2>,
+        steps: &[usize],
+        classes: Option<&[usize]>,
+    ) -> Result<Tensor<2>, GenerativeError> {
+        self.eps_classes(x, steps, classes)
     }
 }

@@ -52,8 +52,62 @@ pub enum AncestralVariance {
 pub fn sample_ancestral(
     schedule: &NoiseSchedule,
     predictor: &mut impl NoisePredictor,
+    x: Tensor<2>,
+    variance: AncestralVariance,
+    rng: &mut SeededRng,
+) -> Result<Tensor<2>, GenerativeError> {
+    sample_ancestral_clipped(schedule, predictor, x, variance, None, rng)
+}
+
+/// The range `[low, high]` the data lie in (images: `[−1, 1]`), to which a sampler clips its
+/// estimate of the clean data `x̂₀ = (x_t − √(1 − ᾱ_t) ε̂)/√ᾱ_t` at every step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DataRange {
+    low: f64,
+    high: f64,
+}
+
+impl DataRange {
+    /// `[low, high]`, finite with `low < high`.
+    pub fn new(low: f64, high: f64) -> Result<Self, GenerativeError> {
+        if !(low.is_finite() && high.is_finite() && low < high) {
+            return Err(GenerativeError::InvalidParameter {
+                name: "data range low",
+                value: low,
+                requirement: "the bounds must be finite with low < high (images: −1, 1)",
+            });
+        }
+        Ok(DataRange { low, high })
+    }
+
+    /// `[−1, 1]`, images scaled as the project's image data are.
+    pub fn unit() -> Self {
+        DataRange {
+            low: -1.0,
+            high: 1.0,
+        }
+    }
+
+    /// The lower bound.
+    pub fn low(&self) -> f64 {
+        self.low
+    }
+
+    /// The upper bound.
+    pub fn high(&self) -> f64 {
+        self.high
+    }
+}
+
+/// Ancestral sampling with `x̂₀` optionally clipped to `range`: the step is the posterior
+/// mean `c₀ clip(x̂₀) + c_t x_t` of [`NoiseSchedule::posterior`] plus `σ_t z` (unclipped it
+/// equals [`sample_ancestral`]'s step).
+pub fn sample_ancestral_clipped(
+    schedule: &NoiseSchedule,
+    predictor: &mut impl NoisePredictor,
     mut x: Tensor<2>,
     variance: AncestralVariance,
+    range: Option<DataRange>,
     rng: &mut SeededRng,
 ) -> Result<Tensor<2>, GenerativeError> {
     let dims = x.dims();
@@ -61,7 +115,16 @@ pub fn sample_ancestral(
         let epsilon = predict_checked(predictor, x.clone(), t)?;
         let beta = schedule.betas()[t];
         let noise = (1.0 - schedule.alpha_bars()[t]).sqrt();
-        let mean = (x - epsilon * (beta / noise)) / schedule.alphas()[t].sqrt();
+        let mean = match range {
+            None => (x - epsilon * (beta / noise)) / schedule.alphas()[t].sqrt(),
+            Some(range) => {
+                let alpha_bar = schedule.alpha_bars()[t];
+                let x0 =
+                    ((x.clone() - epsilon * noise) / alpha_bar.sqrt()).clamp(range.low, range.high);
+                let posterior = schedule.posterior(t)?;
+                x0 * posterior.x0_coef + x * posterior.xt_coef
+            }
+        };
         x = if t > 0 {
             let sigma = match variance {
                 AncestralVariance::Beta => beta.sqrt(),
@@ -93,6 +156,34 @@ pub fn evenly_spaced_steps(total: usize, n: usize) -> Result<Vec<usize>, Generat
         .collect())
 }
 
+/// The DDIM paper's quadratic sub-sequence ("quad"): `τ_i = ⌊(i·√(0.8 T)/(n − 1))²⌋`,
+/// `i = 0 … n−1`, dense at small `t` where the data's detail is decided; where the squares
+/// collide near `0` a step is moved to the next free one so the steps strictly increase.
+pub fn quadratic_steps(total: usize, n: usize) -> Result<Vec<usize>, GenerativeError> {
+    if total == 0 || n == 0 || n > total {
+        return Err(GenerativeError::InvalidParameter {
+            name: "DDIM steps",
+            value: n as f64,
+            requirement: "must be between 1 and the schedule's T (T ≥ 1)",
+        });
+    }
+    if n == 1 {
+        return Ok(vec![0]);
+    }
+    let top = (0.8 * total as f64).sqrt();
+    let mut steps: Vec<usize> = Vec::with_capacity(n);
+    for i in 0..n {
+        let square = (i as f64 * top / (n - 1) as f64).powi(2).floor() as usize;
+        let step = match steps.last() {
+            Some(&last) if square <= last => last + 1,
+            _ => square,
+        };
+        // step ≤ max(0.8 T, i) < T: the squares stay below 0.8 T and a bumped step is at most i.
+        steps.push(step);
+    }
+    Ok(steps)
+}
+
 /// DDIM from `x` at step `τ_last` (draw it from `N(0, I)`) along the increasing steps
 /// `τ_1 < … < τ_S` (each below `T`): with `ᾱ = ᾱ_{τ_i}`, `ᾱ' = ᾱ_{τ_{i−1}}` (`1` after
 /// `τ_1`),
@@ -105,9 +196,24 @@ pub fn evenly_spaced_steps(total: usize, n: usize) -> Result<Vec<usize>, Generat
 pub fn sample_ddim(
     schedule: &NoiseSchedule,
     predictor: &mut impl NoisePredictor,
+    x: Tensor<2>,
+    steps: &[usize],
+    eta: f64,
+    rng: &mut SeededRng,
+) -> Result<Tensor<2>, GenerativeError> {
+    sample_ddim_clipped(schedule, predictor, x, steps, eta, None, rng)
+}
+
+/// DDIM with `x̂₀` optionally clipped to `range`; the noise is then the one consistent with
+/// the clipped estimate, `ε̂ ← (x − √ᾱ clip(x̂₀))/√(1 − ᾱ)`, before the update of
+/// [`sample_ddim`].
+pub fn sample_ddim_clipped(
+    schedule: &NoiseSchedule,
+    predictor: &mut impl NoisePredictor,
     mut x: Tensor<2>,
     steps: &[usize],
     eta: f64,
+    range: Option<DataRange>,
     rng: &mut SeededRng,
 ) -> Result<Tensor<2>, GenerativeError> {
     check_steps(schedule, steps)?;
@@ -120,14 +226,18 @@ pub fn sample_ddim(
     }
     let dims = x.dims();
     for (i, &t) in steps.iter().enumerate().rev() {
-        let epsilon = predict_checked(predictor, x.clone(), t)?;
+        let mut epsilon = predict_checked(predictor, x.clone(), t)?;
         let alpha_bar = schedule.alpha_bars()[t];
         let before = if i == 0 {
             1.0
         } else {
             schedule.alpha_bars()[steps[i - 1]]
         };
-        let x0 = (x - epsilon.clone() * (1.0 - alpha_bar).sqrt()) / alpha_bar.sqrt();
+        let mut x0 = (x.clone() - epsilon.clone() * (1.0 - alpha_bar).sqrt()) / alpha_bar.sqrt();
+        if let Some(range) = range {
+            x0 = x0.clamp(range.low, range.high);
+            epsilon = (x - x0.clone() * alpha_bar.sqrt()) / (1.0 - alpha_bar).sqrt();
+        }
         let sigma = eta * ((1.0 - before) / (1.0 - alpha_bar) * (1.0 - alpha_bar / before)).sqrt();
         let direction = (1.0 - before - sigma * sigma).max(0.0).sqrt();
         x = x0 * before.sqrt() + epsilon * direction;

@@ -14,6 +14,7 @@ use sysdyn_train::{
     TrainStep, find_non_finite, global_grad_norm, load_module, save_module,
 };
 
+use crate::diffusion::denoiser::Denoiser;
 use crate::diffusion::network::EpsNet;
 use crate::diffusion::parametrisation::{Coefficients, Prediction};
 use crate::diffusion::schedule::{Marginal, NoiseSchedule};
@@ -102,22 +103,22 @@ enum Data {
 /// 1e-3), the schedule and the data, drawn `batch_size` rows per step by a sampler closure.
 /// The loss, `mean t` and the gradient norm are logged; the runtime stops on a non-finite loss
 /// or parameter and restores the last checkpoint (network, optimizer and average).
-pub struct DdpmStep<O: Optimizer> {
+pub struct DdpmStep<O: Optimizer, N: Denoiser = EpsNet> {
     device: SysDevice,
-    net: EpsNet,
-    average: Option<Ema<EpsNet>>,
+    net: N,
+    average: Option<Ema<N>>,
     optim: Optim<O>,
     schedule: NoiseSchedule,
     config: DdpmConfig,
     data: Data,
 }
 
-impl<O: Optimizer> DdpmStep<O> {
+impl<O: Optimizer, N: Denoiser> DdpmStep<O, N> {
     /// A step for an unconditional `net` on `device` (an autodiff device), rows drawn by `data`
     /// (`[rows, width]` row-major).
     pub fn new(
         device: SysDevice,
-        net: EpsNet,
+        net: N,
         optim: Optim<O>,
         schedule: NoiseSchedule,
         config: DdpmConfig,
@@ -129,7 +130,7 @@ impl<O: Optimizer> DdpmStep<O> {
     /// A step for a conditional `net`, rows and labels drawn by `data`.
     pub fn conditional(
         device: SysDevice,
-        net: EpsNet,
+        net: N,
         optim: Optim<O>,
         schedule: NoiseSchedule,
         config: DdpmConfig,
@@ -140,7 +141,7 @@ impl<O: Optimizer> DdpmStep<O> {
 
     fn build(
         device: SysDevice,
-        net: EpsNet,
+        net: N,
         optim: Optim<O>,
         schedule: NoiseSchedule,
         config: DdpmConfig,
@@ -174,12 +175,12 @@ impl<O: Optimizer> DdpmStep<O> {
     }
 
     /// The trained network.
-    pub fn network(&self) -> &EpsNet {
+    pub fn network(&self) -> &N {
         &self.net
     }
 
     /// The network to sample with: the moving average when there is one.
-    pub fn sampling_network(&self) -> &EpsNet {
+    pub fn sampling_network(&self) -> &N {
         self.average.as_ref().map_or(&self.net, Ema::model)
     }
 
@@ -245,7 +246,7 @@ impl<O: Optimizer> DdpmStep<O> {
     }
 }
 
-impl<O: Optimizer> Checkpointable for DdpmStep<O> {
+impl<O: Optimizer, N: Denoiser> Checkpointable for DdpmStep<O, N> {
     fn save_checkpoint(&self, dir: &Path) -> Result<(), TrainError> {
         save_module(&self.net, dir, "eps-net")?;
         if let Some(average) = &self.average {
@@ -263,7 +264,7 @@ impl<O: Optimizer> Checkpointable for DdpmStep<O> {
     }
 }
 
-impl<O: Optimizer> TrainStep for DdpmStep<O> {
+impl<O: Optimizer, N: Denoiser> TrainStep for DdpmStep<O, N> {
     fn step(&mut self, ctx: &mut StepContext) -> Result<StepReport, BoxError> {
         let mut rng = ctx.rng.clone();
         let (values, classes) = self.batch(&mut rng)?;
