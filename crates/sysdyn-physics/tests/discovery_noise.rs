@@ -24,7 +24,10 @@ fn noise_has_the_requested_size_per_column_and_is_seeded() {
         let diff: Vec<f64> = (0..m).map(|i| noisy[(i, j)] - x[(i, j)]).collect();
         let rms = (diff.iter().map(|d| d * d).sum::<f64>() / m as f64).sqrt();
         // The sample rms of 2·10⁴ normal draws is within 3 % of σ with overwhelming odds.
-        assert!((rms / (0.05 * std) - 1.0).abs() < 0.03, "column {j}: {rms} vs {std}");
+        assert!(
+            (rms / (0.05 * std) - 1.0).abs() < 0.03,
+            "column {j}: {rms} vs {std}"
+        );
     }
     // A constant column has no spread, so gets no noise.
     assert!((0..m).all(|i| noisy[(i, 2)] == 3.0));

@@ -89,8 +89,8 @@ fn burgers_with_one_percent_noise_is_recovered_within_five_percent() {
 #[test]
 fn kdv_two_solitons_give_the_kdv_pattern() {
     let (dx, dt) = (0.05, 0.01);
-    // KdV `u_t + 6 u u_x + u_xxx = 0`: solitons k = 1 and 1.5 from x = −4 and 4/3; the faster
-    // one overtakes the slower.
+    // KdV `u_t + 6 u u_x + u_xxx = 0`: solitons k = 1 and 1.5 (speeds 1 and 2.25) from
+    // x = −4 and 4/3, the faster one ahead: two speeds on one grid.
     let kdv = |x, t| two_soliton(x, t, (1.0, 1.5), (-4.0, 4.0 / 3.0));
     let u = space_time_grid(kdv, &points(-20.0, dx, 801), &points(0.0, dt, 301));
     let finder = PdeFind {
