@@ -37,6 +37,7 @@ mod gan;
 mod handwritten_dopri5;
 mod node_cnf;
 mod npz;
+mod physics;
 mod pinn;
 mod realnvp;
 mod robertson_gbm;
@@ -68,6 +69,8 @@ const WORKLOADS: &[&Workload] = &[
     &stiff_sde::GBM,
     &gan::GAN,
     &vae::VAE,
+    &physics::FHN_DATASET,
+    &physics::STLSQ,
 ];
 
 /// Worker threads of the protocol.
@@ -310,6 +313,12 @@ impl Bench {
         self.implementation_filter
             .as_deref()
             .is_none_or(|f| implementation.contains(f))
+    }
+
+    /// Whether this is a `--quick` run (workloads may shrink their problem; they say so in a
+    /// note).
+    pub fn is_quick(&self) -> bool {
+        self.quick
     }
 
     /// The bench folder (`WORKLOADS.md`, `fixtures/`).

@@ -17,12 +17,15 @@
 //!   FitzHugh–Nagumo and Gray–Scott reaction–diffusion, damped wave, viscous Burgers (with the
 //!   Cole–Hopf solution), KdV (integrating-factor RK4, two-soliton solution), 2D Navier–Stokes
 //!   (vorticity, pseudo-spectral), Aliev–Panfilov and Mitchell–Schaeffer cardiac models; seeded
-//!   data-set generators, bit-reproducible across thread counts.
+//!   data-set generators, bit-reproducible across thread counts; `BurgersShocks` (Cole–Hopf
+//!   fronts and merging shocks), `reference_trajectory` and `space_time_grid` give the
+//!   equation-discovery data.
 //! - [`pinn`]: physics-informed networks: domains, collocation samplers (uniform, Latin
 //!   hypercube, Sobol, residual-based refinement), residuals on the jet of `u`, boundary/
 //!   initial/data terms, inverse parameters, annealed weights, Adam then L-BFGS.
 //! - [`discovery`]: equation discovery: candidate libraries, derivative
-//!   estimators, sparse regression (STLSQ, SR3, ensembles), SINDy with control and simulation,
+//!   estimators, sparse regression (STLSQ, SR3, ensembles), relative measurement noise
+//!   (`add_noise`), SINDy with control and simulation,
 //!   and PDE-FIND with TrainSTRidge; PDE-Net 2.0 on burn tensors (moment-constrained filters,
 //!   SymNet, δt-block rollouts trained with a growing horizon on sysdyn-train).
 

@@ -6,68 +6,30 @@
 //! equation; the data here are interacting fronts and solitons, for which the PDE is the only
 //! sparse law in the library.
 
-mod discovery_data;
-
-use discovery_data::add_noise;
 use sysdyn_core::linalg::Matrix;
-use sysdyn_physics::discovery::{PdeDerivatives, PdeFind, TrainStRidge};
+use sysdyn_physics::discovery::{PdeDerivatives, PdeFind, TrainStRidge, add_noise};
+use sysdyn_physics::simulators::burgers::BurgersShocks;
+use sysdyn_physics::simulators::kdv::two_soliton;
+use sysdyn_physics::simulators::space_time_grid;
 
 const NU: f64 = 0.1;
 
-/// Burgers `u_t + u u_x = ν u_xx` by Cole–Hopf: `u = −2ν φ_x/φ` with
-/// `φ = Σᵢ exp(−aᵢ (x − aᵢ t/2)/(2ν) + cᵢ)`, a heat-equation solution. `u` is the weighted mean
-/// of the states `aᵢ = 1, 0.5, 0`: two viscous shocks (speeds 0.75 and 0.25) that merge.
-fn burgers(x: f64, t: f64) -> f64 {
-    let a = [1.0, 0.5, 0.0];
-    let c = [-2.0 / (2.0 * NU) * 0.5, 0.0, 0.0];
-    let e: Vec<f64> = a
-        .iter()
-        .zip(&c)
-        .map(|(a, c)| -a * (x - a * t / 2.0) / (2.0 * NU) + c)
-        .collect();
-    let m = e.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-    let w: Vec<f64> = e.iter().map(|e| (e - m).exp()).collect();
-    a.iter().zip(&w).map(|(a, w)| a * w).sum::<f64>() / w.iter().sum::<f64>()
+/// `n` points `x0, x0 + d, …`.
+fn points(x0: f64, d: f64, n: usize) -> Vec<f64> {
+    (0..n).map(|i| x0 + i as f64 * d).collect()
 }
 
-/// KdV `u_t + 6 u u_x + u_xxx = 0`: the two-soliton `u = 2 (ln F)_xx` with
-/// `F = 1 + e^{η₁} + e^{η₂} + A e^{η₁+η₂}`, `ηᵢ = kᵢ x − kᵢ³ t + δᵢ`, `A = ((k₁−k₂)/(k₁+k₂))²`.
-fn kdv(x: f64, t: f64) -> f64 {
-    let (k1, k2) = (1.0, 1.5);
-    let eta1 = k1 * x - k1.powi(3) * t + 4.0;
-    let eta2 = k2 * x - k2.powi(3) * t - 2.0;
-    let a = ((k1 - k2) / (k1 + k2)).powi(2);
-    // Terms of F with their x-rates, scaled by the largest exponent.
-    let terms = [
-        (0.0, 0.0),
-        (eta1, k1),
-        (eta2, k2),
-        (eta1 + eta2 + a.ln(), k1 + k2),
-    ];
-    let m = terms.iter().map(|t| t.0).fold(f64::NEG_INFINITY, f64::max);
-    let (mut f, mut fx, mut fxx) = (0.0, 0.0, 0.0);
-    for (e, k) in terms {
-        let w = (e - m).exp();
-        f += w;
-        fx += k * w;
-        fxx += k * k * w;
-    }
-    2.0 * (f * fxx - fx * fx) / (f * f)
-}
-
-fn grid(f: impl Fn(f64, f64) -> f64, x0: f64, dx: f64, nx: usize, dt: f64, nt: usize) -> Matrix {
-    let mut u = Matrix::zeros(nt, nx);
-    for i in 0..nt {
-        for j in 0..nx {
-            u[(i, j)] = f(x0 + j as f64 * dx, i as f64 * dt);
-        }
-    }
-    u
-}
-
+/// Burgers with ν = 0.1 by Cole–Hopf: two viscous shocks (speeds 0.75 and 0.25) that merge.
 fn burgers_grid() -> (Matrix, f64, f64) {
     let (dx, dt) = (0.025, 0.01);
-    (grid(burgers, -4.0, dx, 441, dt, 801), dt, dx)
+    let shocks = BurgersShocks::merging();
+    assert_eq!(shocks.nu(), NU);
+    let u = space_time_grid(
+        |x, t| shocks.exact(x, t),
+        &points(-4.0, dx, 441),
+        &points(0.0, dt, 801),
+    );
+    (u, dt, dx)
 }
 
 fn relative(got: Option<f64>, want: f64) -> f64 {
@@ -109,7 +71,7 @@ fn burgers_with_one_percent_noise_is_recovered_within_five_percent() {
         ..PdeFind::default()
     };
     for seed in 1..=3 {
-        let noisy = add_noise(&u, 0.01, seed);
+        let noisy = add_noise(&u, 0.01, seed).unwrap();
         let model = finder.fit(&noisy, dt, dx).unwrap();
         println!("Burgers 1% noise (seed {seed}): {}", model.equation(4));
         assert_eq!(model.active_terms(), ["u_xx", "u u_x"]);
@@ -127,7 +89,10 @@ fn burgers_with_one_percent_noise_is_recovered_within_five_percent() {
 #[test]
 fn kdv_two_solitons_give_the_kdv_pattern() {
     let (dx, dt) = (0.05, 0.01);
-    let u = grid(kdv, -20.0, dx, 801, dt, 301);
+    // KdV `u_t + 6 u u_x + u_xxx = 0`: solitons k = 1 and 1.5 (speeds 1 and 2.25) from
+    // x = −4 and 4/3, the faster one ahead: two speeds on one grid.
+    let kdv = |x, t| two_soliton(x, t, (1.0, 1.5), (-4.0, 4.0 / 3.0));
+    let u = space_time_grid(kdv, &points(-20.0, dx, 801), &points(0.0, dt, 301));
     let finder = PdeFind {
         trainer: TrainStRidge {
             d_tol: 5.0,
@@ -154,9 +119,13 @@ fn a_single_travelling_front_is_found_as_pure_advection() {
     // in the library, which TrainSTRidge's ℓ0 penalty rightly prefers. This is why the Burgers
     // tests above use interacting fronts.
     let (c, a) = (0.6, 0.5);
-    let front = |x: f64, t: f64| c - a * (a * (x - c * t) / (2.0 * NU)).tanh();
+    let front = BurgersShocks::new(NU, &[c + a, c - a], &[0.0, 0.0]).unwrap();
     let (dx, dt) = (0.025, 0.01);
-    let u = grid(front, -4.0, dx, 321, dt, 401);
+    let u = space_time_grid(
+        |x, t| front.exact(x, t),
+        &points(-4.0, dx, 321),
+        &points(0.0, dt, 401),
+    );
     let model = PdeFind::default().fit(&u, dt, dx).unwrap();
     println!("single front: {}", model.equation(4));
     assert_eq!(model.active_terms(), ["u_x"]);

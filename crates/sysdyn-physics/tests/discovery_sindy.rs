@@ -1,13 +1,35 @@
 //! SINDy recovers Lorenz-63 and Lotka–Volterra from tightly solved trajectories, clean and with
 //! 1 % noise; a forced system with a control input; simulation and R² of the identified model.
 
-mod discovery_data;
-
-use discovery_data::{add_noise, integrate, lorenz, lotka_volterra, times};
 use sysdyn_core::linalg::Matrix;
 use sysdyn_physics::discovery::{
     Differentiator, Ensemble, Library, Optimizer, Sindy, Sr3, Sr3Regularizer, Stlsq, Trajectory,
+    add_noise,
 };
+use sysdyn_physics::simulators::lorenz::Lorenz63;
+use sysdyn_physics::simulators::lotka_volterra::LotkaVolterra;
+use sysdyn_physics::simulators::reference_trajectory;
+
+/// `n` uniform times `0, dt, …`.
+fn times(n: usize, dt: f64) -> Vec<f64> {
+    (0..n).map(|i| i as f64 * dt).collect()
+}
+
+/// `y' = f(y)` from `y0` at the times `t`, Dopri5 at `rtol = atol = 1e-10`.
+fn integrate(f: impl Fn(&[f64]) -> Vec<f64>, y0: &[f64], t: &[f64]) -> Matrix {
+    let mut field = |_t: f64, y: &Vec<f64>| f(y);
+    let config = sysdyn_solvers::SolveConfig::adaptive(1e-10, 1e-10)
+        .save_at(sysdyn_solvers::SaveAt::Times(t.to_vec()));
+    let sol = sysdyn_solvers::solve(
+        &mut field,
+        &sysdyn_solvers::methods::DOPRI5,
+        (t[0], t[t.len() - 1]),
+        y0.to_vec(),
+        &config,
+    )
+    .unwrap();
+    Matrix::from_rows(&sol.ys).unwrap()
+}
 
 fn names(v: &[&str]) -> Option<Vec<String>> {
     Some(v.iter().map(|s| s.to_string()).collect())
@@ -39,7 +61,8 @@ const LORENZ: [&[(&str, f64)]; 3] = [
 
 fn lorenz_data() -> (Matrix, Vec<f64>) {
     let t = times(5001, 0.002);
-    (integrate(lorenz, &[-8.0, 8.0, 27.0], &t), t)
+    let states = reference_trajectory(Lorenz63::default(), &[-8.0, 8.0, 27.0], &t).unwrap();
+    (Matrix::from_rows(&states).unwrap(), t)
 }
 
 #[test]
@@ -81,7 +104,7 @@ fn lorenz_clean_is_recovered_to_a_fraction_of_a_percent() {
 #[test]
 fn lorenz_with_one_percent_noise_keeps_the_pattern() {
     let (x, t) = lorenz_data();
-    let noisy = add_noise(&x, 0.01, 11);
+    let noisy = add_noise(&x, 0.01, 11).unwrap();
     let sindy = Sindy {
         state_names: names(&["x", "y", "z"]),
         differentiator: Differentiator::SmoothedFiniteDifference {
@@ -117,7 +140,7 @@ fn sr3_and_ensembles_find_lorenz() {
         assert!(err < 0.01, "{err}");
     }
     // Bagging at 1 % noise: the true terms are kept in every model.
-    let noisy = add_noise(&x, 0.01, 2);
+    let noisy = add_noise(&x, 0.01, 2).unwrap();
     let model = Sindy {
         state_names: names(&["x", "y", "z"]),
         differentiator: Differentiator::SmoothedFiniteDifference {
@@ -154,7 +177,10 @@ const LV: [&[(&str, f64)]; 2] = [&[("x", 1.0), ("x y", -0.5)], &[("x y", 0.2), (
 
 fn lv_data() -> (Matrix, Vec<f64>) {
     let t = times(5001, 0.004);
-    (integrate(lotka_volterra, &[2.0, 1.0], &t), t)
+    // x' = x − 0.5 x y, y' = 0.2 x y − 0.8 y.
+    let lv = LotkaVolterra::new(1.0, 0.5, 0.8, 0.2).unwrap();
+    let states = reference_trajectory(lv, &[2.0, 1.0], &t).unwrap();
+    (Matrix::from_rows(&states).unwrap(), t)
 }
 
 #[test]
@@ -175,7 +201,7 @@ fn lotka_volterra_clean_and_noisy() {
     println!("LV clean: max relative coefficient error {err:.2e}\n{clean}");
     assert!(err < 0.01, "{err}");
 
-    let noisy = add_noise(&x, 0.01, 5);
+    let noisy = add_noise(&x, 0.01, 5).unwrap();
     let model = Sindy {
         state_names: names(&["x", "y"]),
         differentiator: Differentiator::SmoothedFiniteDifference {

@@ -7,7 +7,7 @@
 use std::f64::consts::TAU;
 
 use sysdyn_physics::model::{ModelField, PhysicalModel, simulate};
-use sysdyn_physics::simulators::burgers::{Burgers, BurgersSine};
+use sysdyn_physics::simulators::burgers::{Burgers, BurgersShocks, BurgersSine};
 use sysdyn_physics::simulators::cardiac::{AlievPanfilov, MitchellSchaeffer};
 use sysdyn_physics::simulators::kdv::{KdV, two_soliton};
 use sysdyn_physics::simulators::lotka_volterra::LotkaVolterra;
@@ -54,6 +54,42 @@ fn burgers_matches_cole_hopf_and_converges_with_resolution() {
     eprintln!("Burgers ν = 0.05, t = 0.5: max errors at n = 32, 64, 128: {errors:?}");
     assert!(errors[0] > errors[1] && errors[1] > errors[2], "{errors:?}");
     assert!(errors[2] < 1e-7, "{errors:?}");
+}
+
+#[test]
+fn cole_hopf_shocks_solve_burgers_and_reduce_to_the_tanh_front() {
+    // The residual u_t + u u_x − ν u_xx by central differences (h = 1e-3: truncation ~1e-6
+    // relative to the terms, which are O(1/ν)) vanishes along the merging shocks.
+    let shocks = BurgersShocks::merging();
+    let nu = shocks.nu();
+    let u = |x: f64, t: f64| shocks.exact(x, t);
+    let h = 1e-3;
+    let mut worst: f64 = 0.0;
+    for t in [0.5, 2.0, 3.9, 4.1, 6.0] {
+        for k in 0..200 {
+            let x = -4.0 + 11.0 * k as f64 / 199.0;
+            let ut = (u(x, t + h) - u(x, t - h)) / (2.0 * h);
+            let ux = (u(x + h, t) - u(x - h, t)) / (2.0 * h);
+            let uxx = (u(x + h, t) - 2.0 * u(x, t) + u(x - h, t)) / (h * h);
+            worst = worst.max((ut + u(x, t) * ux - nu * uxx).abs());
+        }
+    }
+    assert!(worst < 1e-5, "{worst}");
+    // The states far left and right, and the shocks merged into one at speed ½ after t = 4.
+    assert!((u(-20.0, 0.0) - 1.0).abs() < 1e-12 && u(20.0, 0.0).abs() < 1e-12);
+    assert!((u(-1.0, 0.0) - 0.5).abs() < 1e-3);
+    assert!((u(1.0 + 0.5 * 6.0, 10.0) - 0.5).abs() < 1e-9);
+    // Two states: c − a tanh(a (x − c t)/(2ν)).
+    let (c, a) = (0.6, 0.5);
+    let front = BurgersShocks::new(nu, &[c + a, c - a], &[0.0, 0.0]).unwrap();
+    for (x, t) in [(-1.0, 0.0), (0.3, 1.0), (2.0, 2.5)] {
+        let want = c - a * (a * (x - c * t) / (2.0 * nu)).tanh();
+        assert!((front.exact(x, t) - want).abs() < 1e-13);
+    }
+    // Bad input: ν ≤ 0, no states, offsets of another length.
+    assert!(BurgersShocks::new(0.0, &[1.0], &[0.0]).is_err());
+    assert!(BurgersShocks::new(0.1, &[], &[]).is_err());
+    assert!(BurgersShocks::new(0.1, &[1.0, 0.0], &[0.0]).is_err());
 }
 
 #[test]

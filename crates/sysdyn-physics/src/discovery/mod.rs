@@ -10,6 +10,7 @@
 //!   control inputs, printed as equations, simulated with sysdyn-solvers and scored by R².
 //! - [`pdefind`]: PDE-FIND with finite-difference or polynomial-interpolation derivatives and
 //!   TrainSTRidge.
+//! - [`noise`]: Gaussian measurement noise relative to each signal's standard deviation.
 //! - [`pdenet`]: PDE-Net 2.0 on burn tensors: moment-constrained filters, SymNet, δt-block
 //!   rollouts trained on sysdyn-train with a growing horizon.
 //!
@@ -19,6 +20,7 @@
 mod dense;
 pub mod derivative;
 pub mod library;
+pub mod noise;
 pub mod pdefind;
 pub mod pdenet;
 pub mod regression;
@@ -26,6 +28,7 @@ pub mod sindy;
 
 pub use derivative::{Differentiator, savitzky_golay_weights};
 pub use library::{CustomFunction, Library};
+pub use noise::add_noise;
 pub use pdefind::{PdeDerivatives, PdeFind, PdeModel, PdeSystem, TrainStRidge};
 pub use regression::{Ensemble, EnsembleFit, Optimizer, Sr3, Sr3Regularizer, Stlsq, stlsq};
 pub use sindy::{FittedSindy, Sindy, Trajectory, r2_score};

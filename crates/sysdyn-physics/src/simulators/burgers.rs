@@ -19,10 +19,10 @@ use sysdyn_solvers::methods::DOPRI5;
 
 use crate::error::PhysicsError;
 use crate::model::{
-    ModelField, PhysicalModel, check_parameter_count, check_state, check_tensor_input, host_tensor,
-    non_negative, param_column, simulate,
+    PhysicalModel, check_parameter_count, check_state, check_tensor_input, host_tensor,
+    non_negative, param_column,
 };
-use crate::simulators::{Dataset, Trajectory, generate};
+use crate::simulators::{Dataset, simulated_dataset};
 use crate::stencil::{operator_matrix, spectral_derivative_matrix};
 
 /// Viscous Burgers on `n` points of `[−1, 1)` (`x_i = −1 + 2i/n`), viscosity `ν`.
@@ -74,38 +74,31 @@ impl Burgers {
     pub fn dataset(&self, count: usize, seed: u64, times: &[f64]) -> Result<Dataset, PhysicsError> {
         let grid = self.grid();
         let pi = std::f64::consts::PI;
-        let trajectories = generate(count, seed, |_, rng| {
-            let coeffs: Vec<(f64, f64)> = (0..3).map(|_| (rng.normal(), rng.normal())).collect();
-            let y0 = grid
-                .iter()
-                .map(|&x| {
-                    coeffs
-                        .iter()
-                        .enumerate()
-                        .map(|(m, (a, b))| {
-                            let k = (m + 1) as f64;
-                            (a * (k * pi * x).sin() + b * (k * pi * x).cos()) / k
-                        })
-                        .sum()
-                })
-                .collect();
-            let mut field = ModelField::dense(self.clone());
-            let states = simulate(
-                &mut field,
-                &DOPRI5,
-                y0,
-                times,
-                SolveConfig::adaptive(1e-8, 1e-10),
-            )?;
-            Ok(Trajectory { env: 0, states })
-        })?;
-        Ok(Dataset {
-            name: self.name(),
-            state_shape: self.state_shape(),
-            times: times.to_vec(),
-            env_parameters: vec![self.parameters()],
-            trajectories,
-        })
+        simulated_dataset(
+            self,
+            count,
+            seed,
+            times,
+            &DOPRI5,
+            SolveConfig::adaptive(1e-8, 1e-10),
+            |_, rng| {
+                let coeffs: Vec<(f64, f64)> =
+                    (0..3).map(|_| (rng.normal(), rng.normal())).collect();
+                Ok(grid
+                    .iter()
+                    .map(|&x| {
+                        coeffs
+                            .iter()
+                            .enumerate()
+                            .map(|(m, (a, b))| {
+                                let k = (m + 1) as f64;
+                                (a * (k * pi * x).sin() + b * (k * pi * x).cos()) / k
+                            })
+                            .sum()
+                    })
+                    .collect())
+            },
+        )
     }
 
     /// `u0 = −sin(πx)` on the grid.
@@ -178,6 +171,75 @@ impl BurgersSine {
             dphi -= decay * mf * pi * (mf * pi * x).sin();
         }
         -2.0 * self.nu * dphi / phi
+    }
+}
+
+/// An exact solution of Burgers' equation on the whole line by the Cole–Hopf transform with
+/// `φ` a sum of heat-equation exponentials, `φ = Σᵢ exp(−aᵢ (x − aᵢ t/2) / (2ν) + cᵢ)`. Then
+/// `u = −2ν φ_x/φ = Σᵢ aᵢ wᵢ / Σᵢ wᵢ` with `wᵢ` the terms of `φ`: `u` is a weighted mean of the
+/// constant states `aᵢ`, joined by viscous shocks of width `~ν / (aᵢ − aⱼ)` that travel at
+/// `(aᵢ + aⱼ)/2` and merge. Two states give the travelling `tanh` front, three with decreasing
+/// `aᵢ` two shocks that merge (PDE-FIND's test data: a single front satisfies `u_t = −c u_x`
+/// too, merging shocks only Burgers' equation).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BurgersShocks {
+    nu: f64,
+    states: Vec<f64>,
+    offsets: Vec<f64>,
+}
+
+impl BurgersShocks {
+    /// Viscosity `ν > 0`, the states `aᵢ` and the offsets `cᵢ` (as many, finite; the offsets
+    /// place the shocks: the one between `aᵢ` and `aⱼ` starts where
+    /// `−aᵢ x/(2ν) + cᵢ = −aⱼ x/(2ν) + cⱼ`).
+    pub fn new(nu: f64, states: &[f64], offsets: &[f64]) -> Result<Self, PhysicsError> {
+        crate::model::positive("nu", nu)?;
+        if states.is_empty() {
+            return Err(PhysicsError::Empty {
+                what: "Cole-Hopf states",
+                unit: "state a_i",
+            });
+        }
+        crate::stencil::check_len(
+            "Cole-Hopf offsets (one per state)",
+            states.len(),
+            offsets.len(),
+        )?;
+        for (&a, &c) in states.iter().zip(offsets) {
+            crate::model::finite("state a_i", a)?;
+            crate::model::finite("offset c_i", c)?;
+        }
+        Ok(BurgersShocks {
+            nu,
+            states: states.to_vec(),
+            offsets: offsets.to_vec(),
+        })
+    }
+
+    /// Two shocks that merge: states `1, ½, 0` with `ν = 0.1` and offsets `(−5, 0, 0)`: the
+    /// faster shock (speed 0.75) starts at `x = −2` behind the slower one (speed 0.25) at
+    /// `x = 0`; they meet at `t = 4`, `x = 1`.
+    pub fn merging() -> Self {
+        Self::new(0.1, &[1.0, 0.5, 0.0], &[-5.0, 0.0, 0.0]).expect("valid constants")
+    }
+
+    /// The viscosity.
+    pub fn nu(&self) -> f64 {
+        self.nu
+    }
+
+    /// `u(x, t)`, evaluated with the largest exponent factored out (no overflow for small `ν`).
+    pub fn exact(&self, x: f64, t: f64) -> f64 {
+        let exponent = |(a, c): (&f64, &f64)| -a * (x - a * t / 2.0) / (2.0 * self.nu) + c;
+        let pairs = || self.states.iter().zip(&self.offsets);
+        let top = pairs().map(exponent).fold(f64::NEG_INFINITY, f64::max);
+        let (mut num, mut den) = (0.0, 0.0);
+        for pair in pairs() {
+            let w = (exponent(pair) - top).exp();
+            num += pair.0 * w;
+            den += w;
+        }
+        num / den
     }
 }
 

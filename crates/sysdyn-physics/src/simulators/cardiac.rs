@@ -22,10 +22,10 @@ use sysdyn_solvers::methods::DOPRI5;
 
 use crate::error::PhysicsError;
 use crate::model::{
-    ModelField, PhysicalModel, check_parameter_count, check_state, check_tensor_input, columns,
-    non_negative, param_column, positive, simulate,
+    PhysicalModel, check_parameter_count, check_state, check_tensor_input, columns, non_negative,
+    param_column, positive,
 };
-use crate::simulators::{Dataset, Trajectory, generate, uniform_in};
+use crate::simulators::{Dataset, simulated_dataset, uniform_in};
 use crate::stencil::{Boundary, Laplacian2d, LaplacianKind};
 
 /// A cell or a tissue grid.
@@ -128,25 +128,15 @@ fn cardiac_dataset<M: PhysicalModel + Clone + Sync>(
     seed: u64,
     times: &[f64],
 ) -> Result<Dataset, PhysicsError> {
-    let trajectories = generate(count, seed, |_, rng| {
-        let y0 = tissue.stimulus(rng, rest);
-        let mut field = ModelField::dense(model.clone());
-        let states = simulate(
-            &mut field,
-            &DOPRI5,
-            y0,
-            times,
-            SolveConfig::adaptive(1e-7, 1e-9),
-        )?;
-        Ok(Trajectory { env: 0, states })
-    })?;
-    Ok(Dataset {
-        name: model.name(),
-        state_shape: model.state_shape(),
-        times: times.to_vec(),
-        env_parameters: vec![model.parameters()],
-        trajectories,
-    })
+    simulated_dataset(
+        model,
+        count,
+        seed,
+        times,
+        &DOPRI5,
+        SolveConfig::adaptive(1e-7, 1e-9),
+        |_, rng| Ok(tissue.stimulus(rng, rest)),
+    )
 }
 
 /// The Aliev–Panfilov model (see the module docs); parameters `(k, a, eps0, mu1, mu2, D)`.

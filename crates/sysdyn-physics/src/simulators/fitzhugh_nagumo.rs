@@ -15,10 +15,10 @@ use sysdyn_solvers::methods::DOPRI5;
 
 use crate::error::PhysicsError;
 use crate::model::{
-    ModelField, PhysicalModel, check_parameter_count, check_state, check_tensor_input, columns,
-    finite, non_negative, param_column, simulate, uniform_times,
+    PhysicalModel, check_parameter_count, check_state, check_tensor_input, columns, finite,
+    non_negative, param_column, uniform_times,
 };
-use crate::simulators::{Dataset, Trajectory, generate, two_species_pattern};
+use crate::simulators::{Dataset, simulated_dataset, two_species_pattern};
 use crate::stencil::{Boundary, Laplacian2d, LaplacianKind};
 
 /// FitzHugh–Nagumo reaction–diffusion (see the module docs).
@@ -58,25 +58,15 @@ impl FitzHughNagumo {
     /// `n` trajectories on `times` from uniform `[0, 1)` fields (Dopri5, `rtol = 1e-8`).
     pub fn dataset_on(&self, n: usize, seed: u64, times: &[f64]) -> Result<Dataset, PhysicsError> {
         let len = self.state_len();
-        let trajectories = generate(n, seed, |_, rng| {
-            let y0 = rng.uniforms(len);
-            let mut field = ModelField::dense(self.clone());
-            let states = simulate(
-                &mut field,
-                &DOPRI5,
-                y0,
-                times,
-                SolveConfig::adaptive(1e-8, 1e-8),
-            )?;
-            Ok(Trajectory { env: 0, states })
-        })?;
-        Ok(Dataset {
-            name: self.name(),
-            state_shape: self.state_shape(),
-            times: times.to_vec(),
-            env_parameters: vec![self.parameters()],
-            trajectories,
-        })
+        simulated_dataset(
+            self,
+            n,
+            seed,
+            times,
+            &DOPRI5,
+            SolveConfig::adaptive(1e-8, 1e-8),
+            |_, rng| Ok(rng.uniforms(len)),
+        )
     }
 
     /// APHYNITY's grid of times: horizon 3, step 0.1.

@@ -12,10 +12,10 @@ use sysdyn_solvers::methods::DOPRI5;
 
 use crate::error::PhysicsError;
 use crate::model::{
-    ModelField, PhysicalModel, check_parameter_count, check_state, check_tensor_input, columns,
-    finite, param_column, simulate,
+    PhysicalModel, check_parameter_count, check_state, check_tensor_input, columns, finite,
+    param_column,
 };
-use crate::simulators::{Dataset, Trajectory, generate};
+use crate::simulators::{Dataset, simulated_dataset};
 
 /// Lorenz-63 with `(σ, ρ, β)`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -44,25 +44,21 @@ impl Lorenz63 {
 
     /// `n` trajectories on `times` from `(−8, 7, 27) + N(0, I)`.
     pub fn dataset(&self, n: usize, seed: u64, times: &[f64]) -> Result<Dataset, PhysicsError> {
-        let trajectories = generate(n, seed, |_, rng| {
-            let y0 = vec![-8.0 + rng.normal(), 7.0 + rng.normal(), 27.0 + rng.normal()];
-            let mut field = ModelField::dense(*self);
-            let states = simulate(
-                &mut field,
-                &DOPRI5,
-                y0,
-                times,
-                SolveConfig::adaptive(1e-10, 1e-10),
-            )?;
-            Ok(Trajectory { env: 0, states })
-        })?;
-        Ok(Dataset {
-            name: self.name(),
-            state_shape: self.state_shape(),
-            times: times.to_vec(),
-            env_parameters: vec![self.parameters()],
-            trajectories,
-        })
+        simulated_dataset(
+            self,
+            n,
+            seed,
+            times,
+            &DOPRI5,
+            SolveConfig::adaptive(1e-10, 1e-10),
+            |_, rng| {
+                Ok(vec![
+                    -8.0 + rng.normal(),
+                    7.0 + rng.normal(),
+                    27.0 + rng.normal(),
+                ])
+            },
+        )
     }
 }
 

@@ -18,9 +18,13 @@ pub mod pendulum;
 pub mod wave;
 
 use rayon::prelude::*;
+use sysdyn_core::linalg::Matrix;
 use sysdyn_core::rng::{CounterRng, SeededRng};
+use sysdyn_solvers::methods::DOPRI5;
+use sysdyn_solvers::{OdeMethod, SolveConfig};
 
 use crate::error::PhysicsError;
+use crate::model::{ModelField, PhysicalModel, simulate};
 
 /// One simulated trajectory.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,6 +67,70 @@ where
         .into_par_iter()
         .map(|i| simulate(i, &mut trajectory_rng(seed, i)))
         .collect()
+}
+
+/// A single-environment data set: `count` trajectories of `model` on `times`, trajectory `i`
+/// starting from `initial(&mut model_i, rng_i)` (`model_i` a clone of `model`, for models that
+/// keep scratch space; `rng_i` as in [`generate`]) and solved by `method` with `config` (its
+/// output times become `times`). Every simulator's generator is this with its own initial
+/// condition, method and tolerances.
+pub fn simulated_dataset<M, S, I>(
+    model: &M,
+    count: usize,
+    seed: u64,
+    times: &[f64],
+    method: &S,
+    config: SolveConfig<Vec<f64>>,
+    initial: I,
+) -> Result<Dataset, PhysicsError>
+where
+    M: PhysicalModel + Clone + Sync,
+    S: OdeMethod<Vec<f64>> + Sync,
+    I: Fn(&mut M, &mut SeededRng) -> Result<Vec<f64>, PhysicsError> + Sync,
+{
+    let trajectories = generate(count, seed, |_, rng| {
+        let mut own = model.clone();
+        let y0 = initial(&mut own, rng)?;
+        let mut field = ModelField::dense(own);
+        let states = simulate(&mut field, method, y0, times, config.clone())?;
+        Ok(Trajectory { env: 0, states })
+    })?;
+    Ok(Dataset {
+        name: model.name(),
+        state_shape: model.state_shape(),
+        times: times.to_vec(),
+        env_parameters: vec![model.parameters()],
+        trajectories,
+    })
+}
+
+/// One reference trajectory of `model` from `y0`, sampled at `times`: Dopri5 at
+/// `rtol = atol = 1e-10` (up to 10⁷ steps), the accuracy equation-discovery data need.
+pub fn reference_trajectory<M: PhysicalModel>(
+    model: M,
+    y0: &[f64],
+    times: &[f64],
+) -> Result<Vec<Vec<f64>>, PhysicsError> {
+    let config = SolveConfig::adaptive(1e-10, 1e-10).max_steps(10_000_000);
+    simulate(
+        &mut ModelField::dense(model),
+        &DOPRI5,
+        y0.to_vec(),
+        times,
+        config,
+    )
+}
+
+/// `u(x, t)` sampled on the grid `xs × ts` as a matrix with one row per time (PDE-FIND's
+/// layout), e.g. from [`burgers::BurgersShocks::exact`] or [`kdv::two_soliton`].
+pub fn space_time_grid(u: impl Fn(f64, f64) -> f64, xs: &[f64], ts: &[f64]) -> Matrix {
+    let mut out = Matrix::zeros(ts.len(), xs.len());
+    for (i, &t) in ts.iter().enumerate() {
+        for (j, &x) in xs.iter().enumerate() {
+            out[(i, j)] = u(x, t);
+        }
+    }
+    out
 }
 
 /// A uniform draw in `[lo, hi)`.

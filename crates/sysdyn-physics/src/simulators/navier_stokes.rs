@@ -28,7 +28,7 @@ use crate::model::{
     ModelField, PhysicalModel, check_parameter_count, check_state, check_tensor_input, host_tensor,
     non_negative, param_column, simulate, uniform_times,
 };
-use crate::simulators::{Dataset, Trajectory, generate};
+use crate::simulators::{Dataset, Trajectory, generate, simulated_dataset};
 use crate::stencil::{apply_x, apply_y, operator_matrix};
 
 /// Vorticity-form Navier–Stokes on `[0, L)²` (see the module docs).
@@ -192,26 +192,15 @@ impl NavierStokes2d {
         seed: u64,
         times: &[f64],
     ) -> Result<Dataset, PhysicsError> {
-        let trajectories = generate(count, seed, |_, rng| {
-            let mut model = self.clone();
-            let y0 = model.random_vorticity(rng)?;
-            let mut field = ModelField::dense(model);
-            let states = simulate(
-                &mut field,
-                &DOPRI5,
-                y0,
-                times,
-                SolveConfig::adaptive(1e-8, 1e-8),
-            )?;
-            Ok(Trajectory { env: 0, states })
-        })?;
-        Ok(Dataset {
-            name: self.name(),
-            state_shape: self.state_shape(),
-            times: times.to_vec(),
-            env_parameters: vec![self.parameters()],
-            trajectories,
-        })
+        simulated_dataset(
+            self,
+            count,
+            seed,
+            times,
+            &DOPRI5,
+            SolveConfig::adaptive(1e-8, 1e-8),
+            |model, rng| model.random_vorticity(rng),
+        )
     }
 
     /// The tensor path's matrices, built once per model (and shared by its clones).

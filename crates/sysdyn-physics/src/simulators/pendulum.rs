@@ -16,10 +16,10 @@ use sysdyn_solvers::methods::DOP853;
 
 use crate::error::PhysicsError;
 use crate::model::{
-    ModelField, PhysicalModel, check_parameter_count, check_state, check_tensor_input, columns,
-    finite, non_negative, param_column, simulate, uniform_times,
+    PhysicalModel, check_parameter_count, check_state, check_tensor_input, columns, finite,
+    non_negative, param_column, uniform_times,
 };
-use crate::simulators::{Dataset, Trajectory, generate, uniform_in};
+use crate::simulators::{Dataset, simulated_dataset, uniform_in};
 
 /// The damped pendulum (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -65,28 +65,20 @@ impl DampedPendulum {
 
     /// The same on any output times (starting at the initial time).
     pub fn dataset_on(&self, n: usize, seed: u64, times: &[f64]) -> Result<Dataset, PhysicsError> {
-        let trajectories = generate(n, seed, |_, rng| {
-            let d = [uniform_in(rng, -1.0, 1.0), uniform_in(rng, -1.0, 1.0)];
-            let radius = uniform_in(rng, 1.3, 2.3);
-            let norm = (d[0] * d[0] + d[1] * d[1]).sqrt().max(f64::MIN_POSITIVE);
-            let y0 = vec![d[0] / norm * radius, d[1] / norm * radius];
-            let mut field = ModelField::dense(*self);
-            let states = simulate(
-                &mut field,
-                &DOP853,
-                y0,
-                times,
-                SolveConfig::adaptive(1e-10, 1e-10),
-            )?;
-            Ok(Trajectory { env: 0, states })
-        })?;
-        Ok(Dataset {
-            name: self.name(),
-            state_shape: self.state_shape(),
-            times: times.to_vec(),
-            env_parameters: vec![self.parameters()],
-            trajectories,
-        })
+        simulated_dataset(
+            self,
+            n,
+            seed,
+            times,
+            &DOP853,
+            SolveConfig::adaptive(1e-10, 1e-10),
+            |_, rng| {
+                let d = [uniform_in(rng, -1.0, 1.0), uniform_in(rng, -1.0, 1.0)];
+                let radius = uniform_in(rng, 1.3, 2.3);
+                let norm = (d[0] * d[0] + d[1] * d[1]).sqrt().max(f64::MIN_POSITIVE);
+                Ok(vec![d[0] / norm * radius, d[1] / norm * radius])
+            },
+        )
     }
 }
 

@@ -18,10 +18,10 @@ use sysdyn_solvers::methods::RK4;
 
 use crate::error::PhysicsError;
 use crate::model::{
-    ModelField, PhysicalModel, check_parameter_count, check_state, check_tensor_input, columns,
-    non_negative, param_column, simulate, uniform_times,
+    PhysicalModel, check_parameter_count, check_state, check_tensor_input, columns, non_negative,
+    param_column, uniform_times,
 };
-use crate::simulators::{Dataset, Trajectory, generate, uniform_in};
+use crate::simulators::{Dataset, simulated_dataset, uniform_in};
 use crate::stencil::{Boundary, Laplacian2d, LaplacianKind};
 
 /// The damped wave equation with `(c, k)` (see the module docs).
@@ -77,27 +77,26 @@ impl DampedWave {
     pub fn dataset(&self, count: usize, seed: u64) -> Result<Dataset, PhysicsError> {
         let times = uniform_times(0.025, 1e-3)?;
         let n = self.n;
-        let trajectories = generate(count, seed, |_, rng| {
-            let s = uniform_in(rng, 10.0, 100.0);
-            let (mx, my) = (20.0 + rng.below(20) as f64, 20.0 + rng.below(20) as f64);
-            let mut y0 = vec![0.0; 2 * n * n];
-            for i in 0..n {
-                for j in 0..n {
-                    let r2 = (i as f64 - mx).powi(2) + (j as f64 - my).powi(2);
-                    y0[i * n + j] = (-r2 / s).exp();
+        simulated_dataset(
+            self,
+            count,
+            seed,
+            &times,
+            &RK4,
+            SolveConfig::fixed(1e-3),
+            |_, rng| {
+                let s = uniform_in(rng, 10.0, 100.0);
+                let (mx, my) = (20.0 + rng.below(20) as f64, 20.0 + rng.below(20) as f64);
+                let mut y0 = vec![0.0; 2 * n * n];
+                for i in 0..n {
+                    for j in 0..n {
+                        let r2 = (i as f64 - mx).powi(2) + (j as f64 - my).powi(2);
+                        y0[i * n + j] = (-r2 / s).exp();
+                    }
                 }
-            }
-            let mut field = ModelField::dense(self.clone());
-            let states = simulate(&mut field, &RK4, y0, &times, SolveConfig::fixed(1e-3))?;
-            Ok(Trajectory { env: 0, states })
-        })?;
-        Ok(Dataset {
-            name: self.name(),
-            state_shape: self.state_shape(),
-            times,
-            env_parameters: vec![self.parameters()],
-            trajectories,
-        })
+                Ok(y0)
+            },
+        )
     }
 }
 
