@@ -8,10 +8,8 @@ use burn::optim::AdamConfig;
 use sysdyn_core::device::{DeviceSpec, SysDevice};
 use sysdyn_core::rng::SeededRng;
 use sysdyn_optim::Lbfgs;
-use sysdyn_physics::pinn::{
-    LagarisIvp, PinnField, PinnNetworkConfig, PinnStep, Points, Sampler,
-};
 use sysdyn_physics::PhysicsError;
+use sysdyn_physics::pinn::{LagarisIvp, PinnField, PinnNetworkConfig, PinnStep, Points, Sampler};
 use sysdyn_train::Optim;
 
 fn device() -> SysDevice {
@@ -32,7 +30,13 @@ fn device() -> SysDevice {
 fn max_error<F: PinnField>(field: &F, exact: impl Fn(f64) -> f64, t1: f64) -> f64 {
     let ts: Vec<f64> = (0..=100).map(|i| t1 * i as f64 / 100.0).collect();
     let u = field
-        .field_jet(Points::new(1, ts.clone()).unwrap().to_tensor(&device()).unwrap(), &[])
+        .field_jet(
+            Points::new(1, ts.clone())
+                .unwrap()
+                .to_tensor(&device())
+                .unwrap(),
+            &[],
+        )
         .unwrap()
         .value()
         .try_into_vec_as::<f64>()
@@ -51,14 +55,22 @@ fn lagaris_problem_1_is_solved_to_small_error() {
     let exact = |t: f64| (-t * t / 2.0).exp() / (1.0 + t + t.powi(3)) + t * t;
     let form = LagarisIvp::first_order(0.0, vec![1.0]).unwrap();
     let problem = form
-        .problem(1.0, Sampler::Sobol { skip: 1 }, 64, &mut SeededRng::new(0), |p| {
-            let t = p.coordinate(0);
-            let q = (t.clone().square().mul_scalar(3.0).add_scalar(1.0))
-                / (t.clone().add_scalar(1.0) + t.clone().powi_scalar(3));
-            let psi = p.u.value();
-            let rhs = t.clone().powi_scalar(3) + t.clone().mul_scalar(2.0) + t.clone().square() * q.clone();
-            Ok(p.u.d(0)? + (t + q) * psi - rhs)
-        })
+        .problem(
+            1.0,
+            Sampler::Sobol { skip: 1 },
+            64,
+            &mut SeededRng::new(0),
+            |p| {
+                let t = p.coordinate(0);
+                let q = (t.clone().square().mul_scalar(3.0).add_scalar(1.0))
+                    / (t.clone().add_scalar(1.0) + t.clone().powi_scalar(3));
+                let psi = p.u.value();
+                let rhs = t.clone().powi_scalar(3)
+                    + t.clone().mul_scalar(2.0)
+                    + t.clone().square() * q.clone();
+                Ok(p.u.d(0)? + (t + q) * psi - rhs)
+            },
+        )
         .unwrap();
     let net = PinnNetworkConfig::new(1, vec![10], 1)
         .with_seed(1)
@@ -66,13 +78,15 @@ fn lagaris_problem_1_is_solved_to_small_error() {
         .unwrap()
         .with_constraint(form.constraint());
     // ψ(0) = 1 before any training: the form imposes it.
-    let at_zero = net
-        .forward(dev.zeros([1, 1]))
-        .unwrap()
-        .into_scalar::<f64>();
+    let at_zero = net.forward(dev.zeros([1, 1])).unwrap().into_scalar::<f64>();
     assert!((at_zero - 1.0).abs() < 1e-15);
-    let mut step =
-        PinnStep::new(dev.clone(), net, Optim::new(AdamConfig::new().build()), &problem).unwrap();
+    let mut step = PinnStep::new(
+        dev.clone(),
+        net,
+        Optim::new(AdamConfig::new().build()),
+        &problem,
+    )
+    .unwrap();
     let solver = Lbfgs::new(50)
         .unwrap()
         .with_max_iterations(1000)
@@ -94,17 +108,26 @@ fn a_second_order_form_solves_the_harmonic_oscillator() {
     // ψ'' + ψ = 0, ψ(0) = 0, ψ'(0) = 1 on [0, 2]: ψ = sin t.
     let form = LagarisIvp::second_order(0.0, vec![0.0], vec![1.0]).unwrap();
     let problem = form
-        .problem(2.0, Sampler::Sobol { skip: 1 }, 64, &mut SeededRng::new(0), |p| {
-            Ok(p.u.d2(0, 0)? + p.u.value())
-        })
+        .problem(
+            2.0,
+            Sampler::Sobol { skip: 1 },
+            64,
+            &mut SeededRng::new(0),
+            |p| Ok(p.u.d2(0, 0)? + p.u.value()),
+        )
         .unwrap();
     let net = PinnNetworkConfig::new(1, vec![10], 1)
         .with_seed(2)
         .init(&dev, None)
         .unwrap()
         .with_constraint(form.constraint());
-    let mut step =
-        PinnStep::new(dev.clone(), net, Optim::new(AdamConfig::new().build()), &problem).unwrap();
+    let mut step = PinnStep::new(
+        dev.clone(),
+        net,
+        Optim::new(AdamConfig::new().build()),
+        &problem,
+    )
+    .unwrap();
     let solver = Lbfgs::new(50).unwrap().with_max_iterations(1000).unwrap();
     let report = step.lbfgs(&solver).unwrap();
     let error = max_error(&step.model().network, f64::sin, 2.0);

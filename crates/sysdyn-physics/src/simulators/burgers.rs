@@ -246,7 +246,11 @@ impl BurgersReference {
         let c = 2.0 * (self.nu * t).sqrt();
         let a = 1.0 / (2.0 * pi * self.nu);
         let exponent = |z: f64| -a * (pi * (x - c * z)).cos() - z * z;
-        let peak = self.nodes.iter().map(|&z| exponent(z)).fold(f64::MIN, f64::max);
+        let peak = self
+            .nodes
+            .iter()
+            .map(|&z| exponent(z))
+            .fold(f64::MIN, f64::max);
         let (mut num, mut den) = (0.0, 0.0);
         for &z in &self.nodes {
             let w = (exponent(z) - peak).exp();
