@@ -14,7 +14,7 @@ use sysdyn_core::device::SysDevice;
 use sysdyn_core::rng::SeededRng;
 use sysdyn_optim::Lbfgs;
 use sysdyn_physics::PhysicsError;
-use sysdyn_physics::pinn::collocation::sample;
+use sysdyn_physics::pinn::collocation::{refine_by_residual, sample};
 use sysdyn_physics::pinn::{
     Condition, Domain, FieldJet, HardConstraint, LagarisIvp, PinnField, PinnNetwork,
     PinnNetworkConfig, PinnProblem, PinnStep, Points, Sampler, relative_l2,
@@ -189,7 +189,7 @@ fn raissi_network(device: &SysDevice, seed: u64) -> Result<PinnNetwork, PhysicsE
 pub struct BurgersResult {
     /// Seed.
     pub seed: u64,
-    /// Collocation points.
+    /// Collocation points (after refinement).
     pub collocation: usize,
     /// Relative L2 error against the reference on Raissi's 256 × 100 grid.
     pub relative_l2: f64,
@@ -206,12 +206,15 @@ pub struct BurgersResult {
 
 /// Raissi et al.'s forward problem: `N_u = 100` initial/boundary points drawn from the 256
 /// initial and 2 × 100 boundary points of the grid, `N_f` Latin-hypercube collocation points,
-/// 2 → 8 × 20 tanh → 1.
+/// 2 → 8 × 20 tanh → 1; with `refine`, `N_f / 4` points are added by residual-based
+/// refinement halfway through L-BFGS.
+#[allow(clippy::too_many_arguments)]
 pub fn forward(
     device: &SysDevice,
     grid: &BurgersGrid,
     budget: Budget,
     collocation: usize,
+    refine: bool,
     seed: u64,
     dir: &Path,
 ) -> Result<BurgersResult, ExampleError> {
@@ -238,13 +241,58 @@ pub fn forward(
     )?;
     let net = raissi_network(device, seed)?;
     let mut step = PinnStep::new(device.clone(), net, adam(), &problem)?;
-    let training = train(&mut step, budget, dir, seed)?;
+    // Adam and half the L-BFGS iterations on the Latin hypercube points, then residual-based
+    // refinement (Lu et al. 2021): the `refine` points of largest |residual| among 5 × N_f
+    // fresh candidates join the set (they gather at the front), and L-BFGS goes on.
+    let refine = if refine { collocation / 4 } else { 0 };
+    let first = Budget {
+        lbfgs: if refine > 0 {
+            budget.lbfgs / 2
+        } else {
+            budget.lbfgs
+        },
+        ..budget
+    };
+    let mut training = train(&mut step, first, dir, seed)?;
+    if refine > 0 {
+        let candidates = sample(
+            step.problem().domain(),
+            Sampler::LatinHypercube,
+            5 * collocation,
+            &mut rng,
+        )?;
+        let residual = step
+            .problem()
+            .residual_at(&step.model().network, candidates.to_tensor(device)?, &[])?
+            .detach()
+            .try_into_vec_as::<f64>()
+            .map_err(|e| ExampleError::HostRead(format!("{e:?}")))?;
+        let refined =
+            refine_by_residual(step.problem().collocation(), &candidates, &residual, refine)?;
+        step.set_collocation(refined)?;
+        let second = Budget {
+            adam: 0,
+            lbfgs: budget.lbfgs - first.lbfgs,
+            ..budget
+        };
+        let more = train(&mut step, second, dir, seed)?;
+        let offset = (budget.adam + training.lbfgs_iterations) as f64;
+        training
+            .curve
+            .lbfgs
+            .extend(more.curve.lbfgs.iter().map(|&(k, v)| (offset + k, v)));
+        training.lbfgs_iterations += more.lbfgs_iterations;
+        training.lbfgs_stop = more.lbfgs_stop;
+        training.final_loss = more.final_loss;
+        training.seconds[1] += more.seconds[0] + more.seconds[1];
+        training.budget = budget;
+    }
     let eval = grid.points()?;
     let relative = relative_l2(&step.model().network, &eval, &grid.u, device)?;
     let prediction = predict(&step.model().network, &eval, device)?;
     Ok(BurgersResult {
         seed,
-        collocation,
+        collocation: collocation + refine,
         relative_l2: relative,
         lambdas: None,
         noise: 0.0,
