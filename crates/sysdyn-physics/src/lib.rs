@@ -15,14 +15,15 @@
 //!   and the spectral operators of `sysdyn_core::spectral` as matrices for the tensor path.
 //! - [`simulators`]: damped pendulum, Lotka–Volterra (per environment), Lorenz-63,
 //!   FitzHugh–Nagumo and Gray–Scott reaction–diffusion, damped wave, viscous Burgers (with the
-//!   Cole–Hopf solution), KdV (integrating-factor RK4, two-soliton solution), 2D Navier–Stokes
+//!   Cole–Hopf solution, and an exact reference at `ν = 0.01/π`), KdV (integrating-factor RK4, two-soliton solution), 2D Navier–Stokes
 //!   (vorticity, pseudo-spectral), Aliev–Panfilov and Mitchell–Schaeffer cardiac models; seeded
 //!   data-set generators, bit-reproducible across thread counts; `BurgersShocks` (Cole–Hopf
 //!   fronts and merging shocks), `reference_trajectory` and `space_time_grid` give the
 //!   equation-discovery data.
 //! - [`pinn`]: physics-informed networks: domains, collocation samplers (uniform, Latin
 //!   hypercube, Sobol, residual-based refinement), residuals on the jet of `u`, boundary/
-//!   initial/data terms, inverse parameters, annealed weights, Adam then L-BFGS.
+//!   initial/data terms, inverse parameters, annealed weights, Adam then L-BFGS; the deep
+//!   Galerkin method (fresh points every step) and Lagaris trial solutions for ODEs.
 //! - [`discovery`]: equation discovery: candidate libraries, derivative
 //!   estimators, sparse regression (STLSQ, SR3, ensembles), relative measurement noise
 //!   (`add_noise`), SINDy with control and simulation,

@@ -240,6 +240,45 @@ impl FieldJet {
         }
     }
 
+    /// `u + a` for a constant row `a` (one entry per output component).
+    pub fn offset(mut self, row: &[f64]) -> Result<FieldJet, PhysicsError> {
+        let a = self.constant_row(row)?;
+        self.value = self.value + a;
+        Ok(self)
+    }
+
+    /// `u · b` component-wise for a constant row `b`; a width-1 `u` broadcasts to the row's
+    /// width (`τ ↦ τ b`).
+    pub fn times_row(self, row: &[f64]) -> Result<FieldJet, PhysicsError> {
+        let b = self.constant_row(row)?;
+        let mul = |t: Tensor<2>| t * b.clone();
+        Ok(FieldJet {
+            value: mul(self.value),
+            first: self.first.into_iter().map(mul).collect(),
+            pairs: self.pairs,
+            second: self.second.into_iter().map(mul).collect(),
+        })
+    }
+
+    /// A `[1, width]` tensor of `row` on the jet's device and dtype; the width must be the
+    /// field's, or the field must have width 1.
+    fn constant_row(&self, row: &[f64]) -> Result<Tensor<2>, PhysicsError> {
+        let width = self.value.dims()[1];
+        if row.is_empty() || (width != 1 && row.len() != width) {
+            return Err(PhysicsError::SizeMismatch {
+                what: "constant row (one entry per output component of the field)",
+                expected: width,
+                got: row.len(),
+            });
+        }
+        let dtype = self.value.dtype();
+        let device = self.value.device();
+        Ok(Tensor::<2>::from_data(
+            burn::tensor::TensorData::new(row.to_vec(), [1, row.len()]).convert_dtype(dtype),
+            (&device, dtype),
+        ))
+    }
+
     /// `u + c`.
     pub fn add_scalar(mut self, c: f64) -> FieldJet {
         self.value = self.value.add_scalar(c);

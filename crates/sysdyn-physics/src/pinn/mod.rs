@@ -14,7 +14,9 @@
 //! - [`network`]: Xavier-initialised MLPs (tanh, sin), Fourier features, hard constraints;
 //! - [`problem`]: residual, Dirichlet/Neumann/periodic/initial/data terms, physical
 //!   parameters, fixed or annealed weights, relative L2 error;
-//! - [`train`]: the training step on sysdyn-train (Adam) and L-BFGS on the same loss.
+//! - [`train`]: the training step on sysdyn-train (Adam) and L-BFGS on the same loss;
+//! - [`dgm`]: the deep Galerkin method (fresh random collocation points every step);
+//! - [`lagaris`]: Lagaris trial solutions `ψ = A + (t − t0) N(t)` for initial value problems.
 //!
 //! A residual is written once on the jet of `u`; here the heat equation `u_t = u_xx` (`x` in
 //! column 0, `t` in column 1, so `u_xx` is the pair `(0, 0)`), checked on its exact solution
@@ -47,15 +49,19 @@
 //! ```
 
 pub mod collocation;
+pub mod dgm;
 pub mod domain;
 pub mod field;
+pub mod lagaris;
 pub mod network;
 pub mod problem;
 pub mod train;
 
 pub use collocation::{Points, Sampler};
+pub use dgm::DgmStep;
 pub use domain::{Domain, Interval};
 pub use field::FieldJet;
+pub use lagaris::LagarisIvp;
 pub use network::{
     ExactField, FourierFeatures, HardConstraint, PinnField, PinnNetwork, PinnNetworkConfig,
 };

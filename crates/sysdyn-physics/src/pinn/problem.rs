@@ -488,6 +488,19 @@ impl PreparedLoss {
         &self.problem
     }
 
+    /// Replaces the collocation points (fresh points each step in the deep Galerkin method);
+    /// the condition terms stay.
+    pub fn set_collocation(
+        &mut self,
+        collocation: Points,
+        device: &SysDevice,
+    ) -> Result<(), PhysicsError> {
+        let tensor = collocation.to_tensor(device)?;
+        self.problem = self.problem.clone().with_collocation(collocation)?;
+        self.collocation = tensor;
+        Ok(())
+    }
+
     /// The loss parts of `field` with physical parameters `parameters` (each `[1, 1]`).
     pub fn parts<F: PinnField + ?Sized>(
         &self,

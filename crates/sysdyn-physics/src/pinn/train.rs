@@ -16,6 +16,7 @@ use sysdyn_train::{
     find_non_finite, global_grad_norm, load_module, save_module,
 };
 
+use super::collocation::Points;
 use super::network::PinnField;
 use super::problem::{LossWeights, PinnModel, PinnProblem, PreparedLoss};
 use crate::PhysicsError;
@@ -63,6 +64,16 @@ impl<N: Module + ModuleDisplay + PinnField, O: Optimizer> PinnStep<N, O> {
     /// The model.
     pub fn model(&self) -> &PinnModel<N> {
         &self.model
+    }
+
+    /// The problem.
+    pub fn problem(&self) -> &PinnProblem {
+        self.loss.problem()
+    }
+
+    /// Replaces the collocation points of the loss (see [`super::dgm::DgmStep`]).
+    pub fn set_collocation(&mut self, collocation: Points) -> Result<(), PhysicsError> {
+        self.loss.set_collocation(collocation, &self.device)
     }
 
     /// The current condition weights.
