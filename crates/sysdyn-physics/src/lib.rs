@@ -18,10 +18,14 @@
 //!   Cole–Hopf solution), KdV (integrating-factor RK4, two-soliton solution), 2D Navier–Stokes
 //!   (vorticity, pseudo-spectral), Aliev–Panfilov and Mitchell–Schaeffer cardiac models; seeded
 //!   data-set generators, bit-reproducible across thread counts.
+//! - [`hybrid`]: APHYNITY's augmented models `F_p + F_a` (themselves `PhysicalModel`s), the
+//!   incomplete physics of the paper, the differentiable RK4 rollout, the objective
+//!   `‖F_a‖² + λ L_traj` with its multiplier update, and the training step.
 
 #![warn(missing_docs)]
 
 mod error;
+pub mod hybrid;
 pub mod model;
 pub mod simulators;
 pub mod stencil;
