@@ -6,7 +6,7 @@
 //! across environments. Simulators run in `f64` on the host (rayon over trajectories) and as
 //! burn tensor fields for training.
 //!
-//! - [`model`]: the one contract every simulator (and later every hybrid model) implements,
+//! - [`model`]: the one contract every simulator and every hybrid model implements,
 //!   [`PhysicalModel`]: named parameters, the host right-hand side, its Jacobian sparsity, and
 //!   the batched tensor field with the parameters as tensors; [`ModelField`] hands any model to
 //!   sysdyn-solvers.
