@@ -19,7 +19,7 @@ pub fn trajectories(
     variants: &[VariantSummary],
 ) -> Result<Saved, PlotError> {
     let what = match system {
-        System::Pendulum => "θ",
+        System::Pendulum | System::PendulumFrictionless => "θ",
         System::Rd => "u at the centre",
         System::Wave => "w at the centre",
     };
@@ -34,7 +34,9 @@ pub fn trajectories(
         if let Some(r) = v.runs.first()
             && r.observable.len() == times.len()
         {
-            fig = fig.series(Series::line(v.variant, times, &r.observable).color(Color::hex(COLORS[k % 5])));
+            fig = fig.series(
+                Series::line(v.variant, times, &r.observable).color(Color::hex(COLORS[k % 5])),
+            );
         }
     }
     fig.save(dir.join(format!("{}_trajectories", system.name())))
@@ -42,11 +44,18 @@ pub fn trajectories(
 
 /// The mean `‖F_a(X)‖` on the training batch during training (first seed), for the variants
 /// with a network.
-pub fn fa_norm(dir: &Path, system: System, variants: &[VariantSummary]) -> Result<Saved, PlotError> {
-    let mut fig = Figure::new(&format!("{}: ‖F_a‖ during training (first seed)", system.name()))
-        .x_label("batch")
-        .y_label("sqrt(mean ‖F_a(X)‖²)")
-        .y_log();
+pub fn fa_norm(
+    dir: &Path,
+    system: System,
+    variants: &[VariantSummary],
+) -> Result<Saved, PlotError> {
+    let mut fig = Figure::new(&format!(
+        "{}: ‖F_a‖ during training (first seed)",
+        system.name()
+    ))
+    .x_label("batch")
+    .y_label("sqrt(mean ‖F_a(X)‖²)")
+    .y_log();
     for (k, v) in variants.iter().enumerate() {
         let Some(r) = v.runs.first() else { continue };
         if r.history.is_empty() || r.history.iter().all(|h| h.1 == 0.0) {

@@ -5,10 +5,12 @@
 //! through an RK4 rollout on `‖F_a‖² + λ L_traj` with `λ ← λ + τ₂ L_traj` after each batch, so the
 //! network explains only what the physics cannot (`sysdyn_physics::hybrid`).
 //!
-//! Three systems (sub-commands; all three without one):
+//! Four systems (sub-commands; all of them without one):
 //!
 //! - `pendulum`: the damped pendulum, `F_p` = the pendulum with learnable `(ω0, α)` (Table 1's
 //!   "Param ODE (ω0, α)"), `F_a` an MLP 2-200-200-2 (ReLU, weights scaled by 0.2);
+//! - `pendulum-frictionless`: the same with the incomplete `F_p`, the frictionless pendulum
+//!   with learnable `ω0` ("Param ODE (ω0)");
 //! - `rd`: FitzHugh–Nagumo reaction–diffusion on 32 × 32, `F_p` = diffusion with learnable
 //!   `(a, b)` (the reaction is missing), `F_a` a 3-layer convolutional network (periodic padding);
 //! - `wave`: the damped wave on 64 × 64, `F_p` = the undamped wave with learnable `c`, `F_a` the
@@ -74,7 +76,7 @@ pub enum ExampleError {
 #[derive(Debug, Clone, Parser)]
 #[command(name = "aphynity", version)]
 pub struct Cli {
-    /// The systems to run (pendulum, rd, wave) [default: all three]
+    /// The systems to run (pendulum, pendulum-frictionless, rd, wave) [default: all four]
     #[arg(value_enum)]
     pub systems: Vec<System>,
 
@@ -221,14 +223,32 @@ pub struct Published {
 
 /// Table 1 of Yin et al. 2021 as quoted in issue 22.
 pub const PUBLISHED: [Published; 8] = [
-    published("pendulum", "APHYNITY Param ODE (ω0, α)", -8.31, Some(0.30), Some(0.39)),
+    published(
+        "pendulum",
+        "APHYNITY Param ODE (ω0, α)",
+        -8.31,
+        Some(0.30),
+        Some(0.39),
+    ),
     published("pendulum", "Neural ODE", -2.84, None, None),
-    published("rd", "APHYNITY Param PDE (a, b)", -5.10, Some(0.21), Some(2.3)),
+    published(
+        "rd",
+        "APHYNITY Param PDE (a, b)",
+        -5.10,
+        Some(0.21),
+        Some(2.3),
+    ),
     published("rd", "Param PDE (a, b)", -1.26, None, Some(67.6)),
     published("rd", "Neural ODE", -3.76, None, None),
     published("wave", "APHYNITY Param PDE (c)", -4.64, None, Some(0.3)),
     published("wave", "Neural ODE", -2.51, None, None),
-    published("all", "(log MSE in the paper; we report log₁₀)", f64::NAN, None, None),
+    published(
+        "all",
+        "(log MSE in the paper; we report log₁₀)",
+        f64::NAN,
+        None,
+        None,
+    ),
 ];
 
 const fn published(
@@ -283,7 +303,11 @@ fn key_numbers(systems: &[SystemSummary]) -> Vec<KeyNumber> {
             });
             if let (Some(m), "APHYNITY" | "Param only") = (v.parameter_error_mean, v.variant) {
                 out.push(KeyNumber {
-                    name: format!("{} {}: parameter error % (mean)", sys.system.name(), v.variant),
+                    name: format!(
+                        "{} {}: parameter error % (mean)",
+                        sys.system.name(),
+                        v.variant
+                    ),
                     value: m,
                 });
             }
@@ -329,7 +353,10 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
     spec.autodiff = true;
     let mut device = spec.init()?;
     device.configure_defaults()?;
-    let seeds = options.seeds.unwrap_or(if options.quick { 1 } else { 3 }).max(1);
+    let seeds = options
+        .seeds
+        .unwrap_or(if options.quick { 1 } else { 3 })
+        .max(1);
     let run_root = dir.join("run");
     let mut systems_out = Vec::new();
     let mut figures = Vec::new();
@@ -488,7 +515,9 @@ pub fn table(summary: &Summary) -> String {
             p.method,
             p.log_mse,
             p.log_mse_std.map(|v| format!(" ± {v}")).unwrap_or_default(),
-            p.parameter_error_pct.map(|v| v.to_string()).unwrap_or("—".into()),
+            p.parameter_error_pct
+                .map(|v| v.to_string())
+                .unwrap_or("—".into()),
         ));
     }
     s

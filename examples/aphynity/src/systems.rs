@@ -14,7 +14,8 @@ use sysdyn_core::jet::{Activation, Mlp, MlpConfig};
 use sysdyn_physics::PhysicalModel;
 use sysdyn_physics::hybrid::{
     AphynityConfig, AphynityObjective, AphynityStep, Augmentation, AugmentedModel,
-    ConvAugmentation, PureDiffusion, TrajectoryData, UndampedWave, predict, trajectory_loss,
+    ConvAugmentation, FrictionlessPendulum, PureDiffusion, TrajectoryData, UndampedWave, predict,
+    trajectory_loss,
 };
 use sysdyn_physics::simulators::Dataset;
 use sysdyn_physics::simulators::fitzhugh_nagumo::FitzHughNagumo;
@@ -31,6 +32,9 @@ use crate::ExampleError;
 pub enum System {
     /// Damped pendulum, `F_p` = the pendulum with learnable `(ω0, α)` (Param ODE(ω0, α)).
     Pendulum,
+    /// Damped pendulum, `F_p` = the frictionless pendulum with learnable `ω0` (Param ODE(ω0):
+    /// the damping is left to `F_a`).
+    PendulumFrictionless,
     /// FitzHugh–Nagumo reaction–diffusion, `F_p` = diffusion with learnable `(a, b)`.
     Rd,
     /// Damped wave, `F_p` = the undamped wave with learnable `c`.
@@ -39,12 +43,18 @@ pub enum System {
 
 impl System {
     /// All three, in the paper's order.
-    pub const ALL: [System; 3] = [System::Pendulum, System::Rd, System::Wave];
+    pub const ALL: [System; 4] = [
+        System::Pendulum,
+        System::PendulumFrictionless,
+        System::Rd,
+        System::Wave,
+    ];
 
     /// The name used in files and tables.
     pub fn name(self) -> &'static str {
         match self {
             System::Pendulum => "pendulum",
+            System::PendulumFrictionless => "pendulum-frictionless",
             System::Rd => "rd",
             System::Wave => "wave",
         }
@@ -54,6 +64,7 @@ impl System {
     pub fn physical_model(self) -> &'static str {
         match self {
             System::Pendulum => "Param ODE (ω0, α)",
+            System::PendulumFrictionless => "Param ODE (ω0)",
             System::Rd => "Param PDE (a, b)",
             System::Wave => "Param PDE (c)",
         }
@@ -129,6 +140,10 @@ pub struct Budget {
 
 /// The budget of `system` for a quick, default or full run (`steps` overrides the steps).
 pub fn budget(system: System, quick: bool, full: bool, steps: Option<u64>) -> Budget {
+    let system = match system {
+        System::PendulumFrictionless => System::Pendulum,
+        other => other,
+    };
     let mut b = match (system, quick, full) {
         // The authors' code: 25/25 trajectories, batch 25, N_iter = 5, τ₁ = 1e-3, 50000 epochs.
         (System::Pendulum, false, true) => Budget {
@@ -159,6 +174,7 @@ pub fn budget(system: System, quick: bool, full: bool, steps: Option<u64>) -> Bu
             substeps: 1,
         },
         // The authors' code: 1600/320 trajectories, batch 64, N_iter = 1, τ₁ = 1e-3.
+        (System::PendulumFrictionless, _, _) => unreachable!("mapped to the pendulum above"),
         (System::Rd, false, true) => Budget {
             train: 1600,
             test: 320,
@@ -169,11 +185,11 @@ pub fn budget(system: System, quick: bool, full: bool, steps: Option<u64>) -> Bu
             substeps: 1,
         },
         (System::Rd, false, false) => Budget {
-            train: 32,
-            test: 16,
-            steps: 50,
+            train: 16,
+            test: 8,
+            steps: 40,
             inner_steps: 1,
-            batch: 4,
+            batch: 2,
             lr: 1e-2,
             substeps: 1,
         },
@@ -197,9 +213,9 @@ pub fn budget(system: System, quick: bool, full: bool, steps: Option<u64>) -> Bu
             substeps: 1,
         },
         (System::Wave, false, false) => Budget {
-            train: 16,
-            test: 8,
-            steps: 60,
+            train: 8,
+            test: 4,
+            steps: 30,
             inner_steps: 1,
             batch: 2,
             lr: 1e-2,
@@ -239,6 +255,11 @@ pub fn truth(system: System) -> Truth {
             initial: vec![0.5, 0.5],
             scales: vec![1.0, 1.0],
         },
+        System::PendulumFrictionless => Truth {
+            parameters: vec![DampedPendulum::aphynity().parameters()[0]],
+            initial: vec![0.5],
+            scales: vec![1.0],
+        },
         System::Rd => Truth {
             parameters: vec![1e-3, 5e-3],
             initial: vec![1e-2, 1e-2],
@@ -253,19 +274,32 @@ pub fn truth(system: System) -> Truth {
 }
 
 /// The train and test sets of `system` for data seed `seed`.
-pub fn data(system: System, budget: &Budget, seed: u64) -> Result<(Dataset, Dataset), ExampleError> {
+pub fn data(
+    system: System,
+    budget: &Budget,
+    seed: u64,
+) -> Result<(Dataset, Dataset), ExampleError> {
     Ok(match system {
-        System::Pendulum => {
+        System::Pendulum | System::PendulumFrictionless => {
             let p = DampedPendulum::aphynity();
-            (p.dataset(budget.train, seed)?, p.dataset(budget.test, !seed)?)
+            (
+                p.dataset(budget.train, seed)?,
+                p.dataset(budget.test, !seed)?,
+            )
         }
         System::Rd => {
             let m = FitzHughNagumo::aphynity();
-            (m.dataset(budget.train, seed)?, m.dataset(budget.test, !seed)?)
+            (
+                m.dataset(budget.train, seed)?,
+                m.dataset(budget.test, !seed)?,
+            )
         }
         System::Wave => {
             let m = DampedWave::aphynity();
-            (m.dataset(budget.train, seed)?, m.dataset(budget.test, !seed)?)
+            (
+                m.dataset(budget.train, seed)?,
+                m.dataset(budget.test, !seed)?,
+            )
         }
     })
 }
@@ -302,7 +336,7 @@ pub struct RunResult {
 /// The observable plotted for `system`: `θ`, `u` or `w` at the grid's centre.
 pub fn observable_index(system: System) -> usize {
     match system {
-        System::Pendulum => 0,
+        System::Pendulum | System::PendulumFrictionless => 0,
         System::Rd => 16 * 32 + 16,
         System::Wave => 32 * 64 + 32,
     }
@@ -322,7 +356,12 @@ fn observable(pred: &Tensor<3>, index: usize) -> Vec<f64> {
 
 /// An MLP `F_a` with ReLU whose weights are scaled by `gain` and biases zero (the authors
 /// initialise theirs orthogonally with gain 0.2: `F_a` starts small).
-fn small_mlp(widths: Vec<usize>, gain: f64, seed: u64, device: &SysDevice) -> Result<Mlp, ExampleError> {
+fn small_mlp(
+    widths: Vec<usize>,
+    gain: f64,
+    seed: u64,
+    device: &SysDevice,
+) -> Result<Mlp, ExampleError> {
     let mlp = MlpConfig::new(widths)
         .with_activation(Activation::Relu)
         .init_seeded(device, seed)?;
@@ -331,7 +370,10 @@ fn small_mlp(widths: Vec<usize>, gain: f64, seed: u64, device: &SysDevice) -> Re
         .iter()
         .map(|l| Linear {
             weight: Param::from_tensor(l.weight.val().mul_scalar(gain).detach()),
-            bias: l.bias.as_ref().map(|b| Param::from_tensor(b.val().zeros_like().detach())),
+            bias: l
+                .bias
+                .as_ref()
+                .map(|b| Param::from_tensor(b.val().zeros_like().detach())),
         })
         .collect();
     Ok(Mlp::new(layers, Activation::Relu)?)
@@ -356,11 +398,12 @@ pub struct RunContext<'a> {
 }
 
 fn relative_error_pct(learned: &[f64], truth: &[f64]) -> f64 {
-    100.0 * learned
-        .iter()
-        .zip(truth)
-        .map(|(l, t)| ((l - t) / t).abs())
-        .sum::<f64>()
+    100.0
+        * learned
+            .iter()
+            .zip(truth)
+            .map(|(l, t)| ((l - t) / t).abs())
+            .sum::<f64>()
         / truth.len() as f64
 }
 
@@ -377,8 +420,14 @@ where
     M: PhysicalModel + Clone + Debug + Send + Sync + 'static,
     A: Augmentation,
 {
-    let pred = predict(model, ctx.test.values(), ctx.test.times(), &RK4, ctx.budget.substeps)?
-        .detach();
+    let pred = predict(
+        model,
+        ctx.test.values(),
+        ctx.test.times(),
+        &RK4,
+        ctx.budget.substeps,
+    )?
+    .detach();
     let test_mse = trajectory_loss(pred.clone(), ctx.test.values().clone())?.into_scalar::<f64>();
     let truth = truth(ctx.system);
     let parameters = model.parameters();
@@ -413,7 +462,9 @@ where
     A: Augmentation,
 {
     let objective = match (variant, ctx.system) {
-        (Variant::Aphynity, System::Pendulum) => AphynityObjective::pendulum(),
+        (Variant::Aphynity, System::Pendulum | System::PendulumFrictionless) => {
+            AphynityObjective::pendulum()
+        }
         (Variant::Aphynity, _) => AphynityObjective::pde(),
         _ => AphynityObjective::Trajectory,
     };
@@ -435,13 +486,18 @@ where
         .with_seed(seed)
         .with_schedule(LrSchedule::Constant { lr: b.lr })
         .with_log_every(b.steps.div_ceil(200).max(1))
-        .with_progress(if ctx.quiet { ProgressMode::Quiet } else { ProgressMode::Plain });
+        .with_progress(if ctx.quiet {
+            ProgressMode::Quiet
+        } else {
+            ProgressMode::Plain
+        });
     let dir = ctx
         .run_root
         .join(format!("{}-{}-s{seed}", ctx.system.name(), variant.slug()));
     if dir.exists() {
         // A fresh run each time: this example does not resume.
-        std::fs::remove_dir_all(&dir).map_err(|e| ExampleError::Io(dir.display().to_string(), e))?;
+        std::fs::remove_dir_all(&dir)
+            .map_err(|e| ExampleError::Io(dir.display().to_string(), e))?;
     }
     let start = Instant::now();
     Trainer::new(run, dir).run(&mut step)?;
@@ -452,7 +508,11 @@ where
 }
 
 /// Trains (or, for the true model, evaluates) `variant` on `system` with seed `seed`.
-pub fn run_variant(ctx: &RunContext, variant: Variant, seed: u64) -> Result<RunResult, ExampleError> {
+pub fn run_variant(
+    ctx: &RunContext,
+    variant: Variant,
+    seed: u64,
+) -> Result<RunResult, ExampleError> {
     let d = ctx.device;
     let dev = d.device();
     let t = truth(ctx.system);
@@ -465,11 +525,43 @@ pub fn run_variant(ctx: &RunContext, variant: Variant, seed: u64) -> Result<RunR
                 Variant::Aphynity | Variant::NaiveSum => {
                     AugmentedModel::hybrid(physics, &t.initial, &t.scales, mlp()?, dev)?
                 }
-                Variant::ParamOnly => AugmentedModel::physics_only(physics, &t.initial, &t.scales, dev)?,
+                Variant::ParamOnly => {
+                    AugmentedModel::physics_only(physics, &t.initial, &t.scales, dev)?
+                }
                 Variant::NeuralOde => AugmentedModel::neural_only(mlp()?, vec![2], dev),
                 Variant::TrueModel => {
-                    let m = AugmentedModel::<_, Mlp>::physics_only(physics, &t.parameters, &t.scales, dev)?
-                        .frozen();
+                    let m = AugmentedModel::<_, Mlp>::physics_only(
+                        physics,
+                        &t.parameters,
+                        &t.scales,
+                        dev,
+                    )?
+                    .frozen();
+                    return finish(ctx, variant, seed, &m, Vec::new(), None, 0.0);
+                }
+            };
+            train(ctx, variant, seed, model)
+        }
+        System::PendulumFrictionless => {
+            let physics = FrictionlessPendulum::new(1.0)?;
+            let mlp = || small_mlp(vec![2, 200, 200, 2], 0.2, net_seed, d);
+            let model = match variant {
+                Variant::Aphynity | Variant::NaiveSum => {
+                    AugmentedModel::hybrid(physics, &t.initial, &t.scales, mlp()?, dev)?
+                }
+                Variant::ParamOnly => {
+                    AugmentedModel::physics_only(physics, &t.initial, &t.scales, dev)?
+                }
+                Variant::NeuralOde => AugmentedModel::neural_only(mlp()?, vec![2], dev),
+                Variant::TrueModel => {
+                    let truth = DampedPendulum::aphynity();
+                    let m = AugmentedModel::<_, Mlp>::physics_only(
+                        truth,
+                        &truth.parameters(),
+                        &[1.0, 1.0],
+                        dev,
+                    )?
+                    .frozen();
                     return finish(ctx, variant, seed, &m, Vec::new(), None, 0.0);
                 }
             };
@@ -482,13 +574,17 @@ pub fn run_variant(ctx: &RunContext, variant: Variant, seed: u64) -> Result<RunR
                 Variant::Aphynity | Variant::NaiveSum => {
                     AugmentedModel::hybrid(physics, &t.initial, &t.scales, conv()?, dev)?
                 }
-                Variant::ParamOnly => AugmentedModel::physics_only(physics, &t.initial, &t.scales, dev)?,
+                Variant::ParamOnly => {
+                    AugmentedModel::physics_only(physics, &t.initial, &t.scales, dev)?
+                }
                 Variant::NeuralOde => AugmentedModel::neural_only(conv()?, vec![2, 32, 32], dev),
                 Variant::TrueModel => {
                     let fhn = FitzHughNagumo::aphynity();
                     let p = fhn.parameters();
-                    let m = AugmentedModel::<_, ConvAugmentation>::physics_only(fhn, &p, &[1e-3; 3], dev)?
-                        .frozen();
+                    let m = AugmentedModel::<_, ConvAugmentation>::physics_only(
+                        fhn, &p, &[1e-3; 3], dev,
+                    )?
+                    .frozen();
                     return finish(ctx, variant, seed, &m, Vec::new(), None, 0.0);
                 }
             };
@@ -501,13 +597,20 @@ pub fn run_variant(ctx: &RunContext, variant: Variant, seed: u64) -> Result<RunR
                 Variant::Aphynity | Variant::NaiveSum => {
                     AugmentedModel::hybrid(physics, &t.initial, &t.scales, conv()?, dev)?
                 }
-                Variant::ParamOnly => AugmentedModel::physics_only(physics, &t.initial, &t.scales, dev)?,
+                Variant::ParamOnly => {
+                    AugmentedModel::physics_only(physics, &t.initial, &t.scales, dev)?
+                }
                 Variant::NeuralOde => AugmentedModel::neural_only(conv()?, vec![2, 64, 64], dev),
                 Variant::TrueModel => {
                     let wave = DampedWave::aphynity();
                     let p = wave.parameters();
-                    let m = AugmentedModel::<_, ConvAugmentation>::physics_only(wave, &p, &[100.0, 10.0], dev)?
-                        .frozen();
+                    let m = AugmentedModel::<_, ConvAugmentation>::physics_only(
+                        wave,
+                        &p,
+                        &[100.0, 10.0],
+                        dev,
+                    )?
+                    .frozen();
                     return finish(ctx, variant, seed, &m, Vec::new(), None, 0.0);
                 }
             };

@@ -27,27 +27,43 @@ fn the_quick_run_scores_every_system_and_variant() {
         .chain([dir.display().to_string()])
         .collect();
     let options = aphynity::Options::from_args(&args).unwrap();
-    assert_eq!(options.systems.len(), 3, "all systems by default");
+    assert_eq!(options.systems.len(), 4, "all systems by default");
     let summary = aphynity::run(&options).unwrap();
     assert!(dir.join("summary.json").exists() && dir.join("table.md").exists());
     for f in &summary.figures {
         assert!(dir.join(f).exists(), "{f}");
     }
-    assert_eq!(summary.systems.len(), 3);
+    assert_eq!(summary.systems.len(), 4);
     for sys in &summary.systems {
         let names: Vec<&str> = sys.variants.iter().map(|v| v.variant).collect();
         assert_eq!(
             names,
-            ["APHYNITY", "Param only", "Neural ODE", "naive F_p + F_a", "true model"]
+            [
+                "APHYNITY",
+                "Param only",
+                "Neural ODE",
+                "naive F_p + F_a",
+                "true model"
+            ]
         );
         let by = |name: &str| sys.variants.iter().find(|v| v.variant == name).unwrap();
         for v in &sys.variants {
-            assert!(v.log_mse_mean.is_finite(), "{} {}", sys.system.name(), v.variant);
+            assert!(
+                v.log_mse_mean.is_finite(),
+                "{} {}",
+                sys.system.name(),
+                v.variant
+            );
         }
         // The true model (the simulator's equations, RK4 on the data grid) forecasts best.
         let truth = by("true model").log_mse_mean;
         for v in &sys.variants {
-            assert!(truth <= v.log_mse_mean, "{} {}", sys.system.name(), v.variant);
+            assert!(
+                truth <= v.log_mse_mean,
+                "{} {}",
+                sys.system.name(),
+                v.variant
+            );
         }
         assert_eq!(by("true model").parameter_error_mean, Some(0.0));
         assert!(by("Neural ODE").parameter_error_mean.is_none());
@@ -55,7 +71,10 @@ fn the_quick_run_scores_every_system_and_variant() {
         let run = &by("APHYNITY").runs[0];
         let lambda = run.final_lambda.unwrap();
         let expected = 1.0 + run_tau2(sys.system) * run.history.iter().map(|h| h.0).sum::<f64>();
-        assert!((lambda - expected).abs() <= 1e-12 * expected, "{lambda} vs {expected}");
+        assert!(
+            (lambda - expected).abs() <= 1e-12 * expected,
+            "{lambda} vs {expected}"
+        );
         assert!(lambda > 1.0);
     }
     std::fs::remove_dir_all(&dir).ok();
@@ -63,7 +82,9 @@ fn the_quick_run_scores_every_system_and_variant() {
 
 fn run_tau2(system: aphynity::systems::System) -> f64 {
     match system {
-        aphynity::systems::System::Pendulum => 1.0,
+        aphynity::systems::System::Pendulum | aphynity::systems::System::PendulumFrictionless => {
+            1.0
+        }
         _ => 1e-3,
     }
 }
