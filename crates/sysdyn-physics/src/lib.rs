@@ -6,7 +6,7 @@
 //! across environments. Simulators run in `f64` on the host (rayon over trajectories) and as
 //! burn tensor fields for training.
 //!
-//! - [`model`]: the one contract every simulator (and later every hybrid model) implements,
+//! - [`model`]: the one contract every simulator and every hybrid model implements,
 //!   [`PhysicalModel`]: named parameters, the host right-hand side, its Jacobian sparsity, and
 //!   the batched tensor field with the parameters as tensors; [`ModelField`] hands any model to
 //!   sysdyn-solvers.
@@ -29,11 +29,15 @@
 //!   (`add_noise`), SINDy with control and simulation,
 //!   and PDE-FIND with TrainSTRidge; PDE-Net 2.0 on burn tensors (moment-constrained filters,
 //!   SymNet, δt-block rollouts trained with a growing horizon on sysdyn-train).
+//! - [`hybrid`]: APHYNITY's augmented models `F_p + F_a` (themselves `PhysicalModel`s), the
+//!   incomplete physics of the paper, the differentiable RK4 rollout, the objective
+//!   `‖F_a‖² + λ L_traj` with its multiplier update, and the training step.
 
 #![warn(missing_docs)]
 
 pub mod discovery;
 mod error;
+pub mod hybrid;
 pub mod model;
 pub mod pinn;
 pub mod simulators;
