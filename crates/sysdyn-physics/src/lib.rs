@@ -17,7 +17,10 @@
 //!   FitzHugh–Nagumo and Gray–Scott reaction–diffusion, damped wave, viscous Burgers (with the
 //!   Cole–Hopf solution), KdV (integrating-factor RK4, two-soliton solution), 2D Navier–Stokes
 //!   (vorticity, pseudo-spectral), Aliev–Panfilov and Mitchell–Schaeffer cardiac models; seeded
-//!   data-set generators, bit-reproducible across thread counts.
+//!   data-set generators, bit-reproducible across thread counts; a passive tracer in a
+//!   cellular flow (the warping forecaster's data, with its true motion).
+//! - [`warping`]: de Bézenac et al.'s advection–diffusion forecaster: a CNN motion
+//!   estimator and the closed-form Gaussian-kernel warp, with its training step.
 
 #![warn(missing_docs)]
 
@@ -25,6 +28,7 @@ mod error;
 pub mod model;
 pub mod simulators;
 pub mod stencil;
+pub mod warping;
 
 pub use error::PhysicsError;
 pub use model::{ModelField, PhysicalModel};
