@@ -274,7 +274,7 @@ fn bad_input_is_a_typed_error() {
         Err(PhysicsError::SizeMismatch { .. })
     ));
     assert!(matches!(
-        Tracer::new(16, -0.01, TracerConfig::default_64().flow),
+        Tracer::new(16, -0.01, TracerConfig::on_grid(64).flow),
         Err(PhysicsError::InvalidParameter {
             name: "diffusion",
             ..
@@ -354,7 +354,7 @@ fn the_tracer_translates_and_spreads_a_blob_as_the_analytic_solution() {
 fn the_tracer_tensor_field_is_its_host_rhs() {
     let config = TracerConfig {
         side: 16,
-        ..TracerConfig::default_64()
+        ..TracerConfig::on_grid(64)
     };
     let mut tracer = config.tracer().unwrap();
     let mut rng = SeededRng::new(2);
@@ -376,7 +376,7 @@ fn the_penalties_have_their_exact_values() {
     let n = 32;
     let tracer = TracerConfig {
         side: n,
-        ..TracerConfig::default_64()
+        ..TracerConfig::on_grid(64)
     }
     .tracer()
     .unwrap();
