@@ -79,6 +79,9 @@ pub enum PhysicsError {
     /// Training failed in the runtime (divergence, checkpoint I/O).
     #[error("training: {0}")]
     Train(#[from] sysdyn_train::TrainError),
+    /// A data file could not be read.
+    #[error("data: {0}")]
+    Data(#[from] sysdyn_data::DataError),
     /// A linear solve (least squares, sparse LU) failed.
     #[error("linear algebra: {0}")]
     Linalg(String),

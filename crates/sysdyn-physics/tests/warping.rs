@@ -291,6 +291,7 @@ fn the_tracer_translates_and_spreads_a_blob_as_the_analytic_solution() {
         amplitude: 0.0,
         wavenumber: 1.0,
         drift: [0.8, -0.5],
+        phase: [0.0, 0.0],
     };
     let diffusion = 0.02;
     let tracer = Tracer::new(n, diffusion, flow).unwrap();
@@ -418,4 +419,36 @@ fn the_forecasters_give_frames_and_bounded_motion() {
     let (inputs, target) = seq.batch(&[(1, 1)], 3, d.device()).unwrap();
     assert_eq!(host(inputs)[0], 24.0);
     assert_eq!(host(target), vec![36.0, 37.0, 38.0, 39.0]);
+}
+
+#[test]
+fn sst_like_arrays_load_from_an_npz_by_path() {
+    use std::io::Write;
+    // A [2 sequences, 3 frames, 2, 2] float64 array saved as numpy.savez would.
+    let values: Vec<f64> = (0..24).map(|i| i as f64 * 0.5).collect();
+    let mut header =
+        "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3, 2, 2), }".to_string();
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut npy = b"\x93NUMPY\x01\x00".to_vec();
+    npy.extend((header.len() as u16).to_le_bytes());
+    npy.extend(header.as_bytes());
+    npy.extend(values.iter().flat_map(|v| v.to_le_bytes()));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sst.npz");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+    zip.start_file("sst.npy", zip::write::FileOptions::default())
+        .unwrap();
+    zip.write_all(&npy).unwrap();
+    zip.finish().unwrap();
+    let frames = FrameSequences::from_npz(&path, "sst").unwrap();
+    assert_eq!((frames.rows, frames.cols), (2, 2));
+    assert_eq!(frames.sequences.len(), 2);
+    assert_eq!(frames.sequences[1][2], vec![10.0, 10.5, 11.0, 11.5]);
+    assert!(matches!(
+        FrameSequences::from_npz(&path, "temperature"),
+        Err(PhysicsError::Data(_))
+    ));
 }

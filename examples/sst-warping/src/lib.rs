@@ -5,7 +5,8 @@
 //! step, the Gaussian-kernel warp of the last frame (`sysdyn_physics::warping`). Here the data
 //! are a synthetic tracer advected and diffused by a known cellular flow (Taylor–Green cells
 //! plus a drift, `sysdyn_physics::simulators::tracer`), so the estimated motion can be set
-//! against the truth. Two forecasters with the same encoder–decoder, trained on the
+//! against the truth; each sequence moves in its own flow (random amplitude, drift and cell
+//! offset), so the motion must be read from the frames. Two forecasters with the same encoder–decoder, trained on the
 //! `sysdyn-train` runtime over three seeds:
 //!
 //! - `warping`: the network gives `w` (bounded by a scaled tanh), the warp gives the frame;
@@ -70,6 +71,16 @@ pub struct Cli {
     #[arg(long, value_name = "N")]
     pub seeds: Option<usize>,
 
+    /// Weights of the divergence, magnitude and smoothness penalties on the motion field
+    /// [default: 1e-3,0,1e-4]
+    #[arg(
+        long,
+        value_name = "DIV,MAG,SMOOTH",
+        value_delimiter = ',',
+        num_args = 3
+    )]
+    pub penalties: Option<Vec<f64>>,
+
     /// The larger run: 64 × 64 frames, 100 training sequences, width 32, 3000 steps
     #[arg(long, conflicts_with = "quick")]
     pub full: bool,
@@ -102,6 +113,17 @@ impl Cli {
             device: run.device.with_autodiff(true),
             steps: self.steps,
             seeds: self.seeds,
+            penalties: match self.penalties.as_deref() {
+                None => None,
+                Some(&[div, mag, smooth]) => Some([div, mag, smooth]),
+                Some(_) => {
+                    return Err(clap::Error::raw(
+                        clap::error::ErrorKind::WrongNumberOfValues,
+                        "--penalties takes three weights: DIV,MAG,SMOOTH\n",
+                    )
+                    .with_cmd(&<Cli as clap::CommandFactory>::command()));
+                }
+            },
             seed: run.seed,
             quiet: run.quiet,
             load: run.load,
@@ -125,6 +147,8 @@ pub struct Options {
     pub steps: Option<usize>,
     /// Seeds.
     pub seeds: Option<usize>,
+    /// Penalty weights `(divergence, magnitude, smoothness)`.
+    pub penalties: Option<[f64; 3]>,
     /// Base of every seed.
     pub seed: u64,
     /// No progress lines.

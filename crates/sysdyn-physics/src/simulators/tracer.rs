@@ -5,7 +5,8 @@
 //! `∂_t c + u·∇c = D Δc` on the periodic square `[0, 2π)²`, `n × n` cells (`h = 2π/n`), the
 //! velocity a lattice of Taylor–Green cells plus a uniform drift,
 //!
-//! `u_x = A sin(k x) cos(k y) + U_x`,  `u_y = −A cos(k x) sin(k y) + U_y`
+//! `u_x = A sin(k x') cos(k y') + U_x`,  `u_y = −A cos(k x') sin(k y') + U_y`,
+//! `(x', y') = (x − φ_x, y − φ_y)`
 //!
 //! (divergence-free, so the advective and conservative forms agree). State `[n, n]`, row `i`
 //! at `y = i h`, column `j` at `x = j h`. Spatial derivatives are fourth-order central
@@ -36,6 +37,8 @@ pub struct CellularFlow {
     pub wavenumber: f64,
     /// Uniform drift `(U_x, U_y)`.
     pub drift: [f64; 2],
+    /// Offset `(φ_x, φ_y)` of the cells.
+    pub phase: [f64; 2],
 }
 
 impl CellularFlow {
@@ -43,6 +46,7 @@ impl CellularFlow {
     pub fn velocity(&self, x: f64, y: f64) -> [f64; 2] {
         let k = self.wavenumber;
         let a = self.amplitude;
+        let (x, y) = (x - self.phase[0], y - self.phase[1]);
         [
             a * (k * x).sin() * (k * y).cos() + self.drift[0],
             -a * (k * x).cos() * (k * y).sin() + self.drift[1],

@@ -6,7 +6,11 @@ use burn::tensor::{Device, Tensor, TensorData};
 use sysdyn_core::rng::SeededRng;
 
 use crate::error::PhysicsError;
-use crate::model::uniform_times;
+use sysdyn_solvers::SolveConfig;
+use sysdyn_solvers::methods::DOPRI5;
+
+use crate::model::{ModelField, simulate, uniform_times};
+use crate::simulators::generate;
 use crate::simulators::tracer::{CellularFlow, Tracer};
 
 /// Sequences of frames on one grid: `sequences[s][t]` is frame `t` of sequence `s`, `rows ×
@@ -56,9 +60,9 @@ impl FrameSequences {
 
     /// From one array `[sequences, time, rows, cols]` (row-major), e.g. an `.npz` array.
     pub fn from_array(shape: &[usize], values: &[f64]) -> Result<Self, PhysicsError> {
-        let [n, t, rows, cols] = match shape {
-            &[n, t, r, c] => [n, t, r, c],
-            &[t, r, c] => [1, t, r, c],
+        let [n, t, rows, cols] = match *shape {
+            [n, t, r, c] => [n, t, r, c],
+            [t, r, c] => [1, t, r, c],
             _ => {
                 return Err(PhysicsError::SizeMismatch {
                     what: "array dimensions ([sequences, time, rows, cols] or [time, rows, cols])",
@@ -77,6 +81,15 @@ impl FrameSequences {
             })
             .collect();
         Self::new(rows, cols, sequences)
+    }
+
+    /// The array `name` of the `.npz` at `path`, `[sequences, time, rows, cols]` or `[time,
+    /// rows, cols]` (e.g. SST patches saved with `numpy.savez`). Errors: an unreadable file or
+    /// missing array ([`PhysicsError::Data`]), other dimensions, a NaN (land masks must be
+    /// filled first).
+    pub fn from_npz(path: &std::path::Path, name: &str) -> Result<Self, PhysicsError> {
+        let array = sysdyn_data::npz::read_npz_array(path, name)?;
+        Self::from_array(&array.shape, &array.values)
     }
 
     /// The windows `(sequence, first frame)` of `history + 1` consecutive frames.
@@ -155,12 +168,16 @@ pub struct TracerConfig {
     pub frames: usize,
     /// Gaussian blobs in each initial tracer.
     pub blobs: usize,
+    /// Whether each sequence draws its own flow around `flow` ([`TracerConfig::flow_of`]);
+    /// otherwise every sequence moves in `flow`.
+    pub random_flows: bool,
 }
 
 impl TracerConfig {
     /// An `n × n` tracer whose frames look the same in cells whatever `n`: two-by-two
-    /// Taylor–Green cells (`k = 1`) of amplitude 1 with a drift `(0.5, −0.3)`, frames every
-    /// `Δt = 6.4 / n` (up to 1.5 cells per frame), `D = 1.28 / n` (a kernel variance of 0.415
+    /// Taylor–Green cells (`k = 1`) of amplitude 1 with a drift `(0.5, −0.3)` (each sequence
+    /// drawing its own flow around it, see [`TracerConfig::flow_of`]), frames every
+    /// `Δt = 6.4 / n` (up to 1.5 cells per frame for the mean flow, 1.7 for the drawn ones), `D = 1.28 / n` (a kernel variance of 0.415
     /// cells² per frame), 12 frames of 6 blobs. `n = 64`: `Δt = 0.1`, `D = 0.02`.
     pub fn on_grid(side: usize) -> Self {
         let scale = 64.0 / side.max(1) as f64;
@@ -171,32 +188,62 @@ impl TracerConfig {
                 amplitude: 1.0,
                 wavenumber: 1.0,
                 drift: [0.5, -0.3],
+                phase: [0.0, 0.0],
             },
             frame_dt: 0.1 * scale,
             frames: 12,
             blobs: 6,
+            random_flows: true,
         }
     }
 
-    /// The simulator.
+    /// The simulator of the mean flow.
     pub fn tracer(&self) -> Result<Tracer, PhysicsError> {
         Tracer::new(self.side, self.diffusion, self.flow)
     }
 
-    /// `count` sequences of `frames` frames (seeded), and the true motion `[2, n, n]` in cells
-    /// per frame.
+    /// The flow of one sequence: with `random_flows`, amplitude `A · U[0.5, 1.2]`, each drift
+    /// component `U[−0.5, 0.5]`, the cells offset by `U[0, 2π)²`, drawn from `rng`; otherwise
+    /// `flow`.
+    pub fn flow_of(&self, rng: &mut SeededRng) -> CellularFlow {
+        if !self.random_flows {
+            return self.flow;
+        }
+        let mut draw = |lo: f64, hi: f64| lo + (hi - lo) * rng.uniform();
+        let tau = std::f64::consts::TAU;
+        CellularFlow {
+            amplitude: self.flow.amplitude * draw(0.5, 1.2),
+            wavenumber: self.flow.wavenumber,
+            drift: [draw(-0.5, 0.5), draw(-0.5, 0.5)],
+            phase: [draw(0.0, tau), draw(0.0, tau)],
+        }
+    }
+
+    /// `count` sequences of `frames` frames (sequence `i` from its own stream of `seed`: its
+    /// flow, then its blobs), and the true motion of each, `[2, n, n]` in cells per frame.
     pub fn generate(
         &self,
         count: usize,
         seed: u64,
-    ) -> Result<(FrameSequences, Vec<f64>), PhysicsError> {
-        let tracer = self.tracer()?;
+    ) -> Result<(FrameSequences, Vec<Vec<f64>>), PhysicsError> {
         let times = uniform_times(self.frame_dt * self.frames as f64, self.frame_dt)?;
-        let data = tracer.dataset(count, self.blobs, seed, &times)?;
-        let sequences = data.trajectories.into_iter().map(|t| t.states).collect();
+        let runs = generate(count, seed, |_, rng| {
+            let tracer = Tracer::new(self.side, self.diffusion, self.flow_of(rng))?;
+            let y0 = tracer.random_blobs(self.blobs, rng);
+            let mut field = ModelField::dense(tracer.clone());
+            let states = simulate(
+                &mut field,
+                &DOPRI5,
+                y0,
+                &times,
+                SolveConfig::adaptive(1e-7, 1e-7),
+            )?;
+            Ok((states, tracer.displacement_cells(self.frame_dt)))
+        })?;
+        let (sequences, motions): (Vec<_>, Vec<_>) = runs.into_iter().unzip();
         Ok((
             FrameSequences::new(self.side, self.side, sequences)?,
-            tracer.displacement_cells(self.frame_dt),
+            motions,
         ))
     }
 
