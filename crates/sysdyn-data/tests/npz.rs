@@ -10,7 +10,7 @@ use sysdyn_data::npz::{parse_npy, read_npz, read_npz_array};
 fn npy(descr: &str, shape: &str, data: &[u8], version: u8) -> Vec<u8> {
     let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
     let prefix = if version == 1 { 10 } else { 12 };
-    while (prefix + header.len() + 1) % 64 != 0 {
+    while !(prefix + header.len() + 1).is_multiple_of(64) {
         header.push(' ');
     }
     header.push('\n');

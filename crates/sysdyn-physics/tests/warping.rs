@@ -428,7 +428,7 @@ fn sst_like_arrays_load_from_an_npz_by_path() {
     let values: Vec<f64> = (0..24).map(|i| i as f64 * 0.5).collect();
     let mut header =
         "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3, 2, 2), }".to_string();
-    while (10 + header.len() + 1) % 64 != 0 {
+    while !(10 + header.len() + 1).is_multiple_of(64) {
         header.push(' ');
     }
     header.push('\n');
