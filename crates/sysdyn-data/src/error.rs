@@ -29,6 +29,19 @@ pub enum DataError {
         /// What the system said.
         source: std::io::Error,
     },
+    /// An `.npz` archive or one of its `.npy` arrays that cannot be read.
+    #[error(
+        "{path}: array `{array}`: {reason}; save little-endian float32/float64 C-ordered \
+         arrays with numpy.savez"
+    )]
+    BadNpy {
+        /// The archive.
+        path: PathBuf,
+        /// The array's name (empty for the archive itself).
+        array: String,
+        /// What was wrong.
+        reason: String,
+    },
     /// The first two bytes are not zero: not an IDX file (or a compressed one).
     #[error(
         "{path}: bad magic number {found:02x?}; an IDX file starts with two zero bytes \

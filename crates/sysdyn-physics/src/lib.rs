@@ -19,7 +19,8 @@
 //!   (vorticity, pseudo-spectral), Aliev–Panfilov and Mitchell–Schaeffer cardiac models; seeded
 //!   data-set generators, bit-reproducible across thread counts; `BurgersShocks` (Cole–Hopf
 //!   fronts and merging shocks), `reference_trajectory` and `space_time_grid` give the
-//!   equation-discovery data.
+//!   equation-discovery data; a passive tracer in a cellular flow (the warping forecaster's
+//!   data, with its true motion).
 //! - [`pinn`]: physics-informed networks: domains, collocation samplers (uniform, Latin
 //!   hypercube, Sobol, residual-based refinement), residuals on the jet of `u`, boundary/
 //!   initial/data terms, inverse parameters, annealed weights, Adam then L-BFGS; the deep
@@ -32,6 +33,8 @@
 //! - [`hybrid`]: APHYNITY's augmented models `F_p + F_a` (themselves `PhysicalModel`s), the
 //!   incomplete physics of the paper, the differentiable RK4 rollout, the objective
 //!   `‖F_a‖² + λ L_traj` with its multiplier update, and the training step.
+//! - [`warping`]: de Bézenac et al.'s advection–diffusion forecaster: a CNN motion
+//!   estimator and the closed-form Gaussian-kernel warp, with its training step.
 
 #![warn(missing_docs)]
 
@@ -42,6 +45,7 @@ pub mod model;
 pub mod pinn;
 pub mod simulators;
 pub mod stencil;
+pub mod warping;
 
 pub use error::PhysicsError;
 pub use model::{ModelField, PhysicalModel};

@@ -3,119 +3,16 @@
 //! every array) so a workload knows it computes on the reference run's numbers.
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::Read;
 use std::path::Path;
 
 use serde_json::Value;
 
-/// One array of a fixture: its shape and values (converted to f64).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Array {
-    /// Dimensions, C order.
-    pub shape: Vec<usize>,
-    /// Values, row-major.
-    pub values: Vec<f64>,
-}
+pub use sysdyn_data::npz::{Array, parse_npy};
 
-/// Reads every array of `path` (e.g. `.../fixtures/node.npz`), keyed by name without `.npy`.
+/// Reads every array of `path` (e.g. `.../fixtures/node.npz`), keyed by name without `.npy`
+/// (sysdyn-data's reader, its error as text).
 pub fn read_npz(path: &Path) -> Result<BTreeMap<String, Array>, String> {
-    let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut archive = zip::ZipArchive::new(file)
-        .map_err(|e| format!("{}: not a zip archive: {e}", path.display()))?;
-    let mut arrays = BTreeMap::new();
-    for index in 0..archive.len() {
-        let mut entry = archive
-            .by_index(index)
-            .map_err(|e| format!("{}: entry {index}: {e}", path.display()))?;
-        let name = entry.name().trim_end_matches(".npy").to_string();
-        let mut bytes = Vec::with_capacity(entry.size() as usize);
-        entry
-            .read_to_end(&mut bytes)
-            .map_err(|e| format!("{}: {name}: {e}", path.display()))?;
-        let array = parse_npy(&bytes).map_err(|e| format!("{}: {name}: {e}", path.display()))?;
-        arrays.insert(name, array);
-    }
-    Ok(arrays)
-}
-
-/// Parses one `.npy` (format 1.0–3.0) holding little-endian float32 or float64 in C order.
-pub fn parse_npy(bytes: &[u8]) -> Result<Array, String> {
-    if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
-        return Err("not an .npy array (bad magic)".into());
-    }
-    let major = bytes[6];
-    let (header_len, start) = match major {
-        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
-        2 | 3 => {
-            if bytes.len() < 12 {
-                return Err("truncated .npy header".into());
-            }
-            (
-                u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
-                12,
-            )
-        }
-        v => return Err(format!("unsupported .npy version {v}")),
-    };
-    let header = std::str::from_utf8(
-        bytes
-            .get(start..start + header_len)
-            .ok_or("truncated header")?,
-    )
-    .map_err(|_| "header is not text")?;
-    let field = |key: &str| -> Result<&str, String> {
-        let at = header
-            .find(&format!("'{key}'"))
-            .ok_or(format!("header has no '{key}': {header}"))?;
-        Ok(header[at + key.len() + 2..].trim_start_matches([':', ' ']))
-    };
-    let descr = field("descr")?;
-    let width = if descr.starts_with("'<f4'") {
-        4
-    } else if descr.starts_with("'<f8'") {
-        8
-    } else {
-        return Err(format!(
-            "only little-endian float32/float64 are read, got {descr}"
-        ));
-    };
-    if !field("fortran_order")?.starts_with("False") {
-        return Err("Fortran-ordered arrays are not read".into());
-    }
-    let shape_text = field("shape")?;
-    let inner = shape_text
-        .strip_prefix('(')
-        .and_then(|s| s.split(')').next())
-        .ok_or(format!("bad shape {shape_text}"))?;
-    let shape: Vec<usize> = inner
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            s.parse::<usize>()
-                .map_err(|e| format!("bad shape {inner}: {e}"))
-        })
-        .collect::<Result<_, _>>()?;
-    let count: usize = shape.iter().product();
-    let data = &bytes[start + header_len..];
-    if data.len() != count * width {
-        return Err(format!(
-            "shape {shape:?} needs {} bytes of data, found {}",
-            count * width,
-            data.len()
-        ));
-    }
-    let values = if width == 4 {
-        data.chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64)
-            .collect()
-    } else {
-        data.chunks_exact(8)
-            .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
-            .collect()
-    };
-    Ok(Array { shape, values })
+    sysdyn_data::npz::read_npz(path).map_err(|e| e.to_string())
 }
 
 /// Checks `arrays` (fixture `name`, e.g. `"node"`) against `checksums.json`: same shapes, and

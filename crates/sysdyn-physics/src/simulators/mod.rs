@@ -15,6 +15,7 @@ pub mod lorenz;
 pub mod lotka_volterra;
 pub mod navier_stokes;
 pub mod pendulum;
+pub mod tracer;
 pub mod wave;
 
 use rayon::prelude::*;
