@@ -18,9 +18,13 @@
 //!   Cole–Hopf solution), KdV (integrating-factor RK4, two-soliton solution), 2D Navier–Stokes
 //!   (vorticity, pseudo-spectral), Aliev–Panfilov and Mitchell–Schaeffer cardiac models; seeded
 //!   data-set generators, bit-reproducible across thread counts.
+//! - [`environments`]: learning across environments: LEADS (`f + g_e` with its penalty, and
+//!   the One-For-All / One-Per-Env baselines) and CoDA (`θ_e = θ_c + W ξ_e`, adaptation by a
+//!   new context), every environment in one batched pass, trained on sysdyn-train.
 
 #![warn(missing_docs)]
 
+pub mod environments;
 mod error;
 pub mod model;
 pub mod simulators;
