@@ -275,6 +275,13 @@ impl EnvironmentModel for Coda {
         self.field_with(self.theta_c.val(), self.w.val(), self.contexts.val(), x)
     }
 
+    fn field_fn(&self) -> Box<dyn Fn(Tensor<3>) -> Tensor<3> + '_> {
+        let theta =
+            Self::environment_parameters(self.theta_c.val(), self.w.val(), self.contexts.val());
+        let layers = layers_of(theta, &self.widths);
+        Box::new(move |x| env_mlp_forward(&layers, x))
+    }
+
     fn penalty(&self, _data: &EnvTrajectories) -> Result<Option<Tensor<1>>, PhysicsError> {
         // The floor inside the root keeps the gradient of a zero row finite.
         let rows = self
@@ -374,9 +381,13 @@ impl<O: Optimizer> CodaAdaptStep<O> {
         let theta_c = self.coda.theta_c.val().detach();
         let w = self.coda.w.val().detach();
         let xi = self.contexts.xi.val();
-        let coda = &self.coda;
+        // Θ once per rollout, not once per evaluation of the field.
+        let layers = layers_of(
+            Coda::environment_parameters(theta_c, w, xi.clone()),
+            &self.coda.widths,
+        );
         let prediction = rollout(
-            |x| coda.field_with(theta_c.clone(), w.clone(), xi.clone(), x.clone()),
+            |x| env_mlp_forward(&layers, x.clone()),
             &self.data.states,
             self.data.dt,
             self.substeps,

@@ -176,6 +176,43 @@ pub struct Leads {
 }
 
 impl Leads {
+    /// `envs` independent copies of a One-For-All model's network `f` as a One-Per-Env model
+    /// (`g_e = f` for every `e`, no penalty): fine-tuning it fine-tunes `f` separately in each
+    /// of `envs` environments, all in one batched pass (Adam acts elementwise and the loss is
+    /// a mean of the environments' independent terms).
+    pub fn one_per_env_copies(&self, envs: usize) -> Result<Leads, PhysicsError> {
+        let (Some(f), None) = (&self.shared, &self.specific) else {
+            return Err(PhysicsError::InvalidParameter {
+                name: "method",
+                value: 0.0,
+                requirement: "copies per environment are made of a One-For-All model",
+            });
+        };
+        if envs == 0 {
+            return Err(PhysicsError::InvalidParameter {
+                name: "envs",
+                value: 0.0,
+                requirement: "must be at least 1",
+            });
+        }
+        let copy = |p: &burn::module::Param<Tensor<3>>| {
+            burn::module::Param::from_tensor(p.val().repeat_dim(0, envs).detach())
+        };
+        let specific = EnvMlp {
+            weights: f.weights.iter().map(copy).collect(),
+            biases: f.biases.iter().map(copy).collect(),
+        };
+        Ok(Leads {
+            shared: None,
+            specific: Some(specific),
+            envs,
+            penalty: Penalty {
+                lambda: 0.0,
+                ..self.penalty
+            },
+        })
+    }
+
     /// `Ω` (without `λ`) on the states `[E, N, d]` of each environment: `c_lip Σ_e Σ_l σ_max²`
     /// plus `Σ_e mean_n (‖g_e(x_n)‖/(‖x_n‖ + 1e-5))²`; `None` without environment networks.
     pub fn omega(&self, states: Tensor<3>) -> Result<Option<Tensor<1>>, PhysicsError> {

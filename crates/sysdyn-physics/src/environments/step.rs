@@ -32,6 +32,12 @@ pub trait EnvironmentModel: Module {
     /// to check ([`EnvironmentModel::check`]) once before a rollout.
     fn field(&self, x: Tensor<3>) -> Tensor<3>;
 
+    /// The field as a closure for one rollout: a model whose parameters are computed (CoDA's
+    /// `θ_e = θ_c + W ξ_e`) computes them once here rather than at every evaluation.
+    fn field_fn(&self) -> Box<dyn Fn(Tensor<3>) -> Tensor<3> + '_> {
+        Box::new(move |x| self.field(x))
+    }
+
     /// The regulariser added to the trajectory loss (already weighted), or `None`.
     fn penalty(&self, data: &EnvTrajectories) -> Result<Option<Tensor<1>>, PhysicsError>;
 
@@ -138,8 +144,9 @@ impl<M: EnvironmentModel, O: Optimizer> EnvStep<M, O> {
     /// The loss `mean_e MSE_e + penalty` with the given restarts, and the MSE alone.
     pub fn loss(&self, restarts: &[bool]) -> Result<(Tensor<1>, f64), PhysicsError> {
         let model = &self.model;
+        let field = model.field_fn();
         let prediction = rollout(
-            |x| model.field(x.clone()),
+            |x| field(x.clone()),
             &self.train.states,
             self.train.dt,
             self.substeps,
