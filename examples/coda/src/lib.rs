@@ -10,7 +10,7 @@
 //! MSE over 32 new trajectories per environment, three seeds.
 //!
 //! Adaptation is cheap, so it is done for a whole grid of environments over
-//! `(β, δ) ∈ [0.25, 1.25]²` (11 × 11 by default, 51 × 51 with `--full`), in parallel (rayon over
+//! `(β, δ) ∈ [0.25, 1.25]²` (9 × 9 by default, 51 × 51 with `--full`), in parallel (rayon over
 //! chunks of the grid, each chunk one batched adaptation): the map of the adapted error and of
 //! the learned context, which should vary smoothly with `(β, δ)`.
 //!
@@ -83,7 +83,7 @@ pub struct Cli {
     #[arg(long, value_name = "N")]
     pub seeds: Option<usize>,
 
-    /// The adaptation map on the paper's 51 × 51 grid (default 11 × 11; 3 × 3 with --quick)
+    /// The adaptation map on the paper's 51 × 51 grid (default 9 × 9; 3 × 3 with --quick)
     #[arg(long)]
     pub full: bool,
 
@@ -365,7 +365,7 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
     } else if quick {
         3
     } else {
-        11
+        9
     };
     let test_per_env = if quick { 4 } else { 32 };
     let map_chunks = rayon::current_num_threads().max(1);

@@ -76,6 +76,11 @@ pub struct Cli {
     #[arg(long, value_name = "N")]
     pub steps: Option<usize>,
 
+    /// Training steps per teacher-forcing stage: the restart probability is `0.99^i`, `i`
+    /// growing by one every N steps [default: 10, as in the LEADS code]
+    #[arg(long, value_name = "N")]
+    pub forcing_every: Option<u64>,
+
     /// Seeds per method [default: 3; 1 with --quick]
     #[arg(long, value_name = "N")]
     pub seeds: Option<usize>,
@@ -111,6 +116,7 @@ impl Cli {
             quick: run.quick,
             device: run.device.with_autodiff(true),
             steps: self.steps,
+            forcing_every: self.forcing_every.unwrap_or(10).max(1),
             seeds: self.seeds,
             methods: if self.methods.is_empty() {
                 MultiEnvMethod::ALL.to_vec()
@@ -136,6 +142,8 @@ pub struct Options {
     pub device: DeviceSpec,
     /// Training steps per run.
     pub steps: Option<usize>,
+    /// Steps per teacher-forcing stage.
+    pub forcing_every: u64,
     /// Seeds per method.
     pub seeds: Option<usize>,
     /// Methods to train, in the order of [`MultiEnvMethod::ALL`].
@@ -237,6 +245,8 @@ pub struct Summary {
     pub seeds: usize,
     /// Training steps per run.
     pub steps: usize,
+    /// Steps per teacher-forcing stage.
+    pub forcing_every: u64,
     /// Environments `(α, β, γ, δ)`.
     pub environments: Vec<[f64; 4]>,
     /// Per method.
@@ -293,6 +303,7 @@ pub fn train_one(
     steps: usize,
     train: &EnvTrajectories,
     test: &EnvTrajectories,
+    forcing: TeacherForcing,
     quiet: bool,
 ) -> Result<Trained, ExampleError> {
     let steps_u = steps as u64;
@@ -317,7 +328,7 @@ pub fn train_one(
         Optim::new(AdamConfig::new().build()),
         train.clone(),
         Some(test.clone()),
-        TeacherForcing::leads(),
+        forcing,
         1,
     )?;
     let start = Instant::now();
@@ -392,6 +403,10 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
                 steps,
                 &train,
                 &test,
+                TeacherForcing {
+                    every: options.forcing_every,
+                    ..TeacherForcing::leads()
+                },
                 options.quiet,
             )?;
             trained_any |= t.trained;
@@ -438,6 +453,7 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         precision: device.spec().precision.name().to_string(),
         seeds,
         steps,
+        forcing_every: options.forcing_every,
         environments: LotkaVolterra::leads_environments(),
         results,
         published: PUBLISHED.to_vec(),
