@@ -552,6 +552,13 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
     Ok(summary)
 }
 
+/// One chunk of the map: its index, environments, and its own copies of the model, device
+/// and run set (moved to a rayon worker).
+type MapChunk = (usize, Vec<[f64; 4]>, Coda, SysDevice, RunSet);
+
+/// A chunk's test MSE and adapted contexts, per environment.
+type ChunkResult = (Vec<f64>, Vec<Vec<f64>>);
+
 /// Adapts the trained `coda` to every point of an `n × n` grid over `(β, δ) ∈ [0.25, 1.25]²`
 /// (one training trajectory, 8 test trajectories per point; `α = γ = 0.5`), the grid cut into
 /// `chunks` batched adaptations run in parallel by rayon.
@@ -580,14 +587,14 @@ fn adaptation_map(
         .flat_map(|&d| axis.iter().map(move |&b| lv(b, d)))
         .collect();
     let per_chunk = envs.len().div_ceil(chunks.max(1));
-    let parts: Vec<(usize, Vec<[f64; 4]>, Coda, SysDevice, RunSet)> = envs
+    let parts: Vec<MapChunk> = envs
         .chunks(per_chunk)
         .enumerate()
         .map(|(k, part)| (k, part.to_vec(), coda.clone(), device.clone(), runs.clone()))
         .collect();
     let chunk_count = parts.len();
     let quiet = true;
-    let results: Vec<Result<(Vec<f64>, Vec<Vec<f64>>), ExampleError>> = parts
+    let results: Vec<Result<ChunkResult, ExampleError>> = parts
         .into_par_iter()
         .map(|(k, part, coda, device, runs)| {
             let seed = options.seed.wrapping_add(100 + k as u64);

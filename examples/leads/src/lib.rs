@@ -77,7 +77,7 @@ pub struct Cli {
     pub steps: Option<usize>,
 
     /// Training steps per teacher-forcing stage: the restart probability is `0.99^i`, `i`
-    /// growing by one every N steps [default: 10, as in the LEADS code]
+    /// growing by one every N steps [default: 1; the LEADS code: 10, over 120 000 epochs]
     #[arg(long, value_name = "N")]
     pub forcing_every: Option<u64>,
 
@@ -116,7 +116,7 @@ impl Cli {
             quick: run.quick,
             device: run.device.with_autodiff(true),
             steps: self.steps,
-            forcing_every: self.forcing_every.unwrap_or(10).max(1),
+            forcing_every: self.forcing_every.unwrap_or(1).max(1),
             seeds: self.seeds,
             methods: if self.methods.is_empty() {
                 MultiEnvMethod::ALL.to_vec()
