@@ -52,6 +52,15 @@ pub enum PhysicsError {
         /// What one element is.
         unit: &'static str,
     },
+    /// An environment without trajectories, where each environment must have at least one.
+    #[error(
+        "environment {env} has no trajectories; give every environment at least one, or drop \
+         it from the environment list"
+    )]
+    EmptyEnvironment {
+        /// The environment's index.
+        env: usize,
+    },
     /// Time stamps that are not uniformly spaced where a method needs a uniform step.
     #[error(
         "{what}: time stamps are not uniform (step {index} is {step}, the first is {first}); \\

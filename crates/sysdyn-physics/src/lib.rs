@@ -35,10 +35,14 @@
 //!   `‖F_a‖² + λ L_traj` with its multiplier update, and the training step.
 //! - [`warping`]: de Bézenac et al.'s advection–diffusion forecaster: a CNN motion
 //!   estimator and the closed-form Gaussian-kernel warp, with its training step.
+//! - [`environments`]: learning across environments: LEADS (`f + g_e` with its penalty, and
+//!   the One-For-All / One-Per-Env baselines) and CoDA (`θ_e = θ_c + W ξ_e`, adaptation by a
+//!   new context), every environment in one batched pass, trained on sysdyn-train.
 
 #![warn(missing_docs)]
 
 pub mod discovery;
+pub mod environments;
 mod error;
 pub mod hybrid;
 pub mod model;
