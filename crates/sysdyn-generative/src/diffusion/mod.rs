@@ -2,11 +2,13 @@
 //! their closed forms ([`schedule`]), what the network predicts ([`parametrisation`]), W3's
 //! ε-network with its step embedding ([`embedding`], [`network`]), the samplers
 //! ([`sampler`]) with classifier-free guidance ([`guidance`]) and the exact noise of mixture
-//! data ([`exact`]), and the training step on sysdyn's runtime ([`step`]).
+//! data ([`exact`]), and the training step on sysdyn's runtime ([`step`]); on CPU devices an unconditional
+//! MLP ε-network's sampling and training run on the host engine ([`host`]).
 
 pub mod embedding;
 pub mod exact;
 pub mod guidance;
+pub mod host;
 pub mod network;
 pub mod parametrisation;
 pub mod sampler;
@@ -16,6 +18,7 @@ pub mod step;
 pub use embedding::TimeEmbedding;
 pub use exact::MixtureNoise;
 pub use guidance::Guided;
+pub use host::{EpsPredictor, HostEpsNet};
 pub use network::{EpsNet, EpsNetConfig};
 pub use parametrisation::{Coefficients, Prediction};
 pub use sampler::{
