@@ -14,7 +14,7 @@
 
 use burn::nn::Linear;
 use burn::optim::GradientsParams;
-use burn::tensor::{DType, Device, Tensor};
+use burn::tensor::{DType, Tensor};
 use sysdyn_mlp::burn::{AnyMlp, BurnFloat, is_cpu_device, to_host, to_tensor};
 use sysdyn_mlp::{Float, Mlp};
 
@@ -22,6 +22,7 @@ use crate::diffusion::embedding::TimeEmbedding;
 use crate::diffusion::network::EpsNet;
 use crate::diffusion::sampler::NoisePredictor;
 use crate::error::GenerativeError;
+use crate::host::register_gradients;
 
 /// An unconditional [`EpsNet`]'s MLP copied to host memory in its own precision (a snapshot of
 /// the weights: copy again after an optimizer step).
@@ -159,12 +160,16 @@ impl HostEpsNet {
             AnyMlp::F32(mlp) => {
                 let input = self.input(&cast::<f32>(x_t), rows, emb);
                 let (loss, params) = loss_and_params(mlp, &input, rows, target);
-                Ok((loss, gradients_params(mlp, &params, layers, &device)))
+                let mut grads = GradientsParams::new();
+                register_gradients(&mut grads, mlp, &params, layers, &device);
+                Ok((loss, grads))
             }
             AnyMlp::F64(mlp) => {
                 let input = self.input(x_t, rows, emb);
                 let (loss, params) = loss_and_params(mlp, &input, rows, target);
-                Ok((loss, gradients_params(mlp, &params, layers, &device)))
+                let mut grads = GradientsParams::new();
+                register_gradients(&mut grads, mlp, &params, layers, &device);
+                Ok((loss, grads))
             }
         }
     }
@@ -196,34 +201,6 @@ fn loss_and_params<E: Float>(
         .backward(&tape, &cotangent)
         .expect("the cotangent is shaped like the output of the tape's forward pass");
     (loss / n, grads.params)
-}
-
-/// The engine's flat parameter gradient (per layer the weight `[fan_in, fan_out]`, then the
-/// bias) as burn's per-parameter gradients of `layers`, on `device`.
-fn gradients_params<E: BurnFloat>(
-    mlp: &Mlp<E>,
-    params: &[E],
-    layers: &[Linear],
-    device: &Device,
-) -> GradientsParams {
-    let mut grads = GradientsParams::new();
-    for ((layer, host), &offset) in layers.iter().zip(mlp.layers()).zip(&mlp.param_offsets()) {
-        let (fan_in, fan_out) = (host.fan_in(), host.fan_out());
-        let weight = params[offset..offset + fan_in * fan_out].to_vec();
-        grads.register(
-            layer.weight.id,
-            to_tensor(weight, [fan_in, fan_out], device).expect("fan_in × fan_out values"),
-        );
-        if let Some(bias) = &layer.bias {
-            let at = offset + fan_in * fan_out;
-            let values = params[at..at + fan_out].to_vec();
-            grads.register(
-                bias.id,
-                to_tensor(values, [fan_out], device).expect("fan_out values"),
-            );
-        }
-    }
-    grads
 }
 
 /// A [`NoisePredictor`] for an [`EpsNet`] that runs on the host engine where it can (see
