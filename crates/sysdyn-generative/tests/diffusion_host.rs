@@ -39,9 +39,23 @@ fn net(device: &SysDevice, classes: usize) -> EpsNet {
 fn params(net: &EpsNet) -> Vec<f64> {
     let mut out = Vec::new();
     for layer in net.network().layers() {
-        out.extend(layer.weight.val().into_data().convert::<f64>().try_to_vec::<f64>().unwrap());
+        out.extend(
+            layer
+                .weight
+                .val()
+                .into_data()
+                .convert::<f64>()
+                .try_to_vec::<f64>()
+                .unwrap(),
+        );
         if let Some(b) = &layer.bias {
-            out.extend(b.val().into_data().convert::<f64>().try_to_vec::<f64>().unwrap());
+            out.extend(
+                b.val()
+                    .into_data()
+                    .convert::<f64>()
+                    .try_to_vec::<f64>()
+                    .unwrap(),
+            );
         }
     }
     out

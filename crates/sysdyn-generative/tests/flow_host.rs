@@ -62,13 +62,32 @@ impl ModuleVisitor for Compare<'_> {
     }
 }
 
-fn check(spec: &'static str, features: usize, activation: Activation, bound: ScaleBound, rtol: f64) {
+fn check(
+    spec: &'static str,
+    features: usize,
+    activation: Activation,
+    bound: ScaleBound,
+    rtol: f64,
+) {
     let device = device(spec);
     let layers = (0..4)
         .map(|l| {
-            let parity = if l % 2 == 0 { Parity::Even } else { Parity::Odd };
-            SplitAffineCoupling::new(&device, features, &[16, 16], activation, parity, bound, 0, l)
-                .unwrap()
+            let parity = if l % 2 == 0 {
+                Parity::Even
+            } else {
+                Parity::Odd
+            };
+            SplitAffineCoupling::new(
+                &device,
+                features,
+                &[16, 16],
+                activation,
+                parity,
+                bound,
+                0,
+                l,
+            )
+            .unwrap()
         })
         .collect();
     let model = FlowModel::new(StandardNormal::new(features).unwrap(), Chain::new(layers));
@@ -111,7 +130,13 @@ fn check(spec: &'static str, features: usize, activation: Activation, bound: Sca
 fn host_nll_and_gradients_match_burn_autodiff() {
     for (spec, rtol) in [("flex:f64:autodiff", 1e-10), ("ndarray:f32:autodiff", 1e-5)] {
         for features in [2, 3] {
-            check(spec, features, Activation::Relu, ScaleBound::Tanh { bound: 1.0 }, rtol);
+            check(
+                spec,
+                features,
+                Activation::Relu,
+                ScaleBound::Tanh { bound: 1.0 },
+                rtol,
+            );
             check(spec, features, Activation::Tanh, ScaleBound::Exp, rtol);
         }
     }

@@ -26,9 +26,9 @@
 
 mod error;
 pub mod model;
+pub mod pinn;
 pub mod simulators;
 pub mod stencil;
-pub mod pinn;
 
 pub use error::PhysicsError;
 pub use model::{ModelField, PhysicalModel};

@@ -196,7 +196,9 @@ fn sample(
             EpsPredictor::tensor_path(&net)
         };
         if predictor.uses_host_engine() != host {
-            return Err(format!("{implementation}: the host engine does not take this network"));
+            return Err(format!(
+                "{implementation}: the host engine does not take this network"
+            ));
         }
         let start = device.randn(&mut rng, [POINTS, 2]);
         let samples = sample_ancestral(

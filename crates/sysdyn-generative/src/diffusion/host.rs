@@ -16,7 +16,7 @@ use burn::nn::Linear;
 use burn::optim::GradientsParams;
 use burn::tensor::{DType, Tensor};
 use sysdyn_mlp::burn::{AnyMlp, BurnFloat, is_cpu_device, to_host, to_tensor};
-use sysdyn_mlp::{Float, Mlp};
+use sysdyn_mlp::{Float, Layer, Mlp};
 
 use crate::diffusion::embedding::TimeEmbedding;
 use crate::diffusion::network::EpsNet;
@@ -111,11 +111,12 @@ impl HostEpsNet {
         if width != self.data_width {
             return None;
         }
-        let emb = self.embedding.embed(t);
-        let input = self.input(&values, rows, |_| &emb);
-        let out = mlp
-            .forward(&input, rows)
-            .expect("the input is rows × (data width + embedding dim), the network's input");
+        // Every row shares emb(t): its part of the first layer is a constant, folded into the
+        // bias, so the first layer reads the data columns alone (W3: 2 of 34 inputs).
+        let folded = fold_fixed_input(mlp, width, &self.embedding.embed(t))?;
+        let out = folded
+            .forward(&values, rows)
+            .expect("the input is rows × data width, the folded network's input");
         Some(
             to_tensor(out, [rows, width], &x.device())
                 .expect("the engine returns rows × data width values"),
@@ -173,6 +174,33 @@ impl HostEpsNet {
             }
         }
     }
+}
+
+/// The network `x ↦ f([x, c])` for a fixed tail `c` of the input: the first layer's rows of
+/// `c` fold into its bias, `b' = b + c W_c`, and its weight keeps the first `width` rows.
+fn fold_fixed_input<E: Float>(mlp: &Mlp<E>, width: usize, fixed: &[f64]) -> Option<Mlp<E>> {
+    let (first, rest) = mlp.layers().split_first()?;
+    let fan_out = first.fan_out();
+    let weight = first.weight();
+    let mut bias: Vec<f64> = match first.bias() {
+        Some(b) => b.iter().map(|v| v.to_f64()).collect(),
+        None => vec![0.0; fan_out],
+    };
+    for (k, &c) in fixed.iter().enumerate() {
+        let row = weight.get((width + k) * fan_out..(width + k + 1) * fan_out)?;
+        for (b, w) in bias.iter_mut().zip(row) {
+            *b += c * w.to_f64();
+        }
+    }
+    let head = Layer::new(
+        width,
+        fan_out,
+        weight.get(..width * fan_out)?.to_vec(),
+        Some(cast(&bias)),
+    )
+    .ok()?;
+    let layers = std::iter::once(head).chain(rest.iter().cloned()).collect();
+    Mlp::new(layers, mlp.activation()).ok()
 }
 
 fn cast<E: Float>(values: &[f64]) -> Vec<E> {

@@ -165,8 +165,8 @@ impl<O: Optimizer> DdpmStep<O> {
         let average = config
             .ema_decay
             .map(|decay| Ema::on_training_device(&net, decay));
-        let host_embeddings = (!labelled)
-            .then(|| StepEmbeddings::new(net.embedding(), schedule.steps()));
+        let host_embeddings =
+            (!labelled).then(|| StepEmbeddings::new(net.embedding(), schedule.steps()));
         Ok(DdpmStep {
             device,
             net,
@@ -324,7 +324,13 @@ impl<O: Optimizer> TrainStep for DdpmStep<O> {
             let epsilon = rng.normals(rows * width);
             let (x_t, target) =
                 host_noised(self.config.prediction, &marginals, &values, &epsilon, width);
-            host.loss_and_gradients(&x_t, &steps, &target, embeddings, self.net.network().layers())?
+            host.loss_and_gradients(
+                &x_t,
+                &steps,
+                &target,
+                embeddings,
+                self.net.network().layers(),
+            )?
         } else {
             let coefficients = Coefficients::rows(&self.device, &marginals)?;
             let x0 = self.device.tensor(values, [rows, width])?;
@@ -334,7 +340,10 @@ impl<O: Optimizer> TrainStep for DdpmStep<O> {
             let target = self.config.prediction.target(&coefficients, x0, epsilon);
             let loss = (output - target).powi_scalar(2).mean();
             let value = loss.clone().into_scalar::<f64>();
-            (value, GradientsParams::from_grads(loss.backward(), &self.net))
+            (
+                value,
+                GradientsParams::from_grads(loss.backward(), &self.net),
+            )
         };
         let grad_norm = ctx
             .clip_grads(&mut grads, &self.net)

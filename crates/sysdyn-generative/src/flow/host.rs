@@ -92,12 +92,8 @@ impl HostAffineChain {
                 AnyMlp::from_linears(net.layers(), net.activation()).ok()
             };
             match (copy(scale)?, copy(shift)?) {
-                (AnyMlp::F32(s), AnyMlp::F32(t)) => {
-                    f32_nets.push((s, t))
-                }
-                (AnyMlp::F64(s), AnyMlp::F64(t)) => {
-                    f64_nets.push((s, t))
-                }
+                (AnyMlp::F32(s), AnyMlp::F32(t)) => f32_nets.push((s, t)),
+                (AnyMlp::F64(s), AnyMlp::F64(t)) => f64_nets.push((s, t)),
                 _ => return None,
             }
             couplings.push(Coupling {
@@ -176,8 +172,11 @@ impl HostAffineChain {
                 .forward_taped(&input, rows)
                 .expect("the input is rows × kept features, the shift network's input");
             let n = rows * transformed.len();
-            let (mut exp_s, mut bound_slope, mut x_o) =
-                (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+            let (mut exp_s, mut bound_slope, mut x_o) = (
+                Vec::with_capacity(n),
+                Vec::with_capacity(n),
+                Vec::with_capacity(n),
+            );
             for (r, row) in h.chunks_exact_mut(d).enumerate() {
                 for (j, &o) in transformed.iter().enumerate() {
                     let k = r * transformed.len() + j;
@@ -210,8 +209,7 @@ impl HostAffineChain {
         let mut g: Vec<f64> = h.iter().map(|z| z / n).collect();
         let g_log_det = -1.0 / n;
         let layers = chain.layers();
-        for (l, ((scale, shift), coupling)) in nets.iter().zip(&self.couplings).enumerate().rev()
-        {
+        for (l, ((scale, shift), coupling)) in nets.iter().zip(&self.couplings).enumerate().rev() {
             let saved = &saved[l];
             let (kept, transformed) = (&coupling.kept, &coupling.transformed);
             let mut raw_cot = Vec::with_capacity(saved.exp_s.len());
@@ -240,8 +238,20 @@ impl HostAffineChain {
                 }
             }
             let (scale_net, shift_net, ..) = layers[l].parts();
-            register_gradients(grads, scale, &scale_grads.params, scale_net.layers(), device);
-            register_gradients(grads, shift, &shift_grads.params, shift_net.layers(), device);
+            register_gradients(
+                grads,
+                scale,
+                &scale_grads.params,
+                scale_net.layers(),
+                device,
+            );
+            register_gradients(
+                grads,
+                shift,
+                &shift_grads.params,
+                shift_net.layers(),
+                device,
+            );
         }
         loss
     }
