@@ -58,7 +58,9 @@
 //! the closed-form marginal and posterior, ε-/x₀-/v-prediction, W3's ε-network with its
 //! sinusoidal step embedding and optional class conditioning, ancestral and DDIM sampling over
 //! any [`diffusion::NoisePredictor`], classifier-free guidance and the training step
-//! [`diffusion::DdpmStep`].
+//! [`diffusion::DdpmStep`]. On CPU devices an unconditional MLP ε-network runs on sysdyn-mlp's
+//! host engine ([`diffusion::host`]: the samplers' predictor and the step's loss and gradient,
+//! chosen automatically).
 //!
 //! For score-based models in continuous time ([`score`]): the VE, VP and sub-VP forward SDEs
 //! with closed-form marginals, denoising score matching (variance or likelihood weighting),
@@ -79,7 +81,9 @@
 //! (the same splines conditioned by a MADE), [`flow::residual`] (invertible
 //! ResNets / residual flows: spectrally normalised contraction, fixed-point inverse, the
 //! log-determinant series with exact, Hutchinson or Russian-roulette traces) and
-//! [`flow::cnf`] (sysdyn-nodes' continuous normalizing flow as a layer).
+//! [`flow::cnf`] (sysdyn-nodes' continuous normalizing flow as a layer). [`flow::host`] runs a
+//! RealNVP (a chain of unconditional affine couplings on a standard normal base) on sysdyn-mlp's
+//! host engine: its NLL and parameter gradient, for an optimizer step.
 //!
 //! Every family takes its inputs through [`inputs`] (the image layout, the data samplers, the
 //! width and label checks) and shares [`stable`]'s overflow-free functions, so no family depends

@@ -2,12 +2,13 @@
 //! path: the negative log-likelihood under a standard normal base and its gradient for every
 //! parameter of every coupling, in f64 to 1e-10 (flex) and in f32 to 1e-5 (ndarray: burn fixes
 //! one default float dtype per backend and process), relative to the largest entry; for ReLU
-//! and tanh networks, tanh-bounded and unbounded scales, two and three features.
+//! and tanh networks, tanh-bounded and unbounded scales, two and three features; and `FlowStep`
+//! takes the host path by default with the tensor path's update.
 
 use std::sync::{Mutex, OnceLock};
 
 use burn::module::{Module, ModuleVisitor, Param};
-use burn::optim::GradientsParams;
+use burn::optim::{GradientsParams, SgdConfig};
 use burn::tensor::Tensor;
 use sysdyn_core::device::{DeviceSpec, SysDevice};
 use sysdyn_core::jet::Activation;
@@ -17,6 +18,8 @@ use sysdyn_generative::flow::chain::Chain;
 use sysdyn_generative::flow::coupling::{Parity, ScaleBound, SplitAffineCoupling};
 use sysdyn_generative::flow::host::HostAffineChain;
 use sysdyn_generative::flow::model::FlowModel;
+use sysdyn_generative::flow::step::{FlowConfig, FlowObjective, FlowStep};
+use sysdyn_train::{Optim, StepContext, TrainConfig, TrainStep};
 
 fn device(spec: &'static str) -> SysDevice {
     static DEVICES: OnceLock<Mutex<Vec<(&'static str, SysDevice)>>> = OnceLock::new();
@@ -157,4 +160,71 @@ fn conditional_chains_keep_the_tensor_path() {
     )
     .unwrap();
     assert!(HostAffineChain::new(&Chain::new(vec![layer])).is_none());
+}
+
+/// Every parameter of a module, flat, in visiting order.
+struct Collect(Vec<f64>);
+
+impl ModuleVisitor for Collect {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        self.0.extend(
+            param
+                .val()
+                .into_data()
+                .convert::<f64>()
+                .try_to_vec::<f64>()
+                .unwrap(),
+        );
+    }
+}
+
+/// One `FlowStep` (SGD, learning rate 1): its loss and `θ_before − θ_after`, the gradient.
+fn flow_step(host: bool) -> (f64, Vec<f64>) {
+    let device = device("flex:f64:autodiff");
+    let layers = (0..4)
+        .map(|l| {
+            let parity = if l % 2 == 0 {
+                Parity::Even
+            } else {
+                Parity::Odd
+            };
+            let bound = ScaleBound::Tanh { bound: 1.0 };
+            SplitAffineCoupling::new(&device, 2, &[16, 16], Activation::Relu, parity, bound, 0, l)
+                .unwrap()
+        })
+        .collect();
+    let model = FlowModel::new(StandardNormal::new(2).unwrap(), Chain::new(layers));
+    let mut before = Collect(Vec::new());
+    model.visit(&mut before);
+    let mut step = FlowStep::new(
+        device,
+        model,
+        Optim::new(SgdConfig::new().build()),
+        FlowConfig::new([64, 2]).with_data_init(false),
+        FlowObjective::MaximumLikelihood(Box::new(|rng: &mut SeededRng, rows| {
+            rng.normals(2 * rows)
+        })),
+    )
+    .unwrap()
+    .with_host_engine(host);
+    let config = TrainConfig::new(10);
+    let mut ctx = StepContext::new(&config, 0);
+    ctx.lr = 1.0;
+    let loss = step.step(&mut ctx).unwrap().loss;
+    let mut after = Collect(Vec::new());
+    step.model().visit(&mut after);
+    let grad = before.0.iter().zip(&after.0).map(|(b, a)| b - a).collect();
+    (loss, grad)
+}
+
+#[test]
+fn the_flow_step_takes_the_host_engine_with_the_same_update() {
+    let (loss_host, grad_host) = flow_step(true);
+    let (loss_tensor, grad_tensor) = flow_step(false);
+    assert!((loss_host - loss_tensor).abs() <= 1e-10 * loss_tensor.abs());
+    let scale = grad_tensor.iter().fold(0.0f64, |m, g| m.max(g.abs()));
+    assert!(scale > 0.0);
+    for (h, t) in grad_host.iter().zip(&grad_tensor) {
+        assert!((h - t).abs() <= 1e-10 * scale, "{h} vs {t}");
+    }
 }

@@ -198,7 +198,9 @@ fn train_step(
         // Every step trains on all of x (WORKLOADS.md's batch is the 1024 points).
         FlowObjective::MaximumLikelihood(Box::new(move |_: &mut SeededRng, _| data.clone())),
     )
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| e.to_string())?
+    // This row measures the tensor path (burn autodiff); `-host` the engine.
+    .with_host_engine(false);
     let config = TrainConfig::new(u64::MAX);
     let mut index = 0;
     let mut first = None;
