@@ -1,7 +1,11 @@
 //! Moving values between the host and a tensor's device: the few host-side computations of the
 //! samplers, codebooks and mixtures (indices, counts, seeded draws) and the tensors they feed.
 
-use burn::tensor::{Tensor, TensorData};
+use burn::nn::Linear;
+use burn::optim::GradientsParams;
+use burn::tensor::{Device, Tensor, TensorData};
+use sysdyn_mlp::Mlp;
+use sysdyn_mlp::burn::{BurnFloat, to_tensor};
 
 use crate::error::GenerativeError;
 
@@ -29,4 +33,32 @@ pub(crate) fn host_values<const D: usize>(
             what,
             reason: format!("{e:?}"),
         })
+}
+
+/// Registers the host engine's flat parameter gradient of `mlp` (per layer the weight
+/// `[fan_in, fan_out]`, then the bias) in `grads` as burn's per-parameter gradients of `layers`
+/// (the burn layers `mlp` was copied from), on `device` (their parameters' inner device).
+pub(crate) fn register_gradients<E: BurnFloat>(
+    grads: &mut GradientsParams,
+    mlp: &Mlp<E>,
+    params: &[E],
+    layers: &[Linear],
+    device: &Device,
+) {
+    for ((layer, host), &offset) in layers.iter().zip(mlp.layers()).zip(&mlp.param_offsets()) {
+        let (fan_in, fan_out) = (host.fan_in(), host.fan_out());
+        let weight = params[offset..offset + fan_in * fan_out].to_vec();
+        grads.register(
+            layer.weight.id,
+            to_tensor(weight, [fan_in, fan_out], device).expect("fan_in × fan_out values"),
+        );
+        if let Some(bias) = &layer.bias {
+            let at = offset + fan_in * fan_out;
+            let values = params[at..at + fan_out].to_vec();
+            grads.register(
+                bias.id,
+                to_tensor(values, [fan_out], device).expect("fan_out values"),
+            );
+        }
+    }
 }

@@ -60,7 +60,9 @@
 //! ([`diffusion::DiffusionUNet`]), ancestral and DDIM sampling (evenly spaced or quadratic
 //! steps, optional `x̂₀` clipping) over any [`diffusion::NoisePredictor`], classifier-free
 //! guidance, classifier guidance by a noise-conditional classifier
-//! ([`diffusion::ClassifierGuided`]) and the training step [`diffusion::DdpmStep`].
+//! ([`diffusion::ClassifierGuided`]) and the training step [`diffusion::DdpmStep`]. On CPU devices an unconditional MLP
+//! ε-network runs on sysdyn-mlp's host engine ([`diffusion::host`]: the samplers' predictor and
+//! the step's loss and gradient, chosen automatically).
 //!
 //! For score-based models in continuous time ([`score`]): the VE, VP and sub-VP forward SDEs
 //! with closed-form marginals, denoising score matching (variance or likelihood weighting),
@@ -81,7 +83,9 @@
 //! (the same splines conditioned by a MADE), [`flow::residual`] (invertible
 //! ResNets / residual flows: spectrally normalised contraction, fixed-point inverse, the
 //! log-determinant series with exact, Hutchinson or Russian-roulette traces) and
-//! [`flow::cnf`] (sysdyn-nodes' continuous normalizing flow as a layer). Every vector layer
+//! [`flow::cnf`] (sysdyn-nodes' continuous normalizing flow as a layer). [`flow::host`] runs a
+//! RealNVP (a chain of unconditional affine couplings on a standard normal base) on sysdyn-mlp's
+//! host engine: its NLL and parameter gradient, for an optimizer step. Every vector layer
 //! but the CNF is a variant of [`flow::chain::VectorLayer`], so any families compose in one
 //! chain (`examples/flows-2d` trains each family that way).
 //!

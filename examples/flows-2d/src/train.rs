@@ -108,7 +108,7 @@ pub fn fit_chain(
 }
 
 /// Trains any other flow (the CNF) the same way.
-pub fn fit<F: Flow<2> + ModuleDisplay>(
+pub fn fit<F: Flow<2> + ModuleDisplay + 'static>(
     device: &SysDevice,
     model: Model<F>,
     objective: FlowObjective<2>,

@@ -10,6 +10,10 @@
 //! (b) [`sample_ancestral`] of 1024 points from `N(0, I)` with the fixture weights, `σ_t² = β_t`,
 //! 1000 network evaluations on a device without autodiff (no gradients).
 //!
+//! Each on the tensor path (burn ops, burn autodiff: any module) and, on the CPU backends, on the
+//! MLP host engine (`-host` rows: [`EpsPredictor`] and the step's default, the same mathematics;
+//! sysdyn-generative's `diffusion_host` test checks they agree).
+//!
 //! WORKLOADS.md gives no first loss for W3 (its loss depends on the random `t` and `ε`), so the
 //! rows carry the first loss for reading, and the check is the network's: its first loss on the
 //! fixture data must lie near 1, the loss of predicting `ε̂ = 0` (an untrained net predicts small
@@ -17,12 +21,12 @@
 
 use burn::optim::AdamConfig;
 use serde_json::{Map, Value};
-use sysdyn_core::device::{DeviceSpec, Precision, SysDevice};
+use sysdyn_core::device::{Backend, DeviceSpec, Precision, SysDevice};
 use sysdyn_core::jet::Activation;
 use sysdyn_core::rng::SeededRng;
 use sysdyn_generative::diffusion::{
-    AncestralVariance, DdpmConfig, DdpmStep, EpsNet, EpsNetConfig, NoiseSchedule, TimeEmbedding,
-    sample_ancestral,
+    AncestralVariance, DdpmConfig, DdpmStep, EpsNet, EpsNetConfig, EpsPredictor, NoiseSchedule,
+    TimeEmbedding, sample_ancestral,
 };
 use sysdyn_train::{Optim, StepContext, TrainConfig, TrainStep};
 
@@ -97,13 +101,21 @@ fn run(bench: &mut Bench) -> Result<(), String> {
         ));
     }
     for backend in bench.backends().to_vec() {
-        let implementation = format!("sysdyn-{backend}-ddpm-step");
-        if bench.selects(&implementation) {
-            train_step(bench, backend, &arrays, &x0, implementation)?;
-        }
-        let implementation = format!("sysdyn-{backend}-ddpm-ancestral");
-        if bench.selects(&implementation) {
-            sample(bench, backend, &arrays, implementation)?;
+        // The host engine runs where the tensors live in host memory (flex, ndarray).
+        let engines: &[bool] = match backend {
+            Backend::Flex | Backend::Ndarray => &[false, true],
+            _ => &[false],
+        };
+        for &host in engines {
+            let suffix = if host { "-host" } else { "" };
+            let implementation = format!("sysdyn-{backend}-ddpm-step{suffix}");
+            if bench.selects(&implementation) {
+                train_step(bench, backend, &arrays, &x0, implementation, host)?;
+            }
+            let implementation = format!("sysdyn-{backend}-ddpm-ancestral{suffix}");
+            if bench.selects(&implementation) {
+                sample(bench, backend, &arrays, implementation, host)?;
+            }
         }
     }
     Ok(())
@@ -115,6 +127,7 @@ fn train_step(
     arrays: &std::collections::BTreeMap<String, Array>,
     x0: &[f64],
     implementation: String,
+    host: bool,
 ) -> Result<(), String> {
     let device = DeviceSpec::new(backend, Precision::F32)
         .with_autodiff(true)
@@ -131,7 +144,8 @@ fn train_step(
         // Every step trains on all of x0 (WORKLOADS.md's step has no minibatching).
         Box::new(move |_: &mut SeededRng, _| data.clone()),
     )
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| e.to_string())?
+    .with_host_engine(host);
     let config = TrainConfig::new(u64::MAX);
     let mut index = 0;
     let mut first = None;
@@ -165,6 +179,7 @@ fn sample(
     backend: sysdyn_core::device::Backend,
     arrays: &std::collections::BTreeMap<String, Array>,
     implementation: String,
+    host: bool,
 ) -> Result<(), String> {
     let device = DeviceSpec::new(backend, Precision::F32)
         .init()
@@ -174,10 +189,21 @@ fn sample(
     let mut rng = SeededRng::new(3);
     let mut radius = f64::NAN;
     let (timing, _) = bench.time(|| {
+        // The host copy of the weights is made once per sampling run, inside the timing.
+        let mut predictor = if host {
+            EpsPredictor::new(&net)
+        } else {
+            EpsPredictor::tensor_path(&net)
+        };
+        if predictor.uses_host_engine() != host {
+            return Err(format!(
+                "{implementation}: the host engine does not take this network"
+            ));
+        }
         let start = device.randn(&mut rng, [POINTS, 2]);
         let samples = sample_ancestral(
             &schedule,
-            &mut &net,
+            &mut predictor,
             start,
             AncestralVariance::Beta,
             &mut rng,
@@ -206,8 +232,6 @@ fn sample(
 
 #[cfg(test)]
 mod tests {
-    use sysdyn_core::device::Backend;
-
     use super::*;
 
     /// The ε-network as WORKLOADS.md writes it, on the host from the fixture's PyTorch-layout

@@ -38,6 +38,12 @@ pub trait Denoiser: Module {
         let classes = resolve_labels(self.classes(), steps.len(), labels)?;
         self.forward_classes(x, steps, classes.as_deref())
     }
+
+    /// The network as W3's MLP ε-network, when it is one: the training step then computes the
+    /// loss and gradient on the host engine on CPU devices ([`crate::diffusion::host`]).
+    fn as_eps_net(&self) -> Option<&crate::diffusion::EpsNet> {
+        None
+    }
 }
 
 /// The class indices for `labels` of a network with `classes` classes: labels checked, `None`

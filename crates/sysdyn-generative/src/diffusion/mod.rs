@@ -5,13 +5,15 @@
 //! evenly spaced or quadratic sub-sequences, `x̂₀` clipping) with classifier-free guidance
 //! ([`guidance`]) and classifier guidance by a noise-conditional classifier
 //! ([`classifier_guidance`]), the exact noise of mixture data ([`exact`]), and the training
-//! step on sysdyn's runtime ([`step`]).
+//! step on sysdyn's runtime ([`step`]); on CPU devices an unconditional MLP ε-network's
+//! sampling and training run on the host engine ([`host`]).
 
 pub mod classifier_guidance;
 pub mod denoiser;
 pub mod embedding;
 pub mod exact;
 pub mod guidance;
+pub mod host;
 pub mod network;
 pub mod parametrisation;
 pub mod sampler;
@@ -27,6 +29,7 @@ pub use denoiser::Denoiser;
 pub use embedding::TimeEmbedding;
 pub use exact::MixtureNoise;
 pub use guidance::Guided;
+pub use host::{EpsPredictor, HostEpsNet};
 pub use network::{EpsNet, EpsNetConfig};
 pub use parametrisation::{Coefficients, Prediction};
 pub use sampler::{

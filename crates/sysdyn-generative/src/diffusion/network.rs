@@ -206,4 +206,8 @@ impl Denoiser for EpsNet {
     ) -> Result<Tensor<2>, GenerativeError> {
         self.eps_classes(x, steps, classes)
     }
+
+    fn as_eps_net(&self) -> Option<&EpsNet> {
+        Some(self)
+    }
 }

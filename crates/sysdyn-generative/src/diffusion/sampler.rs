@@ -9,6 +9,7 @@
 use burn::tensor::Tensor;
 use sysdyn_core::rng::SeededRng;
 
+use crate::diffusion::host::EpsPredictor;
 use crate::diffusion::network::EpsNet;
 use crate::diffusion::schedule::NoiseSchedule;
 use crate::error::GenerativeError;
@@ -29,11 +30,12 @@ where
     }
 }
 
-/// An unconditional network, or a conditional one evaluated at the null class `ε(x, ∅)`.
+/// An unconditional network, or a conditional one evaluated at the null class `ε(x, ∅)`. On
+/// CPU devices an unconditional network runs on the host engine ([`EpsPredictor`]), copying its
+/// weights at each call: build one [`EpsPredictor`] for a whole sampling run to copy them once.
 impl NoisePredictor for &EpsNet {
     fn predict(&mut self, x: Tensor<2>, t: usize) -> Result<Tensor<2>, GenerativeError> {
-        let [rows, _] = x.dims();
-        self.forward(x, &vec![t; rows], None)
+        EpsPredictor::new(self).predict(x, t)
     }
 }
 

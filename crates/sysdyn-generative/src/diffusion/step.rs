@@ -15,6 +15,7 @@ use sysdyn_train::{
 };
 
 use crate::diffusion::denoiser::Denoiser;
+use crate::diffusion::host::{HostEpsNet, StepEmbeddings};
 use crate::diffusion::network::EpsNet;
 use crate::diffusion::parametrisation::{Coefficients, Prediction};
 use crate::diffusion::schedule::{Marginal, NoiseSchedule};
@@ -111,6 +112,8 @@ pub struct DdpmStep<O: Optimizer, N: Denoiser = EpsNet> {
     schedule: NoiseSchedule,
     config: DdpmConfig,
     data: Data,
+    /// The step embeddings of the schedule, for the host engine (`None`: the tensor path).
+    host_embeddings: Option<StepEmbeddings>,
 }
 
 impl<O: Optimizer, N: Denoiser> DdpmStep<O, N> {
@@ -163,6 +166,10 @@ impl<O: Optimizer, N: Denoiser> DdpmStep<O, N> {
         let average = config
             .ema_decay
             .map(|decay| Ema::on_training_device(&net, decay));
+        let host_embeddings = net
+            .as_eps_net()
+            .filter(|_| !labelled)
+            .map(|eps| StepEmbeddings::new(eps.embedding(), schedule.steps()));
         Ok(DdpmStep {
             device,
             net,
@@ -171,7 +178,21 @@ impl<O: Optimizer, N: Denoiser> DdpmStep<O, N> {
             schedule,
             config,
             data,
+            host_embeddings,
         })
+    }
+
+    /// Whether the loss and its gradient run on the host engine (the default for an
+    /// unconditional network with parameters on a CPU device, see
+    /// [`crate::diffusion::host`]) or, with `false`, always on the tensor path (the same
+    /// mathematics; for comparisons).
+    pub fn with_host_engine(mut self, on: bool) -> Self {
+        self.host_embeddings = self
+            .net
+            .as_eps_net()
+            .filter(|eps| on && eps.classes() == 0)
+            .map(|eps| StepEmbeddings::new(eps.embedding(), self.schedule.steps()));
+        self
     }
 
     /// The trained network.
@@ -246,6 +267,30 @@ impl<O: Optimizer, N: Denoiser> DdpmStep<O, N> {
     }
 }
 
+/// `x_t = a x₀ + σ ε` and the regression target of `prediction` on the host, row-major
+/// `[rows, width]`, one marginal (`a`, `σ`) per row (as [`Coefficients`] and
+/// [`Prediction::target`] compute them on tensors).
+fn host_noised(
+    prediction: Prediction,
+    marginals: &[Marginal],
+    x0: &[f64],
+    epsilon: &[f64],
+    width: usize,
+) -> (Vec<f64>, Vec<f64>) {
+    let mut x_t = Vec::with_capacity(x0.len());
+    let mut target = Vec::with_capacity(x0.len());
+    for (i, (&x, &e)) in x0.iter().zip(epsilon).enumerate() {
+        let Marginal { signal, noise } = marginals[i / width];
+        x_t.push(signal * x + noise * e);
+        target.push(match prediction {
+            Prediction::Epsilon => e,
+            Prediction::Data => x,
+            Prediction::Velocity => signal * e - noise * x,
+        });
+    }
+    (x_t, target)
+}
+
 impl<O: Optimizer, N: Denoiser> Checkpointable for DdpmStep<O, N> {
     fn save_checkpoint(&self, dir: &Path) -> Result<(), TrainError> {
         save_module(&self.net, dir, "eps-net")?;
@@ -276,15 +321,33 @@ impl<O: Optimizer, N: Denoiser> TrainStep for DdpmStep<O, N> {
             .iter()
             .map(|&t| self.schedule.marginal(t))
             .collect::<Result<Vec<Marginal>, _>>()?;
-        let coefficients = Coefficients::rows(&self.device, &marginals)?;
-        let x0 = self.device.tensor(values, [rows, width])?;
-        let epsilon = self.device.randn(&mut rng, [rows, width]);
-        let x_t = coefficients.noised(x0.clone(), epsilon.clone());
-        let output = self.net.forward_classes(x_t, &steps, classes.as_deref())?;
-        let target = self.config.prediction.target(&coefficients, x0, epsilon);
-        let loss = (output - target).powi_scalar(2).mean();
-        let value = loss.clone().into_scalar::<f64>();
-        let mut grads = GradientsParams::from_grads(loss.backward(), &self.net);
+        let host = match (&self.host_embeddings, &classes) {
+            (Some(embeddings), None) => self
+                .net
+                .as_eps_net()
+                .and_then(|eps| Some((HostEpsNet::new(eps)?, embeddings, eps))),
+            _ => None,
+        };
+        let (value, mut grads) = if let Some((host, embeddings, eps)) = host {
+            // The same draws as the tensor path: `randn` takes `rows × width` normals.
+            let epsilon = rng.normals(rows * width);
+            let (x_t, target) =
+                host_noised(self.config.prediction, &marginals, &values, &epsilon, width);
+            host.loss_and_gradients(&x_t, &steps, &target, embeddings, eps.network().layers())?
+        } else {
+            let coefficients = Coefficients::rows(&self.device, &marginals)?;
+            let x0 = self.device.tensor(values, [rows, width])?;
+            let epsilon = self.device.randn(&mut rng, [rows, width]);
+            let x_t = coefficients.noised(x0.clone(), epsilon.clone());
+            let output = self.net.forward_classes(x_t, &steps, classes.as_deref())?;
+            let target = self.config.prediction.target(&coefficients, x0, epsilon);
+            let loss = (output - target).powi_scalar(2).mean();
+            let value = loss.clone().into_scalar::<f64>();
+            (
+                value,
+                GradientsParams::from_grads(loss.backward(), &self.net),
+            )
+        };
         let grad_norm = ctx
             .clip_grads(&mut grads, &self.net)
             .unwrap_or_else(|| global_grad_norm(&grads, &self.net));

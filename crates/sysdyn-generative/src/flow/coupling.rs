@@ -470,6 +470,19 @@ impl SplitAffineCoupling {
         self.kept.len() + self.transformed.len()
     }
 
+    /// The scale and shift networks, the kept and transformed features, the bound and the
+    /// context width: what the host engine runs ([`crate::flow::host`]).
+    pub(crate) fn parts(&self) -> (&Mlp, &Mlp, &[usize], &[usize], ScaleBound, usize) {
+        (
+            &self.scale,
+            &self.shift,
+            &self.kept,
+            &self.transformed,
+            self.bound,
+            self.context_width,
+        )
+    }
+
     /// `(x_c, s, x_o, t)` of a batch.
     fn split(
         &self,

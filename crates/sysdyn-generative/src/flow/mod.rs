@@ -22,6 +22,7 @@ pub mod cnf;
 pub mod conv1x1;
 pub mod coupling;
 pub mod dequantise;
+pub mod host;
 pub mod iaf;
 pub mod made;
 pub mod maf;

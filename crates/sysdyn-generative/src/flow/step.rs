@@ -10,6 +10,7 @@
 //! initialised parameters from its checkpoint. An exponential moving average of the model is
 //! kept for evaluation and sampling, as the other families' steps do.
 
+use std::any::Any;
 use std::path::Path;
 
 use burn::module::ModuleDisplay;
@@ -24,7 +25,10 @@ use sysdyn_train::{
 
 use crate::error::GenerativeError;
 use crate::flow::Flow;
-use crate::flow::base::BaseDistribution;
+use crate::flow::base::{BaseDistribution, StandardNormal};
+use crate::flow::chain::Chain;
+use crate::flow::coupling::SplitAffineCoupling;
+use crate::flow::host::HostAffineChain;
 use crate::flow::model::{FlowModel, LogDensity};
 use crate::inputs::DataSampler;
 
@@ -115,6 +119,8 @@ where
     config: FlowConfig<D>,
     objective: FlowObjective<D>,
     initialised: bool,
+    /// Whether a RealNVP's maximum likelihood may run on the host engine.
+    host_engine: bool,
 }
 
 impl<B, F, O, const D: usize> FlowStep<B, F, O, D>
@@ -160,6 +166,7 @@ where
             config,
             objective,
             initialised,
+            host_engine: true,
         })
     }
 
@@ -183,6 +190,33 @@ where
     /// The configuration.
     pub fn config(&self) -> &FlowConfig<D> {
         &self.config
+    }
+
+    /// Whether maximum likelihood on a RealNVP — a [`Chain`] of unconditional
+    /// [`SplitAffineCoupling`]s on a [`StandardNormal`] base, parameters on a CPU device — runs
+    /// on the host engine ([`crate::flow::host`], the default) or, with `false`, always on the
+    /// tensor path (the same mathematics; for comparisons).
+    pub fn with_host_engine(mut self, on: bool) -> Self {
+        self.host_engine = on;
+        self
+    }
+}
+
+impl<B, F, O, const D: usize> FlowStep<B, F, O, D>
+where
+    B: BaseDistribution + 'static,
+    F: Flow<D> + ModuleDisplay + 'static,
+    O: Optimizer,
+{
+    /// The NLL of the rows `values` and its gradient on the host engine, when the model is one
+    /// it runs (see [`FlowStep::with_host_engine`]); `None` keeps the tensor path.
+    fn host_nll(&self, values: &[f64]) -> Option<Result<(f64, GradientsParams), GenerativeError>> {
+        if !self.host_engine || !(&self.model.base as &dyn Any).is::<StandardNormal>() {
+            return None;
+        }
+        let chain = (&self.model.flow as &dyn Any).downcast_ref::<Chain<SplitAffineCoupling>>()?;
+        let host = HostAffineChain::new(chain)?;
+        Some(host.nll_and_gradients(chain, values))
     }
 }
 
@@ -257,19 +291,26 @@ where
 
 impl<B, F, O, const D: usize> TrainStep for FlowStep<B, F, O, D>
 where
-    B: BaseDistribution,
-    F: Flow<D> + ModuleDisplay,
+    B: BaseDistribution + 'static,
+    F: Flow<D> + ModuleDisplay + 'static,
     O: Optimizer,
 {
     fn step(&mut self, ctx: &mut StepContext) -> Result<StepReport, BoxError> {
         let mut rng = ctx.rng.clone();
         let shape = self.config.batch_shape;
+        let mut host = None;
         let (loss, ess) = match &mut self.objective {
             FlowObjective::MaximumLikelihood(sampler) => {
                 let values = sampler(&mut rng, shape[0]);
-                let x = batch(&self.device, values, shape)?;
+                let x = batch(&self.device, values.clone(), shape)?;
                 self.initialise_once(&x, None)?;
-                (self.model.log_prob(x, None)?.mean().neg(), None)
+                match self.host_nll(&values) {
+                    Some(result) => {
+                        host = Some(result?);
+                        (None, None)
+                    }
+                    None => (Some(self.model.log_prob(x, None)?.mean().neg()), None),
+                }
             }
             FlowObjective::ConditionalMaximumLikelihood(sampler) => {
                 let (values, contexts) = sampler(&mut rng, shape[0]);
@@ -284,18 +325,30 @@ where
                 }
                 let context = self.device.tensor(contexts, [shape[0], width])?;
                 self.initialise_once(&x, Some(&context))?;
-                (self.model.log_prob(x, Some(&context))?.mean().neg(), None)
+                (
+                    Some(self.model.log_prob(x, Some(&context))?.mean().neg()),
+                    None,
+                )
             }
             FlowObjective::ReverseKl(target) => {
                 let kl =
                     self.model
                         .reverse_kl(&self.device, shape, None, target.as_ref(), &mut rng)?;
                 let ess = kl.effective_sample_size()?;
-                (kl.loss, Some(ess))
+                (Some(kl.loss), Some(ess))
             }
         };
-        let value = loss.clone().into_scalar::<f64>();
-        let mut grads = GradientsParams::from_grads(loss.backward(), &self.model);
+        let (value, mut grads) = match (host, loss) {
+            (Some(host), _) => host,
+            (None, Some(loss)) => {
+                let value = loss.clone().into_scalar::<f64>();
+                (
+                    value,
+                    GradientsParams::from_grads(loss.backward(), &self.model),
+                )
+            }
+            (None, None) => unreachable!("each objective gives a loss or the host's gradients"),
+        };
         let grad_norm = ctx
             .clip_grads(&mut grads, &self.model)
             .unwrap_or_else(|| global_grad_norm(&grads, &self.model));

@@ -1,0 +1,230 @@
+//! The host-engine RealNVP (flow/host.rs) computes what burn's autodiff computes on the tensor
+//! path: the negative log-likelihood under a standard normal base and its gradient for every
+//! parameter of every coupling, in f64 to 1e-10 (flex) and in f32 to 1e-5 (ndarray: burn fixes
+//! one default float dtype per backend and process), relative to the largest entry; for ReLU
+//! and tanh networks, tanh-bounded and unbounded scales, two and three features; and `FlowStep`
+//! takes the host path by default with the tensor path's update.
+
+use std::sync::{Mutex, OnceLock};
+
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::optim::{GradientsParams, SgdConfig};
+use burn::tensor::Tensor;
+use sysdyn_core::device::{DeviceSpec, SysDevice};
+use sysdyn_core::jet::Activation;
+use sysdyn_core::rng::SeededRng;
+use sysdyn_generative::flow::base::StandardNormal;
+use sysdyn_generative::flow::chain::Chain;
+use sysdyn_generative::flow::coupling::{Parity, ScaleBound, SplitAffineCoupling};
+use sysdyn_generative::flow::host::HostAffineChain;
+use sysdyn_generative::flow::model::FlowModel;
+use sysdyn_generative::flow::step::{FlowConfig, FlowObjective, FlowStep};
+use sysdyn_train::{Optim, StepContext, TrainConfig, TrainStep};
+
+fn device(spec: &'static str) -> SysDevice {
+    static DEVICES: OnceLock<Mutex<Vec<(&'static str, SysDevice)>>> = OnceLock::new();
+    let mut devices = DEVICES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some((_, d)) = devices.iter().find(|(s, _)| *s == spec) {
+        return d.clone();
+    }
+    let mut d: SysDevice = spec.parse::<DeviceSpec>().unwrap().init().unwrap();
+    d.configure_defaults().unwrap();
+    devices.push((spec, d.clone()));
+    d
+}
+
+/// Every parameter's gradient in `a` against `b`: the largest difference and the largest entry.
+struct Compare<'a> {
+    a: &'a GradientsParams,
+    b: &'a GradientsParams,
+    worst: f64,
+    scale: f64,
+    params: usize,
+}
+
+impl ModuleVisitor for Compare<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let values = |g: &GradientsParams| -> Vec<f64> {
+            g.get::<D>(param.id)
+                .expect("every parameter has a gradient")
+                .into_data()
+                .convert::<f64>()
+                .try_to_vec::<f64>()
+                .unwrap()
+        };
+        let (a, b) = (values(self.a), values(self.b));
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(&b) {
+            self.worst = self.worst.max((x - y).abs());
+            self.scale = self.scale.max(y.abs());
+        }
+        self.params += 1;
+    }
+}
+
+fn check(
+    spec: &'static str,
+    features: usize,
+    activation: Activation,
+    bound: ScaleBound,
+    rtol: f64,
+) {
+    let device = device(spec);
+    let layers = (0..4)
+        .map(|l| {
+            let parity = if l % 2 == 0 {
+                Parity::Even
+            } else {
+                Parity::Odd
+            };
+            SplitAffineCoupling::new(
+                &device,
+                features,
+                &[16, 16],
+                activation,
+                parity,
+                bound,
+                0,
+                l,
+            )
+            .unwrap()
+        })
+        .collect();
+    let model = FlowModel::new(StandardNormal::new(features).unwrap(), Chain::new(layers));
+    let rows = 64;
+    let x = SeededRng::new(5).normals(rows * features);
+    let what = format!("{spec} {features} features {activation:?} {bound:?}");
+
+    let host = HostAffineChain::new(&model.flow).expect("a CPU chain runs on the host");
+    let (loss_host, grads_host) = host.nll_and_gradients(&model.flow, &x).unwrap();
+
+    let xt = device.tensor(x, [rows, features]).unwrap();
+    let loss = model.log_prob(xt, None).unwrap().mean().neg();
+    let loss_tensor = loss.clone().into_scalar::<f64>();
+    let grads_tensor = GradientsParams::from_grads(loss.backward(), &model);
+
+    assert!(
+        (loss_host - loss_tensor).abs() <= rtol * loss_tensor.abs(),
+        "{what} loss: {loss_host} vs {loss_tensor}"
+    );
+    let mut compare = Compare {
+        a: &grads_host,
+        b: &grads_tensor,
+        worst: 0.0,
+        scale: 0.0,
+        params: 0,
+    };
+    model.visit(&mut compare);
+    // Four couplings, two networks each, three layers of weight and bias.
+    assert_eq!(compare.params, 4 * 2 * 3 * 2, "{what}");
+    assert!(compare.scale > 0.0, "{what}: zero gradient");
+    assert!(
+        compare.worst <= rtol * compare.scale,
+        "{what} gradient: worst difference {} at scale {}",
+        compare.worst,
+        compare.scale
+    );
+}
+
+#[test]
+fn host_nll_and_gradients_match_burn_autodiff() {
+    for (spec, rtol) in [("flex:f64:autodiff", 1e-10), ("ndarray:f32:autodiff", 1e-5)] {
+        for features in [2, 3] {
+            check(
+                spec,
+                features,
+                Activation::Relu,
+                ScaleBound::Tanh { bound: 1.0 },
+                rtol,
+            );
+            check(spec, features, Activation::Tanh, ScaleBound::Exp, rtol);
+        }
+    }
+}
+
+#[test]
+fn conditional_chains_keep_the_tensor_path() {
+    let device = device("flex:f64:autodiff");
+    let layer = SplitAffineCoupling::new(
+        &device,
+        2,
+        &[8],
+        Activation::Tanh,
+        Parity::Even,
+        ScaleBound::Exp,
+        3,
+        1,
+    )
+    .unwrap();
+    assert!(HostAffineChain::new(&Chain::new(vec![layer])).is_none());
+}
+
+/// Every parameter of a module, flat, in visiting order.
+struct Collect(Vec<f64>);
+
+impl ModuleVisitor for Collect {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        self.0.extend(
+            param
+                .val()
+                .into_data()
+                .convert::<f64>()
+                .try_to_vec::<f64>()
+                .unwrap(),
+        );
+    }
+}
+
+/// One `FlowStep` (SGD, learning rate 1): its loss and `θ_before − θ_after`, the gradient.
+fn flow_step(host: bool) -> (f64, Vec<f64>) {
+    let device = device("flex:f64:autodiff");
+    let layers = (0..4)
+        .map(|l| {
+            let parity = if l % 2 == 0 {
+                Parity::Even
+            } else {
+                Parity::Odd
+            };
+            let bound = ScaleBound::Tanh { bound: 1.0 };
+            SplitAffineCoupling::new(&device, 2, &[16, 16], Activation::Relu, parity, bound, 0, l)
+                .unwrap()
+        })
+        .collect();
+    let model = FlowModel::new(StandardNormal::new(2).unwrap(), Chain::new(layers));
+    let mut before = Collect(Vec::new());
+    model.visit(&mut before);
+    let mut step = FlowStep::new(
+        device,
+        model,
+        Optim::new(SgdConfig::new().build()),
+        FlowConfig::new([64, 2]).with_data_init(false),
+        FlowObjective::MaximumLikelihood(Box::new(|rng: &mut SeededRng, rows| {
+            rng.normals(2 * rows)
+        })),
+    )
+    .unwrap()
+    .with_host_engine(host);
+    let config = TrainConfig::new(10);
+    let mut ctx = StepContext::new(&config, 0);
+    ctx.lr = 1.0;
+    let loss = step.step(&mut ctx).unwrap().loss;
+    let mut after = Collect(Vec::new());
+    step.model().visit(&mut after);
+    let grad = before.0.iter().zip(&after.0).map(|(b, a)| b - a).collect();
+    (loss, grad)
+}
+
+#[test]
+fn the_flow_step_takes_the_host_engine_with_the_same_update() {
+    let (loss_host, grad_host) = flow_step(true);
+    let (loss_tensor, grad_tensor) = flow_step(false);
+    assert!((loss_host - loss_tensor).abs() <= 1e-10 * loss_tensor.abs());
+    let scale = grad_tensor.iter().fold(0.0f64, |m, g| m.max(g.abs()));
+    assert!(scale > 0.0);
+    for (h, t) in grad_host.iter().zip(&grad_tensor) {
+        assert!((h - t).abs() <= 1e-10 * scale, "{h} vs {t}");
+    }
+}
