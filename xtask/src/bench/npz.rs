@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-pub use sysdyn_data::npz::{Array, parse_npy};
+pub use sysdyn_data::npz::Array;
 
 /// Reads every array of `path` (e.g. `.../fixtures/node.npz`), keyed by name without `.npy`
 /// (sysdyn-data's reader, its error as text).
@@ -73,6 +73,7 @@ pub fn load_fixture(bench_dir: &Path, name: &str) -> Result<BTreeMap<String, Arr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sysdyn_data::npz::parse_npy;
 
     fn npy(shape: &str, values: &[f32]) -> Vec<u8> {
         let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {shape}, }}");
