@@ -99,7 +99,7 @@ fn power_iteration_finds_the_largest_singular_value_and_its_gradient() {
     assert!((s[0] - 3.0).abs() < 1e-12, "{s:?}");
     assert!((s[1] - 0.5).abs() < 1e-12, "{s:?}");
     // dσ/dW = u vᵀ: for R(a) diag(s) R(b)ᵀ, u = R(a) e₁, v = R(b) e₁ (up to a common sign).
-    let grads = sigma.slice([0..1]).sum().backward();
+    let grads = sigma.narrow(0, 0, 1).sum().backward();
     let g = host(w.grad(&grads).unwrap());
     let (u, v) = (
         [0.3f64.cos(), 0.3f64.sin()],
