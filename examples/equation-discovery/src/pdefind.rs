@@ -233,7 +233,7 @@ pub fn kdv(options: &Options, dir: &Path) -> Result<(CaseResult, Vec<String>), E
         ..TrainStRidge::default()
     };
     let clean_finder = PdeFind {
-        trainer: trainer.clone(),
+        trainer,
         ..PdeFind::default()
     };
     let noisy_finder = PdeFind {
