@@ -6,7 +6,7 @@
 //! - [`env_mlp`]: an MLP with one set of weights per environment, `W: [E, in, out]`, evaluated
 //!   for all environments in one batched matrix product per layer (no loop over environments).
 //! - [`spectral`]: the largest singular value of every matrix of a stack by power iteration.
-//! - [`rollout`]: the RK4 rollout over the data's time grid with LEADS's teacher forcing.
+//! - [`rollout`](mod@rollout): the RK4 rollout over the data's time grid with LEADS's teacher forcing.
 //! - [`leads`]: LEADS (Yin et al. 2021), `dx/dt = f(x) + g_e(x)` with the penalty
 //!   `Ω = c_lip Σ_e Σ_l σ_max(W_{e,l})² + Σ_e mean (‖g_e(x)‖/(‖x‖ + 1e-5))²`, and its baselines
 //!   (One-For-All, One-Per-Env, `f + g_e` without `Ω`) as configurations of the same model.

@@ -8,7 +8,7 @@
 //!   undamped wave);
 //! - [`conv`]: the convolutional `F_a` for 2-D fields (an MLP, `sysdyn_core::jet::Mlp`, is the
 //!   `F_a` of ODEs);
-//! - [`rollout`]: the differentiable fixed-step RK4 rollout over the data's time grid;
+//! - [`rollout`](mod@rollout): the differentiable fixed-step RK4 rollout over the data's time grid;
 //! - [`aphynity`]: the objective `‖F_a‖² + λ L_traj` and the update `λ ← λ + τ₂ L_traj`;
 //! - [`step`]: the training step on sysdyn-train, with `λ` in the checkpoint.
 
