@@ -449,14 +449,27 @@ fn build_model(
     })
 }
 
-/// The test scores of `model`: per-frame MSE, its means up to each horizon, the values at the
-/// horizons, and the first slab's potential at the horizons.
+/// The test scores of a model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scores {
+    /// The MSE of the potential at each frame (mean over slabs and cells).
+    pub per_frame: Vec<f64>,
+    /// Its means over the frames in `(0, H]`, one per horizon of [`HORIZONS_MS`].
+    pub means: Vec<f64>,
+    /// Its values at the frames at the horizons.
+    pub at: Vec<f64>,
+    /// The first slab's predicted potential at the horizons, `4 × SIDE²`.
+    pub snapshots: Vec<f64>,
+}
+
+/// The scores of `model` forecasting the observed potentials `test` (`[slabs, frames, cells]`)
+/// at `times` from their first frames.
 pub fn score(
     model: &CardiacModel,
     test: &Tensor<3>,
     times: &[f64],
     substeps: usize,
-) -> Result<(Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>), ExampleError> {
+) -> Result<Scores, ExampleError> {
     let pred = forecast(model, test, times, substeps)?.detach();
     let [_, frames, cells] = pred.dims();
     let per_frame: Vec<f64> = (pred.clone() - test.clone())
@@ -491,17 +504,27 @@ pub fn score(
         at.push(per_frame[k]);
         snapshots.extend_from_slice(&first[k * cells..(k + 1) * cells]);
     }
-    Ok((per_frame, means, at, snapshots))
+    Ok(Scores {
+        per_frame,
+        means,
+        at,
+        snapshots,
+    })
+}
+
+/// One seed's data: training windows and test forecasts, with their frame times.
+struct Split<'a> {
+    train: &'a Tensor<3>,
+    train_times: &'a [f64],
+    test: &'a Tensor<3>,
+    test_times: &'a [f64],
 }
 
 fn run_variant(
     variant: Variant,
     options: &Options,
     device: &SysDevice,
-    train: &Tensor<3>,
-    train_times: &[f64],
-    test: &Tensor<3>,
-    test_times: &[f64],
+    split: &Split,
     seed: u64,
 ) -> Result<RunResult, ExampleError> {
     let b = options.budget;
@@ -527,8 +550,8 @@ fn run_variant(
             model,
             Optim::new(AdamConfig::new().build()),
             config,
-            train.clone(),
-            train_times.to_vec(),
+            split.train.clone(),
+            split.train_times.to_vec(),
         )?;
         let run = TrainConfig::new(b.steps)
             .with_seed(seed)
@@ -550,19 +573,18 @@ fn run_variant(
         (step.model().clone(), history, lambda)
     };
     let train_s = start.elapsed().as_secs_f64();
-    let (mse_per_frame, mse_horizons, mse_at_horizons, snapshots) =
-        score(&model, test, test_times, b.substeps)?;
+    let scores = score(&model, split.test, split.test_times, b.substeps)?;
     Ok(RunResult {
         variant,
         seed,
-        mse_per_frame,
-        mse_horizons,
-        mse_at_horizons,
+        mse_per_frame: scores.per_frame,
+        mse_horizons: scores.means,
+        mse_at_horizons: scores.at,
         parameters: model.parameters(),
         final_lambda,
         history,
         train_s,
-        snapshots,
+        snapshots: scores.snapshots,
     })
 }
 
@@ -610,16 +632,13 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         let train_t = potential_tensor(&train, &device)?;
         let test_t = potential_tensor(&test, &device)?;
         for (i, &variant) in Variant::ALL.iter().enumerate() {
-            let r = run_variant(
-                variant,
-                options,
-                &device,
-                &train_t,
-                &train.times_ms,
-                &test_t,
-                &test_times,
-                seed,
-            )?;
+            let split = Split {
+                train: &train_t,
+                train_times: &train.times_ms,
+                test: &test_t,
+                test_times: &test_times,
+            };
+            let r = run_variant(variant, options, &device, &split, seed)?;
             say!(
                 options,
                 "[cardiac-ep] {} s{seed}: MSE up to 6/12/24/50 ms {:.4?}, parameters {:.4?}, {:.1} s",
