@@ -132,7 +132,16 @@ impl Cli {
             budget.lambda0 = l;
         }
         if let Some(h) = self.train_horizon {
-            budget.train_horizon_ms = h.clamp(budget.dt_ms, budget.test_horizon_ms);
+            if !(h.is_finite() && h >= budget.dt_ms && h <= budget.test_horizon_ms) {
+                return Err(clap::Error::raw(
+                    clap::error::ErrorKind::ValueValidation,
+                    format!(
+                        "--train-horizon {h} is out of range: give a time in ms from {} (one frame) to {} (the test horizon)\n",
+                        budget.dt_ms, budget.test_horizon_ms
+                    ),
+                ));
+            }
+            budget.train_horizon_ms = h;
         }
         Ok(Options {
             out_dir: run.out_dir,

@@ -16,6 +16,10 @@ fn help_and_bad_flags() {
     b.assert_help_lists(&["--steps", "--seeds", "--lr", "--lambda0", "--train-horizon"]);
     b.assert_bad_flags_exit_2();
     b.assert_checkpoint_flags_refused();
+    for bad in ["0", "NaN", "60"] {
+        let out = b.run(&["--train-horizon", bad]);
+        assert_eq!(out.status.code(), Some(2), "--train-horizon {bad}");
+    }
 }
 
 #[test]
