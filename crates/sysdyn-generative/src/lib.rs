@@ -85,7 +85,8 @@
 //! log-determinant series with exact, Hutchinson or Russian-roulette traces) and
 //! [`flow::cnf`] (sysdyn-nodes' continuous normalizing flow as a layer). [`flow::host`] runs a
 //! RealNVP (a chain of unconditional affine couplings on a standard normal base) on sysdyn-mlp's
-//! host engine: its NLL and parameter gradient, for an optimizer step. Every vector layer
+//! host engine: its NLL and parameter gradient, for an optimizer step, the rows split across
+//! the thread pool once per step (`FlowStep`'s default on flex/ndarray). Every vector layer
 //! but the CNF is a variant of [`flow::chain::VectorLayer`], so any families compose in one
 //! chain (`examples/flows-2d` trains each family that way).
 //!

@@ -8,7 +8,7 @@
 use std::sync::{Mutex, OnceLock};
 
 use burn::module::{Module, ModuleVisitor, Param};
-use burn::optim::{GradientsParams, SgdConfig};
+use burn::optim::{AdamConfig, GradientsParams, SgdConfig};
 use burn::tensor::Tensor;
 use sysdyn_core::device::{DeviceSpec, SysDevice};
 use sysdyn_core::jet::Activation;
@@ -225,6 +225,76 @@ fn the_flow_step_takes_the_host_engine_with_the_same_update() {
     let scale = grad_tensor.iter().fold(0.0f64, |m, g| m.max(g.abs()));
     assert!(scale > 0.0);
     for (h, t) in grad_host.iter().zip(&grad_tensor) {
+        assert!((h - t).abs() <= 1e-10 * scale, "{h} vs {t}");
+    }
+}
+
+/// `steps` Adam steps of a `FlowStep` on `rows` rows a step: the losses and the parameters
+/// after them.
+fn adam_steps(host: bool, rows: usize, steps: usize) -> (Vec<f64>, Vec<f64>) {
+    let device = device("flex:f64:autodiff");
+    let layers = (0..4)
+        .map(|l| {
+            let parity = if l % 2 == 0 {
+                Parity::Even
+            } else {
+                Parity::Odd
+            };
+            let bound = ScaleBound::Tanh { bound: 1.0 };
+            SplitAffineCoupling::new(&device, 2, &[16, 16], Activation::Relu, parity, bound, 0, l)
+                .unwrap()
+        })
+        .collect();
+    let model = FlowModel::new(StandardNormal::new(2).unwrap(), Chain::new(layers));
+    let mut step = FlowStep::new(
+        device,
+        model,
+        Optim::new(AdamConfig::new().with_epsilon(1e-8).build()),
+        FlowConfig::new([rows, 2]).with_data_init(false),
+        FlowObjective::MaximumLikelihood(Box::new(|rng: &mut SeededRng, rows| {
+            rng.normals(2 * rows)
+        })),
+    )
+    .unwrap()
+    .with_host_engine(host);
+    let config = TrainConfig::new(steps as u64);
+    let losses = (0..steps)
+        .map(|i| {
+            let mut ctx = StepContext::new(&config, i as u64);
+            ctx.lr = 1e-2;
+            step.step(&mut ctx).unwrap().loss
+        })
+        .collect();
+    let mut params = Collect(Vec::new());
+    step.model().visit(&mut params);
+    (losses, params.0)
+}
+
+/// Enough rows that the host engine splits them across the pool (each chunk runs the whole
+/// chain, the parameter gradients are summed), and several Adam steps, so that a wrong chunk
+/// sum or a stale host copy would show in the parameters.
+#[test]
+fn adam_steps_on_the_host_engine_equal_the_tensor_path() {
+    let (rows, steps) = (517, 6);
+    // Three workers, whatever the machine: three uneven chunks of rows.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(3)
+        .build()
+        .unwrap();
+    let (losses_host, params_host) = pool.install(|| adam_steps(true, rows, steps));
+    let (losses_tensor, params_tensor) = adam_steps(false, rows, steps);
+    for (h, t) in losses_host.iter().zip(&losses_tensor) {
+        assert!((h - t).abs() <= 1e-10 * t.abs(), "loss {h} vs {t}");
+    }
+    // The steps moved the parameters (lr 1e-2: by about 6e-2 each).
+    let (_, initial) = adam_steps(false, rows, 0);
+    let moved = initial
+        .iter()
+        .zip(&params_tensor)
+        .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+    assert!(moved > 1e-2, "Adam moved the parameters by {moved}");
+    let scale = params_tensor.iter().fold(0.0f64, |m, p| m.max(p.abs()));
+    for (h, t) in params_host.iter().zip(&params_tensor) {
         assert!((h - t).abs() <= 1e-10 * scale, "{h} vs {t}");
     }
 }

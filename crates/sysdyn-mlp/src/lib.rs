@@ -12,11 +12,12 @@
 //! - [`Mlp::forward_trace_taped`] with [`Mlp::backward_trace`]: the output and the trace in one
 //!   pass, and their vector–Jacobian product with respect to the parameters and the input.
 //!
-//! The kernels are chosen once at run time ([`kernel_path`]): on CPUs with AVX2 and FMA, the
-//! `gemm` crate for the hidden layers' products, hand-written direct loops (compiled with
-//! AVX2/FMA) for the thin products from and to a low-dimensional state, and vectorised f32
-//! tanh and sigmoid; elsewhere, or with `SYSDYN_PORTABLE_KERNELS=1`, portable hand-written
-//! kernels. Results agree to rounding either way. With the default `burn` feature, the [`burn`] module copies a burn
+//! The kernels are chosen once at run time ([`kernel_path`]): on CPUs with AVX2 and FMA (or
+//! AVX-512 on top, [`KernelPath::Avx512`]), the `gemm` crate for the hidden layers' products,
+//! hand-written direct loops (compiled with AVX2/FMA or AVX-512) for the thin products from and
+//! to a low-dimensional state, and vectorised f32 tanh and sigmoid; elsewhere, or with
+//! `SYSDYN_PORTABLE_KERNELS=1`, portable hand-written kernels. [`Mlp::forward_taped_serial`]
+//! runs a taped pass on the caller's thread, for callers that split the rows themselves. Results agree to rounding either way. With the default `burn` feature, the [`burn`] module copies a burn
 //! `Linear` stack to the host, moves tensors in and out, and recognises the CPU devices where
 //! that pays ([`crate::burn::is_cpu_device`]).
 //!

@@ -169,6 +169,7 @@ impl<E: Float> Layer<E> {
 }
 
 /// Adds the column sums of `rows × width` values to `acc` (`width`).
+#[inline(always)]
 pub(crate) fn add_column_sums<E: Float>(acc: &mut [E], values: &[E]) {
     let width = acc.len();
     for row in values.chunks_exact(width) {
@@ -265,7 +266,15 @@ pub(crate) fn parallel_map<I: Sync, T: Send>(items: &[I], f: impl Fn(&I) -> T + 
 }
 
 /// Sums the per-chunk parameter gradients and concatenates the input parts.
-pub(crate) fn gather<E: Float>(parts: Vec<(Vec<E>, Vec<E>)>, num_params: usize) -> Gradients<E> {
+pub(crate) fn gather<E: Float>(
+    mut parts: Vec<(Vec<E>, Vec<E>)>,
+    num_params: usize,
+) -> Gradients<E> {
+    if parts.len() == 1 {
+        // One chunk (a serial pass): its parts are the result, no copy.
+        let (input, params) = parts.remove(0);
+        return Gradients { input, params };
+    }
     let mut input = Vec::with_capacity(parts.iter().map(|p| p.0.len()).sum());
     let mut params = vec![E::ZERO; num_params];
     for (xb, p) in parts {
@@ -452,7 +461,58 @@ impl<E: Float> Mlp<E> {
         Ok((out, tape))
     }
 
+    /// [`Mlp::forward_taped`] on the caller's thread, the batch in one piece; [`Mlp::backward`]
+    /// of its tape runs on the caller's thread too. For callers that split the rows
+    /// themselves, one parallel task per chunk of rows through several networks (a RealNVP's
+    /// couplings, `sysdyn-generative`'s `flow::host`): one fork and join per step instead of
+    /// one per network and pass.
+    pub fn forward_taped_serial(
+        &self,
+        x: &[E],
+        batch: usize,
+    ) -> Result<(Vec<E>, Tape<E>), MlpError> {
+        check_len("input", x, batch, self.input_width())?;
+        let (out, chunk) = self.forward_chunk(x, 0, batch, true);
+        let tape = Tape {
+            chunks: vec![chunk],
+            batch,
+            mlp: self.id,
+        };
+        Ok((out, tape))
+    }
+
     fn forward_chunk(
+        &self,
+        x: &[E],
+        start: usize,
+        rows: usize,
+        keep: bool,
+    ) -> (Vec<E>, ChunkTape<E>) {
+        #[cfg(target_arch = "x86_64")]
+        if crate::kernels::use_avx512() {
+            // SAFETY: kernel_path checked that the CPU supports AVX-512 F/VL, AVX2 and FMA.
+            return unsafe { self.forward_chunk_avx512(x, start, rows, keep) };
+        }
+        self.forward_chunk_body(x, start, rows, keep)
+    }
+
+    /// [`Mlp::forward_chunk`] compiled with AVX-512, for its elementwise loops (the activation
+    /// and its derivative over the hidden layers: as much time as the products in a ReLU
+    /// network of width 64 when compiled for SSE2); the products dispatch on their own.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+    unsafe fn forward_chunk_avx512(
+        &self,
+        x: &[E],
+        start: usize,
+        rows: usize,
+        keep: bool,
+    ) -> (Vec<E>, ChunkTape<E>) {
+        self.forward_chunk_body(x, start, rows, keep)
+    }
+
+    #[inline(always)]
+    fn forward_chunk_body(
         &self,
         x: &[E],
         start: usize,
@@ -462,7 +522,10 @@ impl<E: Float> Mlp<E> {
         let width = self.input_width();
         let x = &x[start * width..(start + rows) * width];
         let n = self.layers.len();
-        let with_derivative = keep && self.activation.has_first_derivative();
+        // ReLU's derivative is read off its output on the tape in the backward pass
+        // (`σ'(z) = [σ(z) > 0]`): no second buffer per hidden layer.
+        let with_derivative =
+            keep && self.activation.has_first_derivative() && self.activation != Activation::Relu;
         let mut inputs = Vec::with_capacity(if keep { n } else { 0 });
         let mut derivatives = Vec::with_capacity(if with_derivative { n - 1 } else { 0 });
         // The first layer reads the caller's rows in place; a copy is made only for the tape.
@@ -523,6 +586,28 @@ impl<E: Float> Mlp<E> {
     }
 
     fn backward_chunk(&self, tape: &ChunkTape<E>, cotangent: &[E]) -> (Vec<E>, Vec<E>) {
+        #[cfg(target_arch = "x86_64")]
+        if crate::kernels::use_avx512() {
+            // SAFETY: kernel_path checked that the CPU supports AVX-512 F/VL, AVX2 and FMA.
+            return unsafe { self.backward_chunk_avx512(tape, cotangent) };
+        }
+        self.backward_chunk_body(tape, cotangent)
+    }
+
+    /// [`Mlp::backward_chunk`] compiled with AVX-512, for its elementwise loops (σ', the bias
+    /// gradient's column sums).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+    unsafe fn backward_chunk_avx512(
+        &self,
+        tape: &ChunkTape<E>,
+        cotangent: &[E],
+    ) -> (Vec<E>, Vec<E>) {
+        self.backward_chunk_body(tape, cotangent)
+    }
+
+    #[inline(always)]
+    fn backward_chunk_body(&self, tape: &ChunkTape<E>, cotangent: &[E]) -> (Vec<E>, Vec<E>) {
         let rows = tape.rows;
         let mut params = vec![E::ZERO; self.num_params()];
         let offsets = self.param_offsets();
@@ -550,7 +635,13 @@ impl<E: Float> Mlp<E> {
             if l == 0 {
                 return (back, params);
             }
-            if let Some(d) = tape.derivatives.get(l - 1) {
+            if self.activation == Activation::Relu {
+                // σ'(z_{l-1}) = [a_l > 0], a_l this layer's input on the tape; the product
+                // as for the other activations (NaN stays NaN).
+                for (b, &a) in back.iter_mut().zip(&tape.inputs[l]) {
+                    *b = *b * if a > E::ZERO { E::ONE } else { E::ZERO };
+                }
+            } else if let Some(d) = tape.derivatives.get(l - 1) {
                 for (b, &s) in back.iter_mut().zip(d) {
                     *b = *b * s;
                 }

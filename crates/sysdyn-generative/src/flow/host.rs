@@ -13,10 +13,14 @@
 //!   gradients and `x̄_c = ḡ_c + ∂S_l/∂x_cᵀ ŝ̄ + ∂T_l/∂x_cᵀ t̄`.
 //!
 //! The networks run in their own precision (f32 or f64); the elementwise coupling arithmetic
-//! runs in f64 between them.
+//! runs in f64 between them. The rows are independent until the parameter gradients are summed,
+//! so they are split across the rayon pool once per step: each chunk runs the whole chain
+//! forward and back on one thread ([`Mlp::forward_taped_serial`]), and the chunks' gradients
+//! are added (W4, 2 cores: one fork and join instead of 32).
 
 use burn::optim::GradientsParams;
 use burn::tensor::Device;
+use rayon::prelude::*;
 use sysdyn_mlp::burn::{AnyMlp, BurnFloat, is_cpu_device};
 use sysdyn_mlp::{Mlp, Tape};
 
@@ -156,6 +160,48 @@ impl HostAffineChain {
     ) -> f64 {
         let d = self.features;
         let rows = x.len() / d;
+        // The rows are independent until the parameter gradients are summed: each chunk runs
+        // the whole chain forward and back on one thread, one fork and join per step (not one
+        // per network and pass: 32 of them for eight couplings).
+        let chunks = row_chunks(rows);
+        let parts: Vec<ChunkResult<E>> = chunks
+            .par_iter()
+            .map(|&(start, len)| self.chunk_nll(nets, &x[start * d..(start + len) * d], rows))
+            .collect();
+        let mut parts = parts.into_iter();
+        let ChunkResult {
+            mut loss,
+            mut net_grads,
+        } = parts.next().expect("at least one chunk of rows");
+        for part in parts {
+            loss += part.loss;
+            for ((scale, shift), (scale_part, shift_part)) in
+                net_grads.iter_mut().zip(part.net_grads)
+            {
+                add_assign(scale, &scale_part);
+                add_assign(shift, &shift_part);
+            }
+        }
+        for (((scale, shift), (scale_grads, shift_grads)), layer) in
+            nets.iter().zip(&net_grads).zip(chain.layers())
+        {
+            let (scale_net, shift_net, ..) = layer.parts();
+            register_gradients(grads, scale, scale_grads, scale_net.layers(), device);
+            register_gradients(grads, shift, shift_grads, shift_net.layers(), device);
+        }
+        loss
+    }
+
+    /// The chunk's part of the NLL (its rows' terms divided by all `rows`) and of every
+    /// network's parameter gradient, on the caller's thread.
+    fn chunk_nll<E: BurnFloat>(
+        &self,
+        nets: &[(Mlp<E>, Mlp<E>)],
+        x: &[f64],
+        total_rows: usize,
+    ) -> ChunkResult<E> {
+        let d = self.features;
+        let rows = x.len() / d;
         let mut h = x.to_vec();
         let mut log_det = vec![0.0; rows];
         let mut saved = Vec::with_capacity(nets.len());
@@ -166,10 +212,10 @@ impl HostAffineChain {
                 .flat_map(|row| kept.iter().map(|&c| E::from_f64(row[c])))
                 .collect();
             let (raw, scale_tape) = scale
-                .forward_taped(&input, rows)
+                .forward_taped_serial(&input, rows)
                 .expect("the input is rows × kept features, the scale network's input");
             let (shift_out, shift_tape) = shift
-                .forward_taped(&input, rows)
+                .forward_taped_serial(&input, rows)
                 .expect("the input is rows × kept features, the shift network's input");
             let n = rows * transformed.len();
             let (mut exp_s, mut bound_slope, mut x_o) = (
@@ -197,7 +243,7 @@ impl HostAffineChain {
                 x_o,
             });
         }
-        let n = rows as f64;
+        let n = total_rows as f64;
         let constant = 0.5 * d as f64 * std::f64::consts::TAU.ln();
         let loss = h
             .chunks_exact(d)
@@ -208,7 +254,7 @@ impl HostAffineChain {
         // ∂NLL/∂z = z / n; ∂NLL/∂log det (each row) = −1/n.
         let mut g: Vec<f64> = h.iter().map(|z| z / n).collect();
         let g_log_det = -1.0 / n;
-        let layers = chain.layers();
+        let mut net_grads = Vec::with_capacity(nets.len());
         for (l, ((scale, shift), coupling)) in nets.iter().zip(&self.couplings).enumerate().rev() {
             let saved = &saved[l];
             let (kept, transformed) = (&coupling.kept, &coupling.transformed);
@@ -225,6 +271,7 @@ impl HostAffineChain {
                     shift_cot.push(E::from_f64(gy));
                 }
             }
+            // Tapes of `forward_taped_serial`: the backward passes stay on this thread.
             let scale_grads = scale
                 .backward(&saved.scale_tape, &raw_cot)
                 .expect("the cotangent is shaped like the scale network's output");
@@ -237,22 +284,44 @@ impl HostAffineChain {
                     row[c] += scale_grads.input[at].to_f64() + shift_grads.input[at].to_f64();
                 }
             }
-            let (scale_net, shift_net, ..) = layers[l].parts();
-            register_gradients(
-                grads,
-                scale,
-                &scale_grads.params,
-                scale_net.layers(),
-                device,
-            );
-            register_gradients(
-                grads,
-                shift,
-                &shift_grads.params,
-                shift_net.layers(),
-                device,
-            );
+            net_grads.push((scale_grads.params, shift_grads.params));
         }
-        loss
+        // Collected last coupling first.
+        net_grads.reverse();
+        ChunkResult { loss, net_grads }
     }
+}
+
+/// One chunk of rows' share of the NLL and of each coupling's `(S, T)` parameter gradients.
+struct ChunkResult<E> {
+    loss: f64,
+    net_grads: Vec<(Vec<E>, Vec<E>)>,
+}
+
+/// `acc ← acc + part`.
+fn add_assign<E: BurnFloat>(acc: &mut [E], part: &[E]) {
+    for (a, &p) in acc.iter_mut().zip(part) {
+        *a += p;
+    }
+}
+
+/// Rows below which a chunk does not pay for its task (the engine's own threshold for
+/// splitting a batch, times the two networks a coupling runs).
+const MIN_ROWS_PER_CHUNK: usize = 128;
+
+/// Contiguous chunks `(start, rows)` of `rows`, one per rayon worker where the rows allow.
+fn row_chunks(rows: usize) -> Vec<(usize, usize)> {
+    let chunks = rayon::current_num_threads()
+        .min(rows.div_ceil(MIN_ROWS_PER_CHUNK))
+        .max(1);
+    let (base, extra) = (rows / chunks, rows % chunks);
+    let mut start = 0;
+    (0..chunks)
+        .map(|c| {
+            let len = base + usize::from(c < extra);
+            let chunk = (start, len);
+            start += len;
+            chunk
+        })
+        .collect()
 }
