@@ -2,25 +2,16 @@
 //! and its gradient `u vᵀ`, iterations resumed from kept vectors equal one longer run, zero
 //! iterations return the start, and a zero matrix stays finite.
 
-use std::sync::OnceLock;
-
 use burn::tensor::{Tensor, TensorData};
 use sysdyn_core::device::{DeviceSpec, SysDevice};
 use sysdyn_nodes::power_iteration::{normalise_columns, power_iterate, singular_value};
 
 fn device() -> SysDevice {
-    static DEVICE: OnceLock<SysDevice> = OnceLock::new();
-    DEVICE
-        .get_or_init(|| {
-            let mut d: SysDevice = "flex:f64:autodiff"
-                .parse::<DeviceSpec>()
-                .unwrap()
-                .init()
-                .unwrap();
-            d.configure_defaults().unwrap();
-            d
-        })
-        .clone()
+    "flex:f64:autodiff"
+        .parse::<DeviceSpec>()
+        .unwrap()
+        .init()
+        .unwrap()
 }
 
 fn tensor(values: Vec<f64>, shape: [usize; 3]) -> Tensor<3> {
