@@ -50,14 +50,16 @@ pub(crate) fn register_gradients<E: BurnFloat>(
         let weight = params[offset..offset + fan_in * fan_out].to_vec();
         grads.register(
             layer.weight.id,
-            to_tensor(weight, [fan_in, fan_out], device).expect("fan_in × fan_out values"),
+            to_tensor(weight, [fan_in, fan_out], device)
+                .expect("fan_in × fan_out values sliced from the engine's parameters"),
         );
         if let Some(bias) = &layer.bias {
             let at = offset + fan_in * fan_out;
             let values = params[at..at + fan_out].to_vec();
             grads.register(
                 bias.id,
-                to_tensor(values, [fan_out], device).expect("fan_out values"),
+                to_tensor(values, [fan_out], device)
+                    .expect("fan_out values sliced from the engine's parameters"),
             );
         }
     }

@@ -3,7 +3,9 @@
 //! the same outputs on every compiled test backend (`SYSDYN_TEST_BACKENDS` restricts them; wgpu
 //! runs on a software Vulkan device without a GPU), in f32.
 
-use burn::tensor::Tensor;
+mod common;
+
+use common::{assert_same_on_every_backend, host};
 use sysdyn_core::device::SysDevice;
 use sysdyn_core::rng::SeededRng;
 use sysdyn_generative::gan::{
@@ -11,11 +13,6 @@ use sysdyn_generative::gan::{
     ResnetGeneratorConfig, UNetConfig,
 };
 use sysdyn_generative::style::StyleGeneratorConfig;
-use sysdyn_testing::test_devices_f32;
-
-fn host<const D: usize>(t: Tensor<D>) -> Vec<f64> {
-    t.into_data().convert::<f64>().try_to_vec::<f64>().unwrap()
-}
 
 /// Every player's output on `d` for fixed weights and inputs, concatenated.
 fn outputs(d: &SysDevice) -> Vec<Vec<f64>> {
@@ -66,33 +63,19 @@ fn outputs(d: &SysDevice) -> Vec<Vec<f64>> {
 
 #[test]
 fn every_image_player_computes_the_same_on_every_backend() {
-    let names = [
-        "DCGAN generator",
-        "critic score",
-        "critic input gradient",
-        "U-Net",
-        "PatchGAN",
-        "ResNet generator",
-        "style generator",
-    ];
-    let devices = test_devices_f32(true);
-    let reference = outputs(&devices[0]);
-    for d in &devices[1..] {
-        let other = outputs(d);
-        for ((name, a), b) in names.iter().zip(&reference).zip(&other) {
-            assert_eq!(a.len(), b.len(), "{name} on {}", d.spec());
-            let scale = a.iter().fold(1e-3f64, |m, v| m.max(v.abs()));
-            let worst = a
-                .iter()
-                .zip(b)
-                .map(|(x, y)| (x - y).abs())
-                .fold(0.0, f64::max);
-            assert!(
-                worst <= 1e-4 * scale,
-                "{name}: {} differs from {} by {worst} (scale {scale})",
-                d.spec(),
-                devices[0].spec()
-            );
-        }
-    }
+    assert_same_on_every_backend(
+        outputs,
+        true,
+        &[
+            "DCGAN generator",
+            "critic score",
+            "critic input gradient",
+            "U-Net",
+            "PatchGAN",
+            "ResNet generator",
+            "style generator",
+        ],
+        1e-4,
+        false,
+    );
 }

@@ -3,8 +3,10 @@
 //! the same numbers on every compiled test backend (`SYSDYN_TEST_BACKENDS` restricts them), in
 //! f32; every random draw is made on the host, so the runs are comparable draw for draw.
 
+mod common;
+
 use burn::optim::AdamConfig;
-use burn::tensor::Tensor;
+use common::{assert_same_on_every_backend, host};
 use sysdyn_core::device::SysDevice;
 use sysdyn_core::rng::SeededRng;
 use sysdyn_generative::diffusion::{
@@ -13,12 +15,7 @@ use sysdyn_generative::diffusion::{
 };
 use sysdyn_generative::inputs::DataSampler;
 use sysdyn_generative::mixture::GaussianMixture;
-use sysdyn_testing::test_devices_f32;
 use sysdyn_train::{Optim, StepContext, TrainConfig, TrainStep};
-
-fn host<const D: usize>(t: Tensor<D>) -> Vec<f64> {
-    t.into_data().convert::<f64>().try_to_vec::<f64>().unwrap()
-}
 
 fn outputs(d: &SysDevice) -> Vec<Vec<f64>> {
     let mut out = Vec::new();
@@ -76,25 +73,5 @@ fn outputs(d: &SysDevice) -> Vec<Vec<f64>> {
 
 #[test]
 fn diffusion_computes_the_same_on_every_backend() {
-    let devices = test_devices_f32(true);
-    let reference = outputs(&devices[0]);
-    for d in &devices[1..] {
-        let other = outputs(d);
-        for (index, (a, b)) in reference.iter().zip(&other).enumerate() {
-            assert_eq!(a.len(), b.len(), "output {index} on {}", d.spec());
-            assert!(a.iter().all(|v| v.is_finite()), "output {index}: {a:?}");
-            let scale = a.iter().fold(1e-3f64, |m, v| m.max(v.abs()));
-            let worst = a
-                .iter()
-                .zip(b)
-                .map(|(x, y)| (x - y).abs())
-                .fold(0.0, f64::max);
-            assert!(
-                worst <= 1e-4 * scale,
-                "output {index}: {} differs from {} by {worst} (scale {scale})",
-                d.spec(),
-                devices[0].spec()
-            );
-        }
-    }
+    assert_same_on_every_backend(outputs, true, &[], 1e-4, true);
 }

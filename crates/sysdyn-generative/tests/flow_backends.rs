@@ -3,7 +3,9 @@
 //! (`SYSDYN_TEST_BACKENDS` restricts them), in f32; the noise is drawn on the host, so samples
 //! compare draw for draw.
 
-use burn::tensor::Tensor;
+mod common;
+
+use common::{assert_same_on_every_backend, host};
 use sysdyn_core::device::SysDevice;
 use sysdyn_core::jet::Activation;
 use sysdyn_core::rng::SeededRng;
@@ -20,11 +22,6 @@ use sysdyn_generative::flow::coupling::{
 use sysdyn_generative::flow::model::FlowModel;
 use sysdyn_generative::flow::multiscale::MultiScaleConfig;
 use sysdyn_generative::flow::revnet::RevNetBlock;
-use sysdyn_testing::test_devices_f32;
-
-fn host<const D: usize>(t: Tensor<D>) -> Vec<f64> {
-    t.into_data().convert::<f64>().try_to_vec::<f64>().unwrap()
-}
 
 fn outputs(d: &SysDevice) -> Vec<Vec<f64>> {
     let mut out = Vec::new();
@@ -87,25 +84,5 @@ fn outputs(d: &SysDevice) -> Vec<Vec<f64>> {
 
 #[test]
 fn every_flow_computes_the_same_on_every_backend() {
-    let devices = test_devices_f32(false);
-    let reference = outputs(&devices[0]);
-    for d in &devices[1..] {
-        let other = outputs(d);
-        for (index, (a, b)) in reference.iter().zip(&other).enumerate() {
-            assert_eq!(a.len(), b.len(), "output {index} on {}", d.spec());
-            assert!(a.iter().all(|v| v.is_finite()), "output {index}: {a:?}");
-            let scale = a.iter().fold(1e-3f64, |m, v| m.max(v.abs()));
-            let worst = a
-                .iter()
-                .zip(b)
-                .map(|(x, y)| (x - y).abs())
-                .fold(0.0, f64::max);
-            assert!(
-                worst <= 1e-4 * scale,
-                "output {index}: {} differs from {} by {worst} (scale {scale})",
-                d.spec(),
-                devices[0].spec()
-            );
-        }
-    }
+    assert_same_on_every_backend(outputs, false, &[], 1e-4, true);
 }

@@ -3,7 +3,9 @@
 //! probability-flow samples, and flow log-likelihoods on every compiled test backend
 //! (`SYSDYN_TEST_BACKENDS` restricts them), in f32.
 
-use burn::tensor::Tensor;
+mod common;
+
+use common::{assert_same_on_every_backend, host};
 use sysdyn_core::device::SysDevice;
 use sysdyn_core::jet::{Activation, MlpConfig};
 use sysdyn_core::rng::SeededRng;
@@ -11,11 +13,6 @@ use sysdyn_generative::score::{
     AnnealedLangevin, DenoisingScoreMatching, Divergence, ForwardSde, ModelNoiseScore, ModelScore,
     NoiseLevels, PredictorCorrector, ProbabilityFlow, ReverseMethod, ReverseSdeSampler, Weighting,
 };
-use sysdyn_testing::test_devices_f32;
-
-fn host<const D: usize>(t: Tensor<D>) -> Vec<f64> {
-    t.into_data().convert::<f64>().try_to_vec::<f64>().unwrap()
-}
 
 fn outputs(d: &SysDevice) -> Vec<Vec<f64>> {
     let model = MlpConfig::new(vec![3, 16, 2])
@@ -68,33 +65,19 @@ fn outputs(d: &SysDevice) -> Vec<Vec<f64>> {
 
 #[test]
 fn score_models_and_samplers_compute_the_same_on_every_backend() {
-    let names = [
-        "DSM loss",
-        "NCSN loss",
-        "reverse SDE",
-        "PC",
-        "annealed Langevin",
-        "PF-ODE sample",
-        "PF-ODE log-likelihood",
-    ];
-    let devices = test_devices_f32(true);
-    let reference = outputs(&devices[0]);
-    for d in &devices[1..] {
-        let other = outputs(d);
-        for ((name, a), b) in names.iter().zip(&reference).zip(&other) {
-            assert_eq!(a.len(), b.len(), "{name} on {}", d.spec());
-            let scale = a.iter().fold(1e-3f64, |m, v| m.max(v.abs()));
-            let worst = a
-                .iter()
-                .zip(b)
-                .map(|(x, y)| (x - y).abs())
-                .fold(0.0, f64::max);
-            assert!(
-                worst <= 1e-3 * scale,
-                "{name}: {} differs from {} by {worst} (scale {scale})",
-                d.spec(),
-                devices[0].spec()
-            );
-        }
-    }
+    assert_same_on_every_backend(
+        outputs,
+        true,
+        &[
+            "DSM loss",
+            "NCSN loss",
+            "reverse SDE",
+            "PC",
+            "annealed Langevin",
+            "PF-ODE sample",
+            "PF-ODE log-likelihood",
+        ],
+        1e-3,
+        false,
+    );
 }

@@ -19,6 +19,8 @@
 //! - [`resnet`] and [`rnn`]: deep networks read as discretised ODEs (Euler, RK, multistep and
 //!   leapfrog blocks; antisymmetric, Hamiltonian and Verlet networks; multi-level training;
 //!   stability diagnostics) and recurrent networks with their recurrence Jacobians.
+//! - [`power_iteration`]: the largest singular value of a stack of matrices by power iteration,
+//!   shared by spectral normalisation (sysdyn-generative) and LEADS's penalty (sysdyn-physics).
 //!
 //! Where the parts live: [`field`] (the trait and the autodiff-graph VJP), [`mlp_field`] (the MLP
 //! field and its hand-written backward), [`host`] (the CPU fast path: MLP fields and their flow
@@ -66,6 +68,7 @@ pub mod latent;
 pub mod mlp_field;
 pub mod node;
 pub mod params;
+pub mod power_iteration;
 mod replay;
 pub mod resnet;
 pub mod rnn;

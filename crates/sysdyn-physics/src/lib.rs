@@ -29,7 +29,8 @@
 //!   estimators, sparse regression (STLSQ, SR3, ensembles), relative measurement noise
 //!   (`add_noise`), SINDy with control and simulation,
 //!   and PDE-FIND with TrainSTRidge; PDE-Net 2.0 on burn tensors (moment-constrained filters,
-//!   SymNet, δt-block rollouts trained with a growing horizon on sysdyn-train).
+//!   SymNet, δt-block rollouts trained with a growing horizon on sysdyn-train, and the shared
+//!   recovery experiment `pdenet::recovery`).
 //! - [`hybrid`]: APHYNITY's augmented models `F_p + F_a` (themselves `PhysicalModel`s), the
 //!   incomplete physics of the paper, the differentiable RK4 rollout, the objective
 //!   `‖F_a‖² + λ L_traj` with its multiplier update, and the training step.

@@ -13,12 +13,11 @@ use sysdyn_core::spectral::Spectral2d;
 use sysdyn_physics::PhysicsError;
 use sysdyn_physics::discovery::pdenet::{
     ConvectionDiffusion2d, Derivative, FilterBank, HorizonSchedule, MomentConstraint, MomentFilter,
-    PdeNetConfig, PdeNetStep, ProductLayer, Regularisation, SymNet, Trajectories,
-    filter_from_moments, moments_of_filter, vandermonde,
+    PdeNetConfig, PdeNetStep, ProductLayer, RecoveryConfig, ReferenceSolver, Regularisation,
+    SymNet, Trajectories, filter_from_moments, moments_of_filter, recovery, vandermonde,
 };
 use sysdyn_train::{
-    Checkpointable, Checkpoints, LrSchedule, Optim, ProgressMode, StepContext, TrainConfig,
-    TrainStep, Trainer,
+    Checkpointable, Checkpoints, LrSchedule, Optim, StepContext, TrainConfig, TrainStep,
 };
 
 fn device() -> SysDevice {
@@ -440,7 +439,7 @@ struct Problem {
 }
 
 /// `(u0, m) ↦` the frames `u(0) … u(m δt)`, row-major.
-type Reference = Box<dyn FnMut(&[f64], usize) -> Vec<f64>>;
+type Reference = Box<ReferenceSolver<'static>>;
 
 const N: usize = 32;
 const DT: f64 = 0.01;
@@ -451,76 +450,40 @@ fn convection_diffusion() -> Problem {
     let mut eq = ConvectionDiffusion2d::new(a, b, nu, (N, N), (tau, tau)).unwrap();
     Problem {
         truth: vec![("u_x", a), ("u_y", b), ("u_xx", nu), ("u_yy", nu)],
-        trajectory: Box::new(move |u0, m| eq.trajectory(u0, DT, m).unwrap()),
+        trajectory: Box::new(move |u0, m| eq.trajectory(u0, DT, m)),
     }
 }
 
-/// Trains PDE-Net on `problem`'s trajectories from random smooth initial conditions with the
-/// horizon `schedule`, for `steps` Adam steps (optionally with Gaussian noise of `noise` times
-/// the data's root mean square on every training frame); then rolls out 5× the final horizon
-/// from held-out initial conditions against the clean reference.
+/// Trains PDE-Net ([`recovery`]) on `problem`'s trajectories from random smooth initial
+/// conditions with the horizon `schedule`, for `steps` Adam steps; then rolls out 5× the final
+/// horizon from held-out initial conditions against the reference.
 fn train_and_recover(
     d: &SysDevice,
     mut problem: Problem,
-    trajectories: usize,
     schedule: Vec<(u64, usize)>,
     steps: u64,
-    noise: f64,
     init_scale: f64,
 ) -> Recovery {
     let n = N;
     let tau = std::f64::consts::TAU;
     // Only for its random initial conditions and grid spacing.
     let grid = ConvectionDiffusion2d::new(0.0, 0.0, 0.0, (n, n), (tau, tau)).unwrap();
-    let schedule = HorizonSchedule::new(schedule).unwrap();
-    let horizon = schedule.max_horizon();
+    let config = RecoveryConfig::new(DT, schedule, steps, init_scale);
+    let horizon = HorizonSchedule::new(config.schedule.clone())
+        .unwrap()
+        .max_horizon();
     let frames = 2 * horizon + 1;
-    let mut rng = SeededRng::new(20);
-    let mut values = Vec::new();
-    for _ in 0..trajectories {
-        let u0 = grid.random_initial_condition(&mut rng, 3);
-        values.extend((problem.trajectory)(&u0, frames - 1));
-    }
-    if noise > 0.0 {
-        let rms = (values.iter().map(|v| v * v).sum::<f64>() / values.len() as f64).sqrt();
-        let mut noise_rng = SeededRng::new(21);
-        for v in &mut values {
-            *v += noise * rms * noise_rng.normal();
-        }
-    }
-    let data = Trajectories::new(values, [trajectories, frames, n, n]).unwrap();
-    let mut config = PdeNetConfig::new(DT, grid.spacing());
-    config.init_scale = init_scale;
-    let model = config.init(d, &mut SeededRng::new(1)).unwrap();
-    let mut step = PdeNetStep::new(
-        d,
-        model,
-        Optim::new(AdamConfig::new().build()),
-        data,
-        schedule,
-        Regularisation {
-            symnet_l1: 1e-3,
-            moment_l1: 1e-3,
-        },
-    )
-    .unwrap();
+    let data = recovery::simulate(&grid, &mut problem.trajectory, &config).unwrap();
+    assert_eq!(data.shape(), [6, frames, n, n]);
     let dir = std::env::temp_dir().join(format!(
-        "sysdyn-pdenet-{}-{steps}-{noise}-{}-{}",
+        "sysdyn-pdenet-{}-{steps}-{}-{}",
         std::process::id(),
         problem.truth.len(),
         d.spec()
     ));
     let _ = std::fs::remove_dir_all(&dir);
-    let train = TrainConfig::new(steps)
-        .with_schedule(LrSchedule::Exponential {
-            lr: 2e-2,
-            final_lr: 5e-4,
-            steps,
-        })
-        .with_divergence_factor(None)
-        .with_progress(ProgressMode::Quiet);
-    Trainer::new(train, &dir).run(&mut step).unwrap();
-    let equation = step.model().equation(0.02).unwrap();
+    let model = recovery::train(d, &grid, data, &config, &dir).unwrap();
+    let equation = model.equation(0.02).unwrap();
     // The last checkpoint restores the trained network into a fresh step (on the f64 device
     // only: sysdyn-train restores optimizer state only in the device's default precision, and
     // this process makes f64 flex's default).
@@ -529,7 +492,10 @@ fn train_and_recover(
     if d.spec() == device().spec() {
         let mut restored = PdeNetStep::new(
             d,
-            config.init(d, &mut SeededRng::new(77)).unwrap(),
+            config
+                .network(&grid)
+                .init(d, &mut SeededRng::new(77))
+                .unwrap(),
             Optim::new(AdamConfig::new().build()),
             Trajectories::new(vec![1.0; frames * n * n], [1, frames, n, n]).unwrap(),
             HorizonSchedule::new(vec![(0, 1)]).unwrap(),
@@ -543,7 +509,6 @@ fn train_and_recover(
         assert_eq!(restored.model().equation(0.02).unwrap(), equation);
     }
     std::fs::remove_dir_all(&dir).unwrap();
-    let model = step.model();
     let largest_free_moment = model
         .filters()
         .filters()
@@ -566,36 +531,23 @@ fn train_and_recover(
         .map(|(term, c)| (equation.coefficient(term) - c).abs() / c.abs())
         .collect();
     // Held-out initial conditions, rolled out 5× the training horizon.
-    let mut test_rng = SeededRng::new(99);
-    let blocks = 5 * horizon;
-    let mut u0: Vec<f64> = Vec::new();
-    let mut exact = vec![Vec::new(); blocks];
-    for _ in 0..4 {
-        let ic = grid.random_initial_condition(&mut test_rng, 3);
-        let reference = (problem.trajectory)(&ic, blocks);
-        for (m, e) in exact.iter_mut().enumerate() {
-            e.extend_from_slice(&reference[(m + 1) * n * n..(m + 2) * n * n]);
-        }
-        u0.extend(ic);
-    }
-    let relative = |u: &[f64], e: &[f64]| {
-        let num: f64 = u.iter().zip(e).map(|(p, q)| (p - q).powi(2)).sum();
-        let den: f64 = e.iter().map(|q| q * q).sum();
-        (num / den).sqrt()
-    };
-    let persistence_error = relative(&u0, &exact[blocks - 1]);
-    let rollout = model.rollout(field_on(d, u0, [4, n, n]), blocks).unwrap();
-    let rollout_errors = rollout
-        .into_iter()
-        .zip(&exact)
-        .map(|(u, e)| relative(&to_vec(u), e))
-        .collect();
+    let held_out = recovery::held_out_rollout(
+        &model,
+        d,
+        &grid,
+        &mut problem.trajectory,
+        &config,
+        4,
+        5 * horizon,
+    )
+    .unwrap();
+    assert_eq!(held_out.rollout_errors.len(), 5 * horizon);
     Recovery {
         equation,
         errors,
         truth: problem.truth,
-        rollout_errors,
-        persistence_error,
+        rollout_errors: held_out.rollout_errors,
+        persistence_error: held_out.persistence_error,
     }
 }
 
@@ -646,10 +598,8 @@ fn pde_net_recovers_convection_diffusion_and_rolls_out_stably() {
     let r = train_and_recover(
         &device(),
         convection_diffusion(),
-        6,
         vec![(0, 1), (100, 2), (200, 5), (300, 10)],
         500,
-        0.0,
         0.01,
     );
     report_and_check(&r, 0.1, 0.05);
@@ -665,10 +615,8 @@ fn pde_net_recovers_convection_diffusion_in_f32() {
     let r = train_and_recover(
         &d,
         convection_diffusion(),
-        6,
         vec![(0, 1), (100, 2), (200, 5), (300, 10)],
         500,
-        0.0,
         0.01,
     );
     report_and_check(&r, 0.1, 0.05);
@@ -720,26 +668,6 @@ fn rollouts_agree_on_every_backend() {
     }
 }
 
-/// 1% noise on every training frame (the held-out rollouts are compared with clean solutions).
-/// Input noise biases the fitted diffusion (errors in variables); a horizon grown to 20 blocks
-/// keeps it below 10% (measured: u_xx −7.6%, u_yy −4.1%). About 30 s alone, over a minute on
-/// a shared machine, so ignored by default: `cargo test -p sysdyn-physics --test
-/// discovery_pdenet -- --ignored`.
-#[test]
-#[ignore = "about 30 s of training; run with --ignored"]
-fn pde_net_recovers_convection_diffusion_from_noisy_data() {
-    let r = train_and_recover(
-        &device(),
-        convection_diffusion(),
-        6,
-        vec![(0, 1), (100, 2), (200, 5), (300, 10), (400, 20)],
-        700,
-        0.01,
-        0.01,
-    );
-    report_and_check(&r, 0.1, 0.05);
-}
-
 /// `u_t = −u u_x + ν Δu` (ν = 0.1), by a pseudo-spectral right-hand side and RK4 with 20
 /// substeps per frame (its error is far below the δt-block's): a nonlinear equation whose
 /// product term SymNet must build from its product layer.
@@ -780,7 +708,7 @@ fn burgers_x() -> Problem {
                 }
                 frames.extend_from_slice(&u);
             }
-            frames
+            Ok(frames)
         }),
     }
 }
@@ -790,10 +718,8 @@ fn pde_net_recovers_a_nonlinear_convection_diffusion_equation() {
     let r = train_and_recover(
         &device(),
         burgers_x(),
-        6,
         vec![(0, 1), (100, 2), (200, 5), (300, 10)],
         500,
-        0.0,
         0.1,
     );
     report_and_check(&r, 0.1, 0.05);

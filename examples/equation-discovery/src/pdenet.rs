@@ -7,20 +7,17 @@
 use std::path::Path;
 use std::time::Instant;
 
-use burn::optim::AdamConfig;
-use burn::tensor::{Tensor, TensorData};
 use serde::Serialize;
 use sysdyn_core::device::SysDevice;
-use sysdyn_core::rng::SeededRng;
 use sysdyn_core::spectral::Spectral2d;
 use sysdyn_physics::PhysicsError;
 use sysdyn_physics::discovery::pdenet::{
-    ConvectionDiffusion2d, HorizonSchedule, PdeNetConfig, PdeNetStep, Regularisation, Trajectories,
+    ConvectionDiffusion2d, HeldOutRollout, HorizonSchedule, RecoveryConfig, ReferenceSolver,
+    recovery,
 };
 use sysdyn_plot::{Figure, Legend, Series, palette};
-use sysdyn_train::{LrSchedule, Optim, ProgressMode, TrainConfig, Trainer};
 
-use crate::{ExampleError, Options, TermError, relative_l2, say};
+use crate::{ExampleError, Options, TermError, say};
 
 const N: usize = 32;
 const DT: f64 = 0.01;
@@ -52,15 +49,12 @@ pub struct PdeNetResult {
     pub train_s: f64,
 }
 
-/// `(u0, m) ↦` the frames `u(0) … u(m δt)`, row-major.
-type Reference = Box<dyn FnMut(&[f64], usize) -> Result<Vec<f64>, PhysicsError>>;
-
 struct Problem {
     name: &'static str,
     true_equation: &'static str,
     truth: Vec<(&'static str, f64)>,
     init_scale: f64,
-    trajectory: Reference,
+    trajectory: Box<ReferenceSolver<'static>>,
 }
 
 fn convection_diffusion() -> Result<Problem, ExampleError> {
@@ -121,15 +115,6 @@ fn nonlinear() -> Result<Problem, ExampleError> {
     })
 }
 
-fn to_vec(t: Tensor<3>) -> Result<Vec<f64>, PhysicsError> {
-    t.detach()
-        .try_into_vec_as::<f64>()
-        .map_err(|e| PhysicsError::HostRead {
-            what: "rollout",
-            reason: format!("{e:?}"),
-        })
-}
-
 /// Trains on six trajectories from random smooth initial conditions, then rolls out.
 fn train(
     options: &Options,
@@ -149,45 +134,19 @@ fn train(
         )
     };
     let tau = std::f64::consts::TAU;
+    // Only for its random initial conditions and grid spacing.
     let grid = ConvectionDiffusion2d::new(0.0, 0.0, 0.0, (N, N), (tau, tau))?;
-    let horizon_schedule = HorizonSchedule::new(schedule.clone())?;
-    let horizon = horizon_schedule.max_horizon();
-    let frames = 2 * horizon + 1;
-    let trajectories = 6;
-    let mut rng = SeededRng::new(options.seed.wrapping_add(20));
-    let mut values = Vec::new();
-    for _ in 0..trajectories {
-        let u0 = grid.random_initial_condition(&mut rng, 3);
-        values.extend((problem.trajectory)(&u0, frames - 1)?);
-    }
-    let data = Trajectories::new(values, [trajectories, frames, N, N])?;
-    let mut config = PdeNetConfig::new(DT, grid.spacing());
-    config.init_scale = problem.init_scale;
-    let model = config.init(device, &mut SeededRng::new(options.seed))?;
-    let mut step = PdeNetStep::new(
-        device,
-        model,
-        Optim::new(AdamConfig::new().build()),
-        data,
-        horizon_schedule,
-        Regularisation {
-            symnet_l1: 1e-3,
-            moment_l1: 1e-3,
-        },
-    )?;
+    let horizon = HorizonSchedule::new(schedule.clone())?.max_horizon();
+    let mut config = RecoveryConfig::new(DT, schedule.clone(), steps, problem.init_scale);
+    config.data_seed = options.seed.wrapping_add(20);
+    config.init_seed = options.seed;
+    config.held_out_seed = options.seed.wrapping_add(99);
+    let data = recovery::simulate(&grid, &mut problem.trajectory, &config)?;
     let run_dir = dir.join("run").join(problem.name.replace(' ', "-"));
-    let train = TrainConfig::new(steps)
-        .with_schedule(LrSchedule::Exponential {
-            lr: 2e-2,
-            final_lr: 5e-4,
-            steps,
-        })
-        .with_divergence_factor(None)
-        .with_progress(ProgressMode::Quiet);
     let start = Instant::now();
-    Trainer::new(train, &run_dir).run(&mut step)?;
+    let model = recovery::train(device, &grid, data, &config, &run_dir)?;
     let train_s = start.elapsed().as_secs_f64();
-    let equation = step.model().equation(0.02)?;
+    let equation = model.equation(0.02)?;
     let terms: Vec<TermError> = problem
         .truth
         .iter()
@@ -205,28 +164,19 @@ fn train(
     let pattern_correct =
         equation.len() == problem.truth.len() && terms.iter().all(|t| t.identified != 0.0);
     // Held-out initial conditions, rolled out 5× the training horizon.
-    let mut test_rng = SeededRng::new(options.seed.wrapping_add(99));
     let blocks = 5 * horizon;
-    let mut u0: Vec<f64> = Vec::new();
-    let mut exact = vec![Vec::new(); blocks];
-    for _ in 0..4 {
-        let ic = grid.random_initial_condition(&mut test_rng, 3);
-        let reference = (problem.trajectory)(&ic, blocks)?;
-        for (m, e) in exact.iter_mut().enumerate() {
-            e.extend_from_slice(&reference[(m + 1) * N * N..(m + 2) * N * N]);
-        }
-        u0.extend(ic);
-    }
-    let persistence_error = relative_l2(&u0, &exact[blocks - 1]);
-    let field = Tensor::from_data(
-        TensorData::new(u0, [4, N, N]).convert_dtype(device.dtype()),
-        (device.device(), device.dtype()),
-    );
-    let rollout = step.model().rollout(field, blocks)?;
-    let mut rollout_errors = Vec::with_capacity(blocks);
-    for (u, e) in rollout.into_iter().zip(&exact) {
-        rollout_errors.push(relative_l2(&to_vec(u)?, e));
-    }
+    let HeldOutRollout {
+        rollout_errors,
+        persistence_error,
+    } = recovery::held_out_rollout(
+        &model,
+        device,
+        &grid,
+        &mut problem.trajectory,
+        &config,
+        4,
+        blocks,
+    )?;
     let max_relative_error = terms.iter().map(|t| t.relative_error).fold(0.0, f64::max);
     say!(
         options,

@@ -114,13 +114,10 @@ impl HostEpsNet {
         // Every row shares emb(t): its part of the first layer is a constant, folded into the
         // bias, so the first layer reads the data columns alone (W3: 2 of 34 inputs).
         let folded = fold_fixed_input(mlp, width, &self.embedding.embed(t))?;
-        let out = folded
-            .forward(&values, rows)
-            .expect("the input is rows × data width, the folded network's input");
-        Some(
-            to_tensor(out, [rows, width], &x.device())
-                .expect("the engine returns rows × data width values"),
-        )
+        // The engine refusing (a network whose widths do not fit the data) is not a panic: the
+        // tensor path computes the prediction instead, and reports any real shape error.
+        let out = folded.forward(&values, rows).ok()?;
+        to_tensor(out, [rows, width], &x.device()).ok()
     }
 
     /// The simple loss `mean((ε̂(x_t, t_row) − target)²)` and its gradient with respect to the
@@ -160,14 +157,14 @@ impl HostEpsNet {
         match &self.mlp {
             AnyMlp::F32(mlp) => {
                 let input = self.input(&cast::<f32>(x_t), rows, emb);
-                let (loss, params) = loss_and_params(mlp, &input, rows, target);
+                let (loss, params) = loss_and_params(mlp, &input, rows, target)?;
                 let mut grads = GradientsParams::new();
                 register_gradients(&mut grads, mlp, &params, layers, &device);
                 Ok((loss, grads))
             }
             AnyMlp::F64(mlp) => {
                 let input = self.input(x_t, rows, emb);
-                let (loss, params) = loss_and_params(mlp, &input, rows, target);
+                let (loss, params) = loss_and_params(mlp, &input, rows, target)?;
                 let mut grads = GradientsParams::new();
                 register_gradients(&mut grads, mlp, &params, layers, &device);
                 Ok((loss, grads))
@@ -208,15 +205,24 @@ fn cast<E: Float>(values: &[f64]) -> Vec<E> {
 }
 
 /// `mean((y − target)²)` of the engine's output `y` on `input`, and its flat parameter gradient.
+/// Errors: the network's input or output width does not fit the data (the engine's refusal).
 fn loss_and_params<E: Float>(
     mlp: &Mlp<E>,
     input: &[E],
     rows: usize,
     target: &[f64],
-) -> (f64, Vec<E>) {
+) -> Result<(f64, Vec<E>), GenerativeError> {
+    let mismatch = |left: usize, right: usize| GenerativeError::ShapeMismatch {
+        what: "the host ε-network's values against the data (rows × width)",
+        left: vec![left],
+        right: vec![right],
+    };
     let (out, tape) = mlp
         .forward_taped(input, rows)
-        .expect("the input was built as rows × the network's input width");
+        .map_err(|_| mismatch(input.len(), rows * mlp.input_width()))?;
+    if out.len() != target.len() {
+        return Err(mismatch(out.len(), target.len()));
+    }
     let n = out.len() as f64;
     let mut loss = 0.0;
     let mut cotangent = Vec::with_capacity(out.len());
@@ -225,10 +231,11 @@ fn loss_and_params<E: Float>(
         loss += residual * residual;
         cotangent.push(E::from_f64(2.0 * residual / n));
     }
+    // The cotangent has the output's length (checked above), which the tape came from.
     let grads = mlp
         .backward(&tape, &cotangent)
-        .expect("the cotangent is shaped like the output of the tape's forward pass");
-    (loss / n, grads.params)
+        .map_err(|_| mismatch(cotangent.len(), out.len()))?;
+    Ok((loss / n, grads.params))
 }
 
 /// A [`NoisePredictor`] for an [`EpsNet`] that runs on the host engine where it can (see

@@ -78,8 +78,16 @@ impl ActNorm {
         let n = bias.len();
         let log_scale: Vec<f64> = scale.iter().map(|s| s.ln()).collect();
         Ok(ActNorm {
-            bias: Param::from_tensor(device.tensor(bias.to_vec(), [n]).expect("n values")),
-            log_scale: Param::from_tensor(device.tensor(log_scale, [n]).expect("n values")),
+            bias: Param::from_tensor(
+                device
+                    .tensor(bias.to_vec(), [n])
+                    .expect("n = bias.len() values"),
+            ),
+            log_scale: Param::from_tensor(
+                device
+                    .tensor(log_scale, [n])
+                    .expect("scale.len() = n, checked above"),
+            ),
         })
     }
 

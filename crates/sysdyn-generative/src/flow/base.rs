@@ -148,7 +148,7 @@ impl DiagonalGaussian {
         let tensor = |v: &[f64]| {
             device
                 .tensor(v.to_vec(), [v.len()])
-                .expect("the shape is the value count")
+                .expect("the shape is [v.len()] for v's values")
         };
         Ok(DiagonalGaussian {
             mean: Param::from_tensor(tensor(mean)),
@@ -230,6 +230,6 @@ impl BaseDistribution for StandardLogistic {
             .collect::<Vec<_>>();
         device
             .tensor(values, [rows, self.features])
-            .expect("the shape is the value count")
+            .expect("rows × features values were drawn")
     }
 }

@@ -155,7 +155,7 @@ impl InvertibleConv1x1 {
         let tensor = |values: Vec<f64>| {
             device
                 .tensor(values, [n, n])
-                .expect("the shape is the value count")
+                .expect("each factor is built from n × n values")
         };
         let lower = tensor(
             (0..n * n)
@@ -172,7 +172,7 @@ impl InvertibleConv1x1 {
                 diagonal.iter().map(|d| d.abs().ln()).collect::<Vec<_>>(),
                 [n],
             )
-            .expect("the shape is the value count");
+            .expect("one log-scale per diagonal entry, n values");
         Ok(InvertibleConv1x1 {
             lower: Param::from_tensor(lower),
             upper: Param::from_tensor(upper),

@@ -237,7 +237,7 @@ impl DiagonalScaling {
         }
         let s = device
             .tensor(log_scale.to_vec(), [log_scale.len()])
-            .expect("the shape is the value count");
+            .expect("the shape is [log_scale.len()] for log_scale's values");
         Ok(DiagonalScaling {
             log_scale: Param::from_tensor(s),
         })
@@ -596,10 +596,10 @@ impl ConvNet {
             };
             let kernel = device
                 .tensor(draw(output * input * 9), [output, input, 3, 3])
-                .expect("the shape is the value count");
+                .expect("output × input × 3 × 3 values were drawn");
             let bias = device
                 .tensor(draw(output), [output])
-                .expect("the shape is the value count");
+                .expect("output values were drawn");
             kernels.push(Param::from_tensor(kernel));
             biases.push(Param::from_tensor(bias));
         }

@@ -136,7 +136,10 @@ impl Critic for SpectralMlp {
                 right: vec![expected],
             });
         }
-        let (last, hidden) = self.layers.split_last().expect("built from an Mlp");
+        let (last, hidden) = self
+            .layers
+            .split_last()
+            .expect("every layer of an Mlp, which has at least one (MlpConfig needs two widths)");
         let h = hidden
             .iter()
             .fold(x, |h, layer| self.activation.forward(layer.forward(h)));

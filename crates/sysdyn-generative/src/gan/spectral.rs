@@ -9,12 +9,15 @@
 //! is made per parameter update ([`SpectralNorm::power_iteration`]), `u` persists between
 //! updates, and the gradient flows through `σ(W) = uᵀ W v` with `u` and `v` held constant. `u`
 //! and `v` are parameters of the module without gradient, so they are saved and restored with
-//! the model's checkpoints.
+//! the model's checkpoints. The iteration and `σ` are sysdyn-nodes'
+//! [`sysdyn_nodes::power_iteration`] on the matrix as a stack of one (the same code as
+//! sysdyn-physics' batched, stateless LEADS penalty).
 
 use burn::module::{Module, Param};
 use burn::nn::Linear;
 use burn::tensor::{Tensor, TensorData};
 use sysdyn_core::rng::SeededRng;
+use sysdyn_nodes::power_iteration::{normalise_columns, power_iterate, singular_value};
 
 /// The power-iteration state of one spectrally normalised weight: the singular vector
 /// estimates `u` and `v` of its matrix view.
@@ -37,18 +40,22 @@ pub fn matrix_view<const D: usize>(weight: Tensor<D>) -> Tensor<2> {
 
 /// `t / ‖t‖` (with a floor that keeps a zero vector finite).
 fn normalise(t: Tensor<1>) -> Tensor<1> {
-    let norm = t.clone().square().sum().add_scalar(1e-24).sqrt();
-    t / norm
+    let [n] = t.dims();
+    normalise_columns(t.reshape([1, n, 1])).reshape([n])
 }
 
-/// `v = Wᵀu / ‖Wᵀu‖`, without graph.
+/// `v = Wᵀu / ‖Wᵀu‖`, without graph: half a power iteration.
 fn right_vector(matrix: &Tensor<2>, u: Tensor<1>) -> Tensor<1> {
     let [rows, cols] = matrix.dims();
-    normalise(
-        u.reshape([1, rows])
-            .matmul(matrix.clone().detach())
-            .reshape([cols]),
+    normalise_columns(
+        matrix
+            .clone()
+            .detach()
+            .reshape([1, rows, cols])
+            .swap_dims(1, 2)
+            .matmul(u.detach().reshape([1, rows, 1])),
     )
+    .reshape([cols])
     .detach()
 }
 
@@ -76,16 +83,15 @@ impl SpectralNorm {
     pub fn power_iteration<const D: usize>(&mut self, weight: &Tensor<D>) -> f64 {
         let matrix = matrix_view(weight.clone().detach());
         let [rows, cols] = matrix.dims();
-        let v = right_vector(&matrix, self.u.val().detach());
-        let u = normalise(
-            matrix
-                .clone()
-                .matmul(v.clone().reshape([cols, 1]))
-                .reshape([rows]),
+        let (u, v) = power_iterate(
+            matrix.reshape([1, rows, cols]),
+            self.u.val().reshape([1, rows, 1]),
+            self.v.val().reshape([1, cols, 1]),
+            1,
         );
         let (u_id, v_id) = (self.u.id, self.v.id);
-        self.u = Param::initialized(u_id, u).set_require_grad(false);
-        self.v = Param::initialized(v_id, v).set_require_grad(false);
+        self.u = Param::initialized(u_id, u.reshape([rows])).set_require_grad(false);
+        self.v = Param::initialized(v_id, v.reshape([cols])).set_require_grad(false);
         self.sigma(weight.clone()).into_scalar::<f64>()
     }
 
@@ -93,12 +99,11 @@ impl SpectralNorm {
     pub fn sigma<const D: usize>(&self, weight: Tensor<D>) -> Tensor<1> {
         let matrix = matrix_view(weight);
         let [rows, cols] = matrix.dims();
-        let u = self.u.val().detach();
-        let v = self.v.val().detach();
-        u.reshape([1, rows])
-            .matmul(matrix)
-            .matmul(v.reshape([cols, 1]))
-            .reshape([1])
+        singular_value(
+            self.u.val().reshape([1, rows, 1]),
+            matrix.reshape([1, rows, cols]),
+            self.v.val().reshape([1, cols, 1]),
+        )
     }
 
     /// The normalised weight `W / σ(W)`, in `weight`'s shape.

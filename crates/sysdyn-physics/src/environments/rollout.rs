@@ -1,7 +1,8 @@
 //! Rolling a learned field out over the data's time grid, with LEADS's teacher forcing.
 //!
-//! Each interval `[t_k, t_{k+1}]` is integrated with sysdyn-solvers' RK4 in `substeps` fixed
-//! steps (LEADS: one RK4 step per output interval, torchdiffeq's `rk4` on the data grid) on the
+//! Each interval `[t_k, t_{k+1}]` is integrated by `substeps` fixed steps of sysdyn-solvers'
+//! RK4 tableau, taken by the crate's one explicit Runge–Kutta step (the one of
+//! [`crate::hybrid::rollout()`]) (LEADS: one RK4 step per output interval, torchdiffeq's `rk4` on the data grid) on the
 //! tensor state `[E, B, d]`, so burn's autodiff differentiates through the solver. Interval `k`
 //! starts from the prediction at `t_k`, or, when `restarts[k]` is set, from the data at `t_k`
 //! (teacher forcing; interval 0 always starts from the data).
@@ -12,11 +13,13 @@
 //! restarts.
 
 use burn::tensor::Tensor;
+use sysdyn_core::State;
 use sysdyn_core::rng::SeededRng;
+use sysdyn_solvers::SolveError;
 use sysdyn_solvers::methods::RK4;
-use sysdyn_solvers::{SolveConfig, solve};
 
 use crate::error::PhysicsError;
+use crate::hybrid::rollout::explicit_step;
 
 /// LEADS's schedule of restart probabilities, `ε(step) = decay^(1 + ⌊step / every⌋)`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -82,7 +85,8 @@ impl TeacherForcing {
 /// The predicted trajectories `[E, B, T, d]` of `field` (autonomous, on states `[E, B, d]`)
 /// over the grid of `data: [E, B, T, d]` with step `dt`: `prediction[.., 0, ..] = data[.., 0, ..]`,
 /// interval `k` integrated by `substeps` RK4 steps from the prediction or, where `restarts[k]`,
-/// from the data (see the module docs). `restarts` needs `T − 1` entries (an empty slice means
+/// from the data (see the module docs). A non-finite state ends it with
+/// [`SolveError::NonFiniteState`]. `restarts` needs `T − 1` entries (an empty slice means
 /// none beyond the first).
 pub fn rollout<F>(
     mut field: F,
@@ -110,18 +114,31 @@ where
         });
     }
     let at = |k: usize| data.clone().narrow(2, k, 1).reshape([e, b, d]);
-    let config = SolveConfig::fixed(dt / substeps as f64);
-    let mut rhs = |_t: f64, y: &Tensor<3>| field(y);
+    let h = dt / substeps as f64;
+    // Autonomous: the stage times are not used.
+    let mut rhs = |_t: f64, y: Tensor<3>| Ok(field(&y));
     let mut states = vec![at(0)];
     let mut current = at(0);
     for k in 0..t.saturating_sub(1) {
-        let start = if k > 0 && restarts.get(k).copied().unwrap_or(false) {
+        let mut y = if k > 0 && restarts.get(k).copied().unwrap_or(false) {
             at(k)
         } else {
             current
         };
-        let solution = solve(&mut rhs, &RK4, (0.0, dt), start, &config)?;
-        current = solution.last().clone();
+        for s in 0..substeps {
+            y = explicit_step(&mut rhs, &RK4, s as f64 * h, h, y)?;
+            // As sysdyn-solvers' fixed-step loop: a diverged state stops the rollout with the
+            // step that produced it (one host read per step).
+            if let Some(component) = y.first_non_finite() {
+                return Err(SolveError::NonFiniteState {
+                    t: (s + 1) as f64 * h,
+                    component,
+                    step: Some(h),
+                }
+                .into());
+            }
+        }
+        current = y;
         states.push(current.clone());
     }
     Ok(Tensor::stack(states, 2))

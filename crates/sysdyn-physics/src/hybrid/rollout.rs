@@ -21,7 +21,7 @@ use crate::error::PhysicsError;
 /// `[batch, n]`, with `substeps` steps of `method` per output interval. Errors: fewer than one
 /// time, non-increasing times, `substeps = 0`, or the field's own error.
 pub fn rollout<F>(
-    field: F,
+    mut field: F,
     method: &ButcherTableau,
     y0: Tensor<2>,
     times: &[f64],
@@ -58,7 +58,7 @@ where
         let h = span / substeps as f64;
         for s in 0..substeps {
             let t = pair[0] + s as f64 * h;
-            y = step(&field, method, t, h, y)?;
+            y = explicit_step(&mut field, method, t, h, y)?;
         }
         debug_assert_eq!(states.len(), i + 1);
         states.push(y.clone());
@@ -66,18 +66,21 @@ where
     Ok(states)
 }
 
-/// One step of an explicit tableau.
-fn step<F>(
-    field: &F,
+/// One step `y ← y + h Σ_i b_i k_i`, `k_i = f(t + c_i h, y + h Σ_j a_ij k_j)`, of the explicit
+/// tableau `method` on a tensor state of any rank: the one Runge–Kutta step of this crate's
+/// tensor rollouts (this module's and [`crate::environments::rollout()`]'s). Stages whose
+/// coefficient is zero are skipped, not multiplied by zero, so they add no graph nodes.
+pub(crate) fn explicit_step<const D: usize, F>(
+    field: &mut F,
     method: &ButcherTableau,
     t: f64,
     h: f64,
-    y: Tensor<2>,
-) -> Result<Tensor<2>, PhysicsError>
+    y: Tensor<D>,
+) -> Result<Tensor<D>, PhysicsError>
 where
-    F: Fn(f64, Tensor<2>) -> Result<Tensor<2>, PhysicsError>,
+    F: FnMut(f64, Tensor<D>) -> Result<Tensor<D>, PhysicsError>,
 {
-    let mut ks: Vec<Tensor<2>> = Vec::with_capacity(method.b.len());
+    let mut ks: Vec<Tensor<D>> = Vec::with_capacity(method.b.len());
     for (i, &c) in method.c.iter().enumerate() {
         let mut stage = y.clone();
         for (k, &a) in ks.iter().zip(method.a[i]) {

@@ -10,6 +10,8 @@
 //! - [`step`]: training with a growing rollout horizon and ℓ1 penalties on sysdyn-train.
 //! - [`convection_diffusion`]: exact periodic solutions of `u_t = a u_x + b u_y + ν Δu`, the
 //!   reference data.
+//! - [`recovery`]: the recovery experiment (data from a reference solver, training, a held-out
+//!   rollout) that the tests and the equation-discovery example share.
 //!
 //! ```
 //! use sysdyn_physics::discovery::pdenet::{Derivative, MomentConstraint};
@@ -26,6 +28,7 @@ pub mod convection_diffusion;
 pub mod derivatives;
 pub mod model;
 pub mod moment;
+pub mod recovery;
 pub mod step;
 pub mod symnet;
 
@@ -36,5 +39,6 @@ pub use moment::{
     Derivative, MomentConstraint, MomentFilter, filter_from_moments, inverse_vandermonde,
     moments_of_filter, vandermonde,
 };
+pub use recovery::{HeldOutRollout, RecoveryConfig, ReferenceSolver, held_out_rollout};
 pub use step::{HorizonSchedule, PdeNetStep, Regularisation, Trajectories};
 pub use symnet::{Polynomial, ProductLayer, SymNet};
