@@ -2,6 +2,10 @@
 //! on the full loss per call, updating annealed weights when asked; [`PinnStep::lbfgs`] then
 //! minimises the *same* weighted loss with sysdyn-optim's L-BFGS (Raissi et al.'s schedule:
 //! Adam first, L-BFGS to finish).
+//!
+//! On CPU devices a plain MLP's jets run on the host engine ([`super::host`], the default; see
+//! [`PinnStep::with_host_engine`]); elsewhere, and for feature maps or output transforms, on
+//! the tensor path. Both give the same loss and gradient.
 
 use std::path::Path;
 
@@ -17,6 +21,7 @@ use sysdyn_train::{
 };
 
 use super::collocation::Points;
+use super::host;
 use super::network::PinnField;
 use super::problem::{LossWeights, PinnModel, PinnProblem, PreparedLoss};
 use crate::PhysicsError;
@@ -36,6 +41,7 @@ pub struct PinnStep<N: Module + ModuleDisplay + PinnField, O: Optimizer> {
     optim: Optim<O>,
     loss: PreparedLoss,
     weights: Vec<f64>,
+    host_engine: bool,
 }
 
 impl<N: Module + ModuleDisplay + PinnField, O: Optimizer> PinnStep<N, O> {
@@ -58,7 +64,17 @@ impl<N: Module + ModuleDisplay + PinnField, O: Optimizer> PinnStep<N, O> {
             optim,
             loss,
             weights,
+            host_engine: true,
         })
+    }
+
+    /// Whether the step computes a plain MLP's jets on the host engine when its parameters
+    /// live on a CPU device ([`super::host`], the default) or, with `false`, always on the
+    /// tensor path (the same mathematics; for comparisons). Annealing updates and L-BFGS use
+    /// the tensor path either way.
+    pub fn with_host_engine(mut self, on: bool) -> Self {
+        self.host_engine = on;
+        self
     }
 
     /// The model.
@@ -177,16 +193,27 @@ impl<N: Module + ModuleDisplay + PinnField, O: Optimizer> TrainStep for PinnStep
             let alpha = *alpha;
             self.anneal(alpha)?;
         }
-        let parts = self.model.parts(&self.loss)?;
+        let host = if self.host_engine {
+            host::loss_and_gradients(&self.model, &self.loss, &self.weights).transpose()?
+        } else {
+            None
+        };
+        let (parts, value, mut grads) = match host {
+            Some(h) => (h.parts, h.total, h.grads),
+            None => {
+                let parts = self.model.parts(&self.loss)?;
+                let loss = parts.total(&self.weights)?;
+                let value = loss.clone().into_scalar::<f64>();
+                let grads = GradientsParams::from_grads(loss.backward(), &self.model);
+                (parts, value, grads)
+            }
+        };
         let residual = parts.residual.clone().into_scalar::<f64>();
         let conditions: Vec<f64> = parts
             .conditions
             .iter()
             .map(|c| c.clone().into_scalar::<f64>())
             .collect();
-        let loss = parts.total(&self.weights)?;
-        let value = loss.clone().into_scalar::<f64>();
-        let mut grads = GradientsParams::from_grads(loss.backward(), &self.model);
         let grad_norm = ctx
             .clip_grads(&mut grads, &self.model)
             .unwrap_or_else(|| global_grad_norm(&grads, &self.model));
