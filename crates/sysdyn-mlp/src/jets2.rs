@@ -208,32 +208,32 @@ impl<E: Float> Mlp<E> {
                 }
                 return (product, tape);
             }
-            let mut next = vec![E::ZERO; channels * block];
+            // H_{l+1} = [σ(z); σ' ⊙ u^i; σ'' ⊙ u^i ⊙ u^j + σ' ⊙ T^{ij}], written in order.
+            let mut next = Vec::with_capacity(channels * block);
+            next.extend_from_slice(&product[..block]);
             let (mut d1, mut d2) = (vec![E::ZERO; block], vec![E::ZERO; block]);
             let mut d3 = Vec::new();
-            {
-                let a = &mut next[..block];
-                a.copy_from_slice(&product[..block]);
-                if keep {
-                    d3 = vec![E::ZERO; block];
-                    act.apply_with_third(a, &mut d1, &mut d2, &mut d3);
-                } else {
-                    act.apply(a, Some(&mut d1), Some(&mut d2));
-                }
+            if keep {
+                d3 = vec![E::ZERO; block];
+                act.apply_with_third(&mut next, &mut d1, &mut d2, &mut d3);
+            } else {
+                act.apply(&mut next, Some(&mut d1), Some(&mut d2));
             }
             let channel = |c: usize| c * block..(c + 1) * block;
             for i in 0..k {
-                let (u, dst) = (&product[channel(1 + i)], channel(1 + i));
-                for ((t, &uv), &s) in next[dst].iter_mut().zip(u).zip(&d1) {
-                    *t = s * uv;
-                }
+                let u = &product[channel(1 + i)];
+                next.extend(u.iter().zip(&d1).map(|(&uv, &s)| s * uv));
             }
             for (q, &(i, j)) in pairs.iter().enumerate() {
                 let (ui, uj) = (&product[channel(1 + i)], &product[channel(1 + j)]);
                 let carried = &product[channel(1 + k + q)];
-                for (e, s) in next[channel(1 + k + q)].iter_mut().enumerate() {
-                    *s = d2[e] * ui[e] * uj[e] + d1[e] * carried[e];
-                }
+                next.extend(
+                    ui.iter()
+                        .zip(uj)
+                        .zip(carried)
+                        .zip(d1.iter().zip(&d2))
+                        .map(|(((&a, &b), &c), (&s1, &s2))| s2 * a * b + s1 * c),
+                );
             }
             match tape.as_mut() {
                 Some(t) => {
@@ -312,6 +312,9 @@ impl<E: Float> Mlp<E> {
         let layers = self.layers();
         let offsets = self.param_offsets();
         let mut params = vec![E::ZERO; self.num_params()];
+        // Two buffers reused across the layers (every product overwrites its output, β = 0).
+        let mut h_bar: Vec<E> = Vec::new();
+        let mut next: Vec<E> = Vec::new();
         for l in (0..layers.len()).rev() {
             let layer = &layers[l];
             let (fan_in, fan_out) = (layer.fan_in(), layer.fan_out());
@@ -331,41 +334,78 @@ impl<E: Float> Mlp<E> {
                 let b_at = w_at + fan_in * fan_out;
                 add_column_sums(&mut params[b_at..b_at + fan_out], &g[..rows * fan_out]);
             }
-            let h_bar = layer.back(&g, channels * rows);
+            // H̄ = Ḡ Wᵀ.
+            h_bar.resize(channels * rows * fan_in, E::ZERO);
+            E::gemm(
+                channels * rows,
+                fan_out,
+                fan_in,
+                &g,
+                false,
+                layer.weight(),
+                true,
+                E::ZERO,
+                &mut h_bar,
+            );
             let block = rows * fan_in;
             if l == 0 {
-                return (h_bar[..block].to_vec(), params);
+                h_bar.truncate(block);
+                return (h_bar, params);
             }
             let product = &chunk.products[l - 1];
             let [d1, d2, d3] = &chunk.derivatives[l - 1];
+            let (d1, d2, d3) = (&d1[..block], &d2[..block], &d3[..block]);
             let channel = |c: usize| c * block..(c + 1) * block;
-            let mut next = vec![E::ZERO; channels * block];
+            next.resize(channels * block, E::ZERO);
             let (z_bar, rest) = next.split_at_mut(block);
+            let (u_bars, t_bars) = rest.split_at_mut(k * block);
             for ((z, &a), &s) in z_bar.iter_mut().zip(&h_bar[..block]).zip(d1) {
                 *z = a * s;
             }
-            for i in 0..k {
+            for (i, u_bar) in u_bars.chunks_exact_mut(block).enumerate() {
                 let (tb, u) = (&h_bar[channel(1 + i)], &product[channel(1 + i)]);
-                let u_bar = &mut rest[i * block..(i + 1) * block];
-                for e in 0..block {
-                    u_bar[e] = tb[e] * d1[e];
-                    z_bar[e] += tb[e] * u[e] * d2[e];
+                for (((((ub, z), &t), &uv), &s1), &s2) in u_bar
+                    .iter_mut()
+                    .zip(z_bar.iter_mut())
+                    .zip(tb)
+                    .zip(u)
+                    .zip(d1)
+                    .zip(d2)
+                {
+                    *ub = t * s1;
+                    *z += t * uv * s2;
                 }
             }
-            for (q, &(i, j)) in pairs.iter().enumerate() {
+            for (q, (&(i, j), t_bar)) in
+                pairs.iter().zip(t_bars.chunks_exact_mut(block)).enumerate()
+            {
                 let sb = &h_bar[channel(1 + k + q)];
                 let (ui, uj) = (&product[channel(1 + i)], &product[channel(1 + j)]);
                 let carried = &product[channel(1 + k + q)];
-                for e in 0..block {
-                    let s = sb[e];
-                    z_bar[e] += s * (d3[e] * ui[e] * uj[e] + d2[e] * carried[e]);
-                    let sd2 = s * d2[e];
-                    rest[i * block + e] += sd2 * uj[e];
-                    rest[j * block + e] += sd2 * ui[e];
-                    rest[(k + q) * block + e] = s * d1[e];
+                let (ui, uj, d3) = (&ui[..block], &uj[..block], &d3[..block]);
+                for (e, (((((z, tb), &s), &c), &s1), &s2)) in z_bar
+                    .iter_mut()
+                    .zip(t_bar.iter_mut())
+                    .zip(sb)
+                    .zip(carried)
+                    .zip(d1)
+                    .zip(d2)
+                    .enumerate()
+                {
+                    *z += s * (d3[e] * ui[e] * uj[e] + s2 * c);
+                    *tb = s * s1;
+                }
+                // ū^i += S̄ σ'' u^j and ū^j += S̄ σ'' u^i (twice into one block when i = j).
+                let ui_bar = &mut u_bars[i * block..(i + 1) * block];
+                for (((ub, &s), &s2), &v) in ui_bar.iter_mut().zip(sb).zip(d2).zip(uj) {
+                    *ub += s * s2 * v;
+                }
+                let uj_bar = &mut u_bars[j * block..(j + 1) * block];
+                for (((ub, &s), &s2), &v) in uj_bar.iter_mut().zip(sb).zip(d2).zip(ui) {
+                    *ub += s * s2 * v;
                 }
             }
-            g = next;
+            std::mem::swap(&mut g, &mut next);
         }
         unreachable!("an Mlp has at least one layer")
     }
