@@ -11,6 +11,7 @@ use burn::optim::{GradientsParams, SgdConfig};
 use sysdyn_core::device::{DeviceSpec, SysDevice};
 use sysdyn_core::jet::JetError;
 use sysdyn_core::rng::SeededRng;
+use sysdyn_optim::Lbfgs;
 use sysdyn_physics::PhysicsError;
 use sysdyn_physics::pinn::collocation::sample;
 use sysdyn_physics::pinn::{
@@ -261,6 +262,48 @@ fn pinn_step_takes_the_same_steps_on_both_paths() {
     for (a, b) in host.iter().zip(&tensor) {
         assert!((a - b).abs() <= 1e-9 * b.abs(), "host {a} vs tensor {b}");
     }
+}
+
+/// Five L-BFGS iterations evaluated on the host path and on the tensor path reach the same
+/// loss and physical parameters.
+#[test]
+fn lbfgs_on_the_host_path_follows_the_tensor_path() {
+    let problem = inverse_problem();
+    let run = |host: bool| -> Vec<f64> {
+        let mut step = PinnStep::new(
+            device(),
+            network(7),
+            Optim::new(SgdConfig::new().build()),
+            &problem,
+        )
+        .unwrap()
+        .with_host_engine(host);
+        let solver = Lbfgs::new(10).unwrap().with_max_iterations(5).unwrap();
+        let report = step.lbfgs(&solver).unwrap();
+        let mut out = vec![report.value, step.loss_value().unwrap()];
+        out.extend(step.model().parameters().unwrap());
+        out
+    };
+    let (host, tensor) = (run(true), run(false));
+    assert!(
+        host[0] < 0.9 * host_initial(&problem),
+        "L-BFGS lowers the loss"
+    );
+    for (a, b) in host.iter().zip(&tensor) {
+        assert!((a - b).abs() <= 1e-8 * b.abs(), "host {a} vs tensor {b}");
+    }
+}
+
+fn host_initial(problem: &PinnProblem) -> f64 {
+    PinnStep::new(
+        device(),
+        network(7),
+        Optim::new(SgdConfig::new().build()),
+        problem,
+    )
+    .unwrap()
+    .loss_value()
+    .unwrap()
 }
 
 /// Reading `u_tt` when only `u_xx` was requested is the same typed error on both paths; a

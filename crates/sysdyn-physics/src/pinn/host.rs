@@ -13,7 +13,7 @@
 //! (`Σ_sets (∂C/∂θ)ᵀ ∂L/∂C`), registered as burn gradients for the optimizer. The mathematics
 //! is the tensor path's: only where the network's derivatives are computed changes.
 
-use burn::module::{Module, ModuleDisplay};
+use burn::module::{Module, ModuleDisplay, ModuleVisitor, Param};
 use burn::nn::Linear;
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor};
@@ -54,6 +54,59 @@ pub fn loss_and_gradients<N: Module + ModuleDisplay + PinnField>(
             AnyMlp::F64(host) => host_loss(&host, net.layers(), model, loss, weights, &device),
         },
     )
+}
+
+/// Whether [`loss_and_gradients`] takes `model`: a plain MLP whose parameters live on a CPU
+/// device.
+pub fn takes<N: PinnField>(model: &PinnModel<N>) -> bool {
+    model
+        .network
+        .plain_mlp()
+        .and_then(|net| net.layers().first())
+        .is_some_and(|layer| is_cpu_device(&layer.weight.val().device()))
+}
+
+/// The gradients of every float parameter of `module` flattened in burn's visiting order (the
+/// order of `sysdyn_optim::lbfgs::flatten_parameters`); zero for a parameter without one.
+pub fn flatten_gradients<M: Module>(
+    module: &M,
+    grads: &GradientsParams,
+) -> Result<Vec<f64>, PhysicsError> {
+    struct Flatten<'a> {
+        grads: &'a GradientsParams,
+        values: Vec<f64>,
+        error: Option<PhysicsError>,
+    }
+    impl ModuleVisitor for Flatten<'_> {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            if self.error.is_some() {
+                return;
+            }
+            let count = param.shape().num_elements();
+            match self.grads.get::<D>(param.id) {
+                None => self.values.extend(std::iter::repeat_n(0.0, count)),
+                Some(g) => match g.try_into_vec_as::<f64>() {
+                    Ok(v) => self.values.extend(v),
+                    Err(e) => {
+                        self.error = Some(PhysicsError::HostRead {
+                            what: "a parameter gradient",
+                            reason: format!("{e:?}"),
+                        })
+                    }
+                },
+            }
+        }
+    }
+    let mut visitor = Flatten {
+        grads,
+        values: Vec::with_capacity(module.num_params()),
+        error: None,
+    };
+    module.visit(&mut visitor);
+    match visitor.error {
+        Some(e) => Err(e),
+        None => Ok(visitor.values),
+    }
 }
 
 /// One point set's jet: the leaf tensor of its stacked channels, the jet the residual reads,

@@ -13,7 +13,7 @@ use burn::module::{Module, ModuleDisplay, Param};
 use burn::optim::{GradientsParams, Optimizer};
 use burn::tensor::Tensor;
 use sysdyn_core::device::SysDevice;
-use sysdyn_optim::lbfgs::loss_and_gradient;
+use sysdyn_optim::lbfgs::{flatten_parameters, loss_and_gradient, set_parameters};
 use sysdyn_optim::{Lbfgs, LbfgsReport};
 use sysdyn_train::{
     BoxError, Checkpointable, NonFinite, Optim, StepContext, StepReport, TrainError, TrainStep,
@@ -70,8 +70,8 @@ impl<N: Module + ModuleDisplay + PinnField, O: Optimizer> PinnStep<N, O> {
 
     /// Whether the step computes a plain MLP's jets on the host engine when its parameters
     /// live on a CPU device ([`super::host`], the default) or, with `false`, always on the
-    /// tensor path (the same mathematics; for comparisons). Annealing updates and L-BFGS use
-    /// the tensor path either way.
+    /// tensor path (the same mathematics; for comparisons). Annealing updates use the tensor
+    /// path either way; L-BFGS ([`PinnStep::lbfgs`]) follows this choice.
     pub fn with_host_engine(mut self, on: bool) -> Self {
         self.host_engine = on;
         self
@@ -128,7 +128,11 @@ impl<N: Module + ModuleDisplay + PinnField, O: Optimizer> PinnStep<N, O> {
 
     /// Minimises the current weighted loss with `solver` over every parameter of the model
     /// (network and physical parameters), full batch; the model is replaced by the result.
+    /// Each evaluation takes the host path when the step does ([`PinnStep::with_host_engine`]).
     pub fn lbfgs(&mut self, solver: &Lbfgs) -> Result<LbfgsReport, PhysicsError> {
+        if self.host_engine && host::takes(&self.model) {
+            return self.lbfgs_on_host(solver);
+        }
         let mut failure: Option<PhysicsError> = None;
         let weights = self.weights.clone();
         let loss = &self.loss;
@@ -148,6 +152,43 @@ impl<N: Module + ModuleDisplay + PinnField, O: Optimizer> PinnStep<N, O> {
                 None => PhysicsError::Optim(e),
             })?;
         self.model = model;
+        Ok(report)
+    }
+}
+
+impl<N: Module + ModuleDisplay + PinnField, O: Optimizer> PinnStep<N, O> {
+    /// [`PinnStep::lbfgs`] with the loss and its gradient from the host path, on the flat
+    /// parameter vector in burn's visiting order.
+    fn lbfgs_on_host(&mut self, solver: &Lbfgs) -> Result<LbfgsReport, PhysicsError> {
+        let x0 = flatten_parameters(&self.model)?;
+        let template = self.model.clone();
+        let (loss, weights) = (&self.loss, &self.weights);
+        let mut failure: Option<PhysicsError> = None;
+        let report = solver.minimize(&x0, |x| {
+            let evaluated = set_parameters(template.clone(), x)
+                .map_err(PhysicsError::from)
+                .and_then(|model| {
+                    let h = host::loss_and_gradients(&model, loss, weights).ok_or(
+                        PhysicsError::Empty {
+                            what: "the host path for this model (it took the first evaluation)",
+                            unit: "plain MLP on a CPU device",
+                        },
+                    )??;
+                    Ok((h.total, host::flatten_gradients(&model, &h.grads)?))
+                });
+            match evaluated {
+                Ok(pair) => pair,
+                Err(e) => {
+                    failure.get_or_insert(e);
+                    (f64::NAN, vec![0.0; x.len()])
+                }
+            }
+        });
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        let report = report?;
+        self.model = set_parameters(self.model.clone(), &report.x)?;
         Ok(report)
     }
 }
