@@ -35,7 +35,9 @@
 
 use crate::error::MlpError;
 use crate::float::Float;
-use crate::mlp::{Gradients, Mlp, add_column_sums, check_len, gather, over_chunks, parallel_map};
+use std::sync::Mutex;
+
+use crate::mlp::{Gradients, Mlp, add_column_sums, check_len, gather, parallel_map, row_chunks};
 
 /// The channels of a second-order jet of a network's output `y` (`[batch, output_width]`
 /// blocks, row-major), or cotangents shaped like them.
@@ -84,6 +86,46 @@ impl<E> SecondOrderTape<E> {
     }
 }
 
+/// Buffers of an earlier tape, handed out again so that a training loop does not allocate (and
+/// fault in) fresh memory for every step's tape.
+struct Pool<E>(Vec<Vec<E>>);
+
+impl<E: Float> Pool<E> {
+    fn from_chunk(chunk: JetChunk<E>) -> Self {
+        let mut buffers = chunk.inputs;
+        buffers.extend(chunk.products);
+        buffers.extend(chunk.derivatives.into_iter().flatten());
+        Pool(buffers)
+    }
+
+    /// A buffer of `len` values whose contents the caller overwrites entirely (stale values
+    /// of an earlier tape, or zeros): only a grown tail is written here.
+    fn take(&mut self, len: usize) -> Vec<E> {
+        let mut buffer = self.pick(len);
+        if buffer.len() >= len {
+            buffer.truncate(len);
+        } else {
+            buffer.resize(len, E::ZERO);
+        }
+        buffer
+    }
+
+    /// An empty buffer with room for `len` values.
+    fn take_empty(&mut self, len: usize) -> Vec<E> {
+        let mut buffer = self.pick(len);
+        buffer.clear();
+        buffer
+    }
+
+    /// The first buffer with room for `len` values, or a new one.
+    fn pick(&mut self, len: usize) -> Vec<E> {
+        match self.0.iter().position(|b| b.capacity() >= len) {
+            Some(at) => self.0.swap_remove(at),
+            None => Vec::with_capacity(len),
+        }
+    }
+}
+
 /// The output of one chunk: its stacked output channels and, when taped, what it keeps.
 type ChunkOut<E> = (Vec<E>, Option<JetChunk<E>>);
 
@@ -125,6 +167,28 @@ impl<E: Float> Mlp<E> {
         Ok((jet, tape))
     }
 
+    /// As [`Mlp::second_order_jet_taped`], writing the new tape into the buffers of
+    /// `previous` (any earlier tape, of any network, batch or pairs; its contents are
+    /// overwritten): a training loop then reuses one set of buffers instead of allocating a
+    /// tape's worth of fresh memory every step.
+    pub fn second_order_jet_retaped(
+        &self,
+        x: &[E],
+        batch: usize,
+        pairs: &[(usize, usize)],
+        previous: SecondOrderTape<E>,
+    ) -> Result<(SecondOrderJet<E>, SecondOrderTape<E>), MlpError> {
+        let (jet, chunks) =
+            self.second_order_impl_reusing(x, batch, pairs, true, previous.chunks)?;
+        let tape = SecondOrderTape {
+            chunks,
+            batch,
+            pairs: pairs.to_vec(),
+            mlp: self.id(),
+        };
+        Ok((jet, tape))
+    }
+
     fn second_order_impl(
         &self,
         x: &[E],
@@ -132,10 +196,41 @@ impl<E: Float> Mlp<E> {
         pairs: &[(usize, usize)],
         keep: bool,
     ) -> Result<(SecondOrderJet<E>, Vec<JetChunk<E>>), MlpError> {
+        self.second_order_impl_reusing(x, batch, pairs, keep, Vec::new())
+    }
+
+    fn second_order_impl_reusing(
+        &self,
+        x: &[E],
+        batch: usize,
+        pairs: &[(usize, usize)],
+        keep: bool,
+        recycled: Vec<JetChunk<E>>,
+    ) -> Result<(SecondOrderJet<E>, Vec<JetChunk<E>>), MlpError> {
         check_len("input", x, batch, self.input_width())?;
         self.check_pairs(pairs)?;
-        let parts = over_chunks(batch, |start, rows| {
-            self.second_order_chunk(x, start, rows, pairs, keep)
+        let mut recycled = recycled.into_iter();
+        let work: Vec<(usize, usize, Mutex<Option<Pool<E>>>)> = row_chunks(batch)
+            .into_iter()
+            .map(|(start, rows)| {
+                (
+                    start,
+                    rows,
+                    Mutex::new(recycled.next().map(Pool::from_chunk)),
+                )
+            })
+            .collect();
+        let parts = parallel_map(&work, |(start, rows, pool)| {
+            // Each chunk takes its own pool once; a poisoned lock only loses the reuse.
+            let pool = pool.lock().ok().and_then(|mut p| p.take());
+            self.second_order_chunk(
+                x,
+                *start,
+                *rows,
+                pairs,
+                keep,
+                pool.unwrap_or(Pool(Vec::new())),
+            )
         });
         let channels = 1 + self.input_width() + pairs.len();
         let out = self.output_width();
@@ -169,6 +264,7 @@ impl<E: Float> Mlp<E> {
         rows: usize,
         pairs: &[(usize, usize)],
         keep: bool,
+        mut pool: Pool<E>,
     ) -> ChunkOut<E> {
         let d = self.input_width();
         let k = d;
@@ -183,7 +279,8 @@ impl<E: Float> Mlp<E> {
             derivatives: Vec::with_capacity(n - 1),
         });
         // H_0 = [x; e_0; …; e_{k-1}; 0 …].
-        let mut h = vec![E::ZERO; channels * rows * d];
+        let mut h = pool.take(channels * rows * d);
+        h.fill(E::ZERO);
         h[..rows * d].copy_from_slice(&x[start * d..(start + rows) * d]);
         for i in 0..k {
             let block = &mut h[(1 + i) * rows * d..(2 + i) * rows * d];
@@ -194,7 +291,18 @@ impl<E: Float> Mlp<E> {
         for (l, layer) in layers.iter().enumerate() {
             let w = layer.fan_out();
             let block = rows * w;
-            let mut product = layer.linear(&h, channels * rows);
+            let mut product = pool.take(channels * block);
+            E::gemm(
+                channels * rows,
+                layer.fan_in(),
+                w,
+                &h,
+                false,
+                layer.weight(),
+                false,
+                E::ZERO,
+                &mut product,
+            );
             if let Some(bias) = layer.bias() {
                 for row in product[..block].chunks_exact_mut(w) {
                     for (v, &b) in row.iter_mut().zip(bias) {
@@ -209,12 +317,13 @@ impl<E: Float> Mlp<E> {
                 return (product, tape);
             }
             // H_{l+1} = [σ(z); σ' ⊙ u^i; σ'' ⊙ u^i ⊙ u^j + σ' ⊙ T^{ij}], written in order.
-            let mut next = Vec::with_capacity(channels * block);
+            let mut next = pool.take_empty(channels * block);
             next.extend_from_slice(&product[..block]);
-            let (mut d1, mut d2) = (vec![E::ZERO; block], vec![E::ZERO; block]);
+            // The activation overwrites every derivative buffer entirely.
+            let (mut d1, mut d2) = (pool.take(block), pool.take(block));
             let mut d3 = Vec::new();
             if keep {
-                d3 = vec![E::ZERO; block];
+                d3 = pool.take(block);
                 act.apply_with_third(&mut next, &mut d1, &mut d2, &mut d3);
             } else {
                 act.apply(&mut next, Some(&mut d1), Some(&mut d2));
@@ -551,6 +660,48 @@ mod tests {
                     "{act:?} ∂L/∂x[{e}]: {got} vs {fd}"
                 );
             }
+        }
+    }
+
+    /// A tape written into the buffers of earlier tapes (smaller, larger, other pairs, another
+    /// network) gives exactly the fresh tape's channels and gradients.
+    #[test]
+    fn a_retaped_pass_equals_a_fresh_one() {
+        let theta = params();
+        let mlp = net(Activation::Tanh, &theta);
+        let other = net(
+            Activation::Sin,
+            &theta[1..].iter().chain([&0.3]).copied().collect::<Vec<_>>(),
+        );
+        let x = inputs(200);
+        let (jet, tape) = mlp.second_order_jet_taped(&x, 200, &PAIRS).unwrap();
+        let cot = SecondOrderJet {
+            value: vec![0.5; jet.value.len()],
+            first: (0..jet.first.len())
+                .map(|i| (i as f64 * 0.1).sin())
+                .collect(),
+            second: vec![-0.25; jet.second.len()],
+        };
+        let fresh = mlp.backward_second_order(&tape, &cot).unwrap();
+        let earlier = [
+            other
+                .second_order_jet_taped(&inputs(70), 70, &[(1, 1)])
+                .unwrap()
+                .1,
+            other
+                .second_order_jet_taped(&inputs(500), 500, &PAIRS)
+                .unwrap()
+                .1,
+            mlp.second_order_jet_taped(&inputs(200), 200, &[])
+                .unwrap()
+                .1,
+        ];
+        for previous in earlier {
+            let (again, retaped) = mlp
+                .second_order_jet_retaped(&x, 200, &PAIRS, previous)
+                .unwrap();
+            assert_eq!(again, jet);
+            assert_eq!(mlp.backward_second_order(&retaped, &cot).unwrap(), fresh);
         }
     }
 
