@@ -35,6 +35,31 @@ pub struct HostLoss {
     pub grads: GradientsParams,
 }
 
+/// The engine's tapes of the last evaluation, one per point set, whose buffers the next
+/// evaluation reuses (a training loop then allocates them once, not every step).
+#[derive(Debug, Default)]
+pub struct HostWorkspace {
+    single: Vec<Option<SecondOrderTape<f32>>>,
+    double: Vec<Option<SecondOrderTape<f64>>>,
+}
+
+/// The engine floats, each with its tapes in a [`HostWorkspace`].
+trait WorkspaceFloat: BurnFloat {
+    fn tapes(workspace: &mut HostWorkspace) -> &mut Vec<Option<SecondOrderTape<Self>>>;
+}
+
+impl WorkspaceFloat for f32 {
+    fn tapes(workspace: &mut HostWorkspace) -> &mut Vec<Option<SecondOrderTape<f32>>> {
+        &mut workspace.single
+    }
+}
+
+impl WorkspaceFloat for f64 {
+    fn tapes(workspace: &mut HostWorkspace) -> &mut Vec<Option<SecondOrderTape<f64>>> {
+        &mut workspace.double
+    }
+}
+
 /// The weighted loss of `model` on `loss` (`weights` one per condition) and its gradient,
 /// on the host engine; `None` when the engine does not take the model (not a plain MLP, not
 /// on a CPU device, or not f32/f64), and the tensor path answers.
@@ -43,6 +68,17 @@ pub fn loss_and_gradients<N: Module + ModuleDisplay + PinnField>(
     loss: &PreparedLoss,
     weights: &[f64],
 ) -> Option<Result<HostLoss, PhysicsError>> {
+    loss_and_gradients_in(model, loss, weights, &mut HostWorkspace::default())
+}
+
+/// [`loss_and_gradients`], reusing the buffers of `workspace` and leaving this evaluation's
+/// there (what [`super::PinnStep`] does from step to step).
+pub fn loss_and_gradients_in<N: Module + ModuleDisplay + PinnField>(
+    model: &PinnModel<N>,
+    loss: &PreparedLoss,
+    weights: &[f64],
+    workspace: &mut HostWorkspace,
+) -> Option<Result<HostLoss, PhysicsError>> {
     let net = model.network.plain_mlp()?;
     let device = net.layers().first()?.weight.val().device();
     if !is_cpu_device(&device) {
@@ -50,8 +86,24 @@ pub fn loss_and_gradients<N: Module + ModuleDisplay + PinnField>(
     }
     Some(
         match AnyMlp::from_linears(net.layers(), net.activation()).ok()? {
-            AnyMlp::F32(host) => host_loss(&host, net.layers(), model, loss, weights, &device),
-            AnyMlp::F64(host) => host_loss(&host, net.layers(), model, loss, weights, &device),
+            AnyMlp::F32(host) => host_loss(
+                &host,
+                net.layers(),
+                model,
+                loss,
+                weights,
+                &device,
+                workspace,
+            ),
+            AnyMlp::F64(host) => host_loss(
+                &host,
+                net.layers(),
+                model,
+                loss,
+                weights,
+                &device,
+                workspace,
+            ),
         },
     )
 }
@@ -119,18 +171,20 @@ struct Channels<E> {
     rows: usize,
 }
 
-fn host_loss<E: BurnFloat, N: Module + ModuleDisplay + PinnField>(
+fn host_loss<E: WorkspaceFloat, N: Module + ModuleDisplay + PinnField>(
     host: &Mlp<E>,
     layers: &[Linear],
     model: &PinnModel<N>,
     loss: &PreparedLoss,
     weights: &[f64],
     device: &Device,
+    workspace: &mut HostWorkspace,
 ) -> Result<HostLoss, PhysicsError> {
     let pairs = loss.problem().second_order();
+    let kept = E::tapes(workspace);
     let (k, out) = (host.input_width(), host.output_width());
     let mut evaluated = Vec::new();
-    for (set, points, second) in loss.point_sets() {
+    for (index, (set, points, second)) in loss.point_sets().into_iter().enumerate() {
         if points.dim() != k {
             return Err(PhysicsError::SizeMismatch {
                 what: "point dimension (the network's input width)",
@@ -141,7 +195,10 @@ fn host_loss<E: BurnFloat, N: Module + ModuleDisplay + PinnField>(
         let set_pairs: &[(usize, usize)] = if second { pairs } else { &[] };
         let rows = points.len();
         let x: Vec<E> = points.values().iter().map(|&v| E::from_f64(v)).collect();
-        let (jet, tape) = host.second_order_jet_taped(&x, rows, set_pairs)?;
+        let (jet, tape) = match kept.get_mut(index).and_then(Option::take) {
+            Some(previous) => host.second_order_jet_retaped(&x, rows, set_pairs, previous)?,
+            None => host.second_order_jet_taped(&x, rows, set_pairs)?,
+        };
         let channels = 1 + k + set_pairs.len();
         let mut stacked = jet.value;
         stacked.extend(jet.first);
@@ -193,6 +250,8 @@ fn host_loss<E: BurnFloat, N: Module + ModuleDisplay + PinnField>(
             *acc += g;
         }
     }
+    kept.clear();
+    kept.extend(evaluated.into_iter().map(|c| Some(c.tape)));
     // Only λ is on burn's graph; the network's gradient comes from the engine.
     let mut grads = GradientsParams::from_grads(graph, model);
     register_gradients(&mut grads, host, &theta, layers, &device.clone().inner())?;

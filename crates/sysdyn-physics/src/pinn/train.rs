@@ -42,6 +42,7 @@ pub struct PinnStep<N: Module + ModuleDisplay + PinnField, O: Optimizer> {
     loss: PreparedLoss,
     weights: Vec<f64>,
     host_engine: bool,
+    workspace: host::HostWorkspace,
 }
 
 impl<N: Module + ModuleDisplay + PinnField, O: Optimizer> PinnStep<N, O> {
@@ -65,6 +66,7 @@ impl<N: Module + ModuleDisplay + PinnField, O: Optimizer> PinnStep<N, O> {
             loss,
             weights,
             host_engine: true,
+            workspace: host::HostWorkspace::default(),
         })
     }
 
@@ -162,13 +164,13 @@ impl<N: Module + ModuleDisplay + PinnField, O: Optimizer> PinnStep<N, O> {
     fn lbfgs_on_host(&mut self, solver: &Lbfgs) -> Result<LbfgsReport, PhysicsError> {
         let x0 = flatten_parameters(&self.model)?;
         let template = self.model.clone();
-        let (loss, weights) = (&self.loss, &self.weights);
+        let (loss, weights, workspace) = (&self.loss, &self.weights, &mut self.workspace);
         let mut failure: Option<PhysicsError> = None;
         let report = solver.minimize(&x0, |x| {
             let evaluated = set_parameters(template.clone(), x)
                 .map_err(PhysicsError::from)
                 .and_then(|model| {
-                    let h = host::loss_and_gradients(&model, loss, weights).ok_or(
+                    let h = host::loss_and_gradients_in(&model, loss, weights, workspace).ok_or(
                         PhysicsError::Empty {
                             what: "the host path for this model (it took the first evaluation)",
                             unit: "plain MLP on a CPU device",
@@ -235,7 +237,8 @@ impl<N: Module + ModuleDisplay + PinnField, O: Optimizer> TrainStep for PinnStep
             self.anneal(alpha)?;
         }
         let host = if self.host_engine {
-            host::loss_and_gradients(&self.model, &self.loss, &self.weights).transpose()?
+            host::loss_and_gradients_in(&self.model, &self.loss, &self.weights, &mut self.workspace)
+                .transpose()?
         } else {
             None
         };
