@@ -13,7 +13,8 @@
 //!   pass, and their vector–Jacobian product with respect to the parameters and the input;
 //! - [`Mlp::second_order_jet_taped`] with [`Mlp::backward_second_order`]: the output, its first
 //!   derivatives and listed second derivatives (diagonal or mixed) in one stacked pass, and the
-//!   gradient of any loss of those channels (a PINN's residual on the host).
+//!   gradient of any loss of those channels (a PINN's residual on the host);
+//!   [`Mlp::second_order_jet_retaped`] reuses an earlier tape's buffers.
 //!
 //! The kernels are chosen once at run time ([`kernel_path`]): on CPUs with AVX2 and FMA, the
 //! `gemm` crate for the hidden layers' products, hand-written direct loops (compiled with
