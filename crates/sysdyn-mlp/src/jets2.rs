@@ -126,6 +126,9 @@ impl<E: Float> Pool<E> {
     }
 }
 
+/// One chunk's rows `(start, rows)` and the buffers it may reuse.
+type ChunkWork<E> = (usize, usize, Mutex<Option<Pool<E>>>);
+
 /// The output of one chunk: its stacked output channels and, when taped, what it keeps.
 type ChunkOut<E> = (Vec<E>, Option<JetChunk<E>>);
 
@@ -210,7 +213,7 @@ impl<E: Float> Mlp<E> {
         check_len("input", x, batch, self.input_width())?;
         self.check_pairs(pairs)?;
         let mut recycled = recycled.into_iter();
-        let work: Vec<(usize, usize, Mutex<Option<Pool<E>>>)> = row_chunks(batch)
+        let work: Vec<ChunkWork<E>> = row_chunks(batch)
             .into_iter()
             .map(|(start, rows)| {
                 (
