@@ -92,6 +92,20 @@ pub enum MlpError {
         /// Number of outputs.
         outputs: usize,
     },
+    /// A second-derivative pair names a column the input does not have.
+    #[error(
+        "the second-derivative pair ({i}, {j}) names a column outside the {width} input \
+         features; pick columns within 0..{width} (e.g. (0, 0) for the second derivative along \
+         column 0)"
+    )]
+    Pair {
+        /// The pair's first column.
+        i: usize,
+        /// The pair's second column.
+        j: usize,
+        /// Number of input features.
+        width: usize,
+    },
     /// A tape was used with a network other than the one that recorded it.
     #[error(
         "the tape was recorded by another network; run the backward pass on the network whose \

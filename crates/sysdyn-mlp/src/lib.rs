@@ -10,7 +10,11 @@
 //! - forward-mode jets: [`Mlp::jacobian`], [`Mlp::trace`] (a CNF's exact divergence),
 //!   [`Mlp::laplacian`] (a PINN's second derivatives);
 //! - [`Mlp::forward_trace_taped`] with [`Mlp::backward_trace`]: the output and the trace in one
-//!   pass, and their vector–Jacobian product with respect to the parameters and the input.
+//!   pass, and their vector–Jacobian product with respect to the parameters and the input;
+//! - [`Mlp::second_order_jet_taped`] with [`Mlp::backward_second_order`]: the output, its first
+//!   derivatives and listed second derivatives (diagonal or mixed) in one stacked pass, and the
+//!   gradient of any loss of those channels (a PINN's residual on the host);
+//!   [`Mlp::second_order_jet_retaped`] reuses an earlier tape's buffers.
 //!
 //! The kernels are chosen once at run time ([`kernel_path`]): on CPUs with AVX2 and FMA (or
 //! AVX-512 on top, [`KernelPath::Avx512`]), the `gemm` crate for the hidden layers' products,
@@ -56,6 +60,7 @@ pub mod burn;
 mod error;
 mod float;
 mod jets;
+mod jets2;
 mod kernels;
 mod mlp;
 
@@ -63,6 +68,7 @@ pub use activation::Activation;
 pub use error::MlpError;
 pub use float::Float;
 pub use jets::{TraceTape, ValueAndTrace};
+pub use jets2::{SecondOrderJet, SecondOrderTape};
 #[doc(hidden)]
 pub use kernels::hand_written_gemm;
 pub use kernels::{KernelPath, PORTABLE_ENV, kernel_path};

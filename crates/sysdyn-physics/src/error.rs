@@ -105,4 +105,7 @@ pub enum PhysicsError {
     /// An optimizer (L-BFGS) refused its settings or its start.
     #[error("optimizer: {0}")]
     Optim(#[from] sysdyn_optim::OptimError),
+    /// The host MLP engine (the PINN fast path) refused a network or a buffer.
+    #[error("host engine: {0}")]
+    Engine(#[from] sysdyn_mlp::MlpError),
 }

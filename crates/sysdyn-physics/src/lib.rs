@@ -24,7 +24,9 @@
 //! - [`pinn`]: physics-informed networks: domains, collocation samplers (uniform, Latin
 //!   hypercube, Sobol, residual-based refinement), residuals on the jet of `u`, boundary/
 //!   initial/data terms, inverse parameters, annealed weights, Adam then L-BFGS; the deep
-//!   Galerkin method (fresh points every step) and Lagaris trial solutions for ODEs.
+//!   Galerkin method (fresh points every step) and Lagaris trial solutions for ODEs; on flex and
+//!   ndarray a plain MLP's jets run on sysdyn-mlp's host engine (`pinn::host`, `PinnStep`'s
+//!   default), the residual written once for both paths.
 //! - [`discovery`]: equation discovery: candidate libraries, derivative
 //!   estimators, sparse regression (STLSQ, SR3, ensembles), relative measurement noise
 //!   (`add_noise`), SINDy with control and simulation,

@@ -7,6 +7,11 @@
 //!
 //! `loss = mean((u(x_u, t_u) − u_u)²) + mean(f(x_f, t_f)²)`.
 //!
+//! Two rows per backend: `sysdyn-<backend>-pinn-step` is the tensor path (jets as tensor
+//! operations, [`PinnStep::with_host_engine`]`(false)`); `sysdyn-<backend>-pinn-step-host` the
+//! default on CPU devices, the jets of `u` on sysdyn-mlp's host engine and only the residual,
+//! the data term and Adam in burn (`sysdyn_physics::pinn::host`). Both time the full step.
+//!
 //! The first loss must equal WORKLOADS.md's 0.2096028 (relative band [`FIRST_LOSS_BAND`]).
 
 use std::collections::BTreeMap;
@@ -112,9 +117,11 @@ fn run(bench: &mut Bench) -> Result<(), String> {
     let arrays = load_fixture(bench.bench_dir(), "pinn")?;
     let problem = burgers_problem(&arrays)?;
     for backend in bench.backends().to_vec() {
-        let implementation = format!("sysdyn-{backend}-pinn-step");
-        if bench.selects(&implementation) {
-            train_step(bench, backend, &arrays, &problem, implementation)?;
+        for (suffix, host) in [("", false), ("-host", true)] {
+            let implementation = format!("sysdyn-{backend}-pinn-step{suffix}");
+            if bench.selects(&implementation) {
+                train_step(bench, backend, &arrays, &problem, implementation, host)?;
+            }
         }
     }
     Ok(())
@@ -126,6 +133,7 @@ fn train_step(
     arrays: &BTreeMap<String, Array>,
     problem: &PinnProblem,
     implementation: String,
+    host: bool,
 ) -> Result<(), String> {
     let device = DeviceSpec::new(backend, Precision::F32)
         .with_autodiff(true)
@@ -138,7 +146,8 @@ fn train_step(
         Optim::new(AdamConfig::new().with_epsilon(1e-8).build()),
         problem,
     )
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| e.to_string())?
+    .with_host_engine(host);
     let config = TrainConfig::new(u64::MAX);
     let mut index = 0;
     let mut first = None;
@@ -162,6 +171,7 @@ fn train_step(
     let mut extra = Map::new();
     extra.insert("first_loss".into(), Value::from(first));
     extra.insert("backend".into(), Value::from(backend.to_string()));
+    extra.insert("host_engine".into(), Value::from(host));
     let m = timing.measurement("W5", implementation, STEP, extra);
     bench.record(m);
     Ok(())
@@ -169,12 +179,13 @@ fn train_step(
 
 #[cfg(test)]
 mod tests {
-    use sysdyn_physics::pinn::PinnModel;
+    use sysdyn_physics::pinn::{PinnModel, host};
 
     use super::*;
 
     /// The fixture's first loss in f64 on the host backend equals WORKLOADS.md's f32 value (7
-    /// digits), and in f32 within the bench's band.
+    /// digits), and in f32 within the bench's band, on the tensor path and on the host
+    /// engine's path (autodiff devices, as the bench runs them).
     #[test]
     fn the_first_loss_is_the_workloads() {
         let arrays = load_fixture(&crate::bench::repo_bench_dir(), "pinn").unwrap();
@@ -193,6 +204,21 @@ mod tests {
             assert!(
                 (value - FIRST_LOSS).abs() < tolerance,
                 "{precision:?}: {value} vs {FIRST_LOSS}"
+            );
+            let device = DeviceSpec::new(Backend::Flex, precision)
+                .with_autodiff(true)
+                .init()
+                .unwrap();
+            let model =
+                PinnModel::new(fixture_net(&device, &arrays).unwrap(), &problem, &device).unwrap();
+            let loss = problem.prepare(&device).unwrap();
+            let on_host = host::loss_and_gradients(&model, &loss, &[1.0])
+                .expect("the fixture MLP on flex takes the host path")
+                .unwrap()
+                .total;
+            assert!(
+                (on_host - FIRST_LOSS).abs() < tolerance,
+                "{precision:?} host engine: {on_host} vs {FIRST_LOSS}"
             );
         }
     }

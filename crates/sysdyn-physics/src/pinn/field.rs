@@ -109,6 +109,22 @@ impl FieldJet {
         })
     }
 
+    /// A jet from its channels (each `[batch, width]`): `first` one per input column,
+    /// `second` one per pair of `pairs`.
+    pub(crate) fn from_parts(
+        value: Tensor<2>,
+        first: Vec<Tensor<2>>,
+        pairs: &[(usize, usize)],
+        second: Vec<Tensor<2>>,
+    ) -> FieldJet {
+        FieldJet {
+            value,
+            first,
+            pairs: pairs.to_vec(),
+            second,
+        }
+    }
+
     /// `u`, `[batch, width]`.
     pub fn value(&self) -> Tensor<2> {
         self.value.clone()

@@ -15,6 +15,8 @@
 //! - [`problem`]: residual, Dirichlet/Neumann/periodic/initial/data terms, physical
 //!   parameters, fixed or annealed weights, relative L2 error;
 //! - [`train`]: the training step on sysdyn-train (Adam) and L-BFGS on the same loss;
+//! - [`host`]: the CPU fast path: a plain MLP's jets on sysdyn-mlp's host engine, the residual
+//!   and conditions unchanged in burn (the default of [`PinnStep`] on flex and ndarray);
 //! - [`dgm`]: the deep Galerkin method (fresh random collocation points every step);
 //! - [`lagaris`]: Lagaris trial solutions `ψ = A + (t − t0) N(t)` for initial value problems.
 //!
@@ -52,6 +54,7 @@ pub mod collocation;
 pub mod dgm;
 pub mod domain;
 pub mod field;
+pub mod host;
 pub mod lagaris;
 pub mod network;
 pub mod problem;

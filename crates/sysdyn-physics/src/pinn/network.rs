@@ -23,6 +23,13 @@ use crate::PhysicsError;
 pub trait PinnField {
     /// `u` and its derivatives at `x`.
     fn field_jet(&self, x: Tensor<2>, pairs: &[(usize, usize)]) -> Result<FieldJet, PhysicsError>;
+
+    /// The field as a plain MLP `u = N(x)` (no feature map, no output transform), when it is
+    /// one: then [`super::PinnStep`] can evaluate its jets on the host engine
+    /// ([`super::host`]). `None` (the default) keeps the tensor path.
+    fn plain_mlp(&self) -> Option<&Mlp> {
+        None
+    }
 }
 
 /// A field given as a formula on coordinate jets: exact solutions for tests and references,
@@ -274,11 +281,19 @@ impl PinnField for PinnNetwork {
             None => Ok(raw),
         }
     }
+
+    fn plain_mlp(&self) -> Option<&Mlp> {
+        (self.fourier.is_none() && self.constraint.is_none()).then_some(&self.mlp)
+    }
 }
 
 impl PinnField for Mlp {
     fn field_jet(&self, x: Tensor<2>, pairs: &[(usize, usize)]) -> Result<FieldJet, PhysicsError> {
         FieldJet::from_network(self, x, pairs)
+    }
+
+    fn plain_mlp(&self) -> Option<&Mlp> {
+        Some(self)
     }
 }
 

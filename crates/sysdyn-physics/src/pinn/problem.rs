@@ -380,11 +380,17 @@ impl PinnProblem {
         parameters: &[Tensor<2>],
     ) -> Result<Tensor<2>, PhysicsError> {
         let u = field.field_jet(x.clone(), &self.pairs)?;
-        let r = (self.residual)(&ResidualInputs {
-            x: &x,
-            u: &u,
-            parameters,
-        })?;
+        self.residual_of(&x, &u, parameters)
+    }
+
+    /// The residual at `x` for the jet `u` of the field there.
+    fn residual_of(
+        &self,
+        x: &Tensor<2>,
+        u: &FieldJet,
+        parameters: &[Tensor<2>],
+    ) -> Result<Tensor<2>, PhysicsError> {
+        let r = (self.residual)(&ResidualInputs { x, u, parameters })?;
         let [rows, _] = r.dims();
         if rows != x.dims()[0] {
             return Err(PhysicsError::SizeMismatch {
@@ -443,6 +449,17 @@ struct PreparedTerm {
     x: Tensor<2>,
     target: Option<Tensor<2>>,
     partners: Option<Tensor<2>>,
+}
+
+/// Which points of a prepared loss a jet of `u` is asked at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PointSet {
+    /// The collocation points (with the problem's second-order pairs).
+    Collocation,
+    /// The points of condition `i` (no second-order pairs).
+    Term(usize),
+    /// The partner points of periodic condition `i` (no second-order pairs).
+    Partners(usize),
 }
 
 /// A problem's loss with its point and target tensors on a device.
@@ -507,28 +524,58 @@ impl PreparedLoss {
         field: &F,
         parameters: &[Tensor<2>],
     ) -> Result<LossParts, PhysicsError> {
+        self.parts_with(parameters, |_, x, pairs| field.field_jet(x.clone(), pairs))
+    }
+
+    /// Every point set the loss reads `u` at, with its host points and whether the
+    /// second-order pairs are needed there.
+    pub(crate) fn point_sets(&self) -> Vec<(PointSet, &Points, bool)> {
+        let mut sets = vec![(PointSet::Collocation, &self.problem.collocation, true)];
+        for (i, c) in self.problem.conditions.iter().enumerate() {
+            sets.push((PointSet::Term(i), &c.points, false));
+            if let ConditionKind::Periodic { partners } = &c.kind {
+                sets.push((PointSet::Partners(i), partners, false));
+            }
+        }
+        sets
+    }
+
+    /// The loss parts with the jet of `u` at each point set from `jet(set, x, pairs)`: the
+    /// field's own jets on the tensor path, the host engine's channels on the fast path. The
+    /// residual and the condition terms are the same code either way.
+    pub(crate) fn parts_with(
+        &self,
+        parameters: &[Tensor<2>],
+        mut jet: impl FnMut(PointSet, &Tensor<2>, &[(usize, usize)]) -> Result<FieldJet, PhysicsError>,
+    ) -> Result<LossParts, PhysicsError> {
+        let u = jet(
+            PointSet::Collocation,
+            &self.collocation,
+            &self.problem.pairs,
+        )?;
         let r = self
             .problem
-            .residual_at(field, self.collocation.clone(), parameters)?;
+            .residual_of(&self.collocation, &u, parameters)?;
         let residual = r.square().mean();
         let conditions = self
             .terms
             .iter()
-            .map(|t| {
+            .enumerate()
+            .map(|(i, t)| {
                 let error = match &t.kind {
                     ConditionKind::Dirichlet | ConditionKind::Data => {
-                        field.field_jet(t.x.clone(), &[])?.value()
+                        jet(PointSet::Term(i), &t.x, &[])?.value()
                     }
                     ConditionKind::Neumann { column } => {
-                        field.field_jet(t.x.clone(), &[])?.d(*column)?
+                        jet(PointSet::Term(i), &t.x, &[])?.d(*column)?
                     }
                     ConditionKind::Periodic { .. } => {
-                        let partners = t.partners.clone().ok_or(PhysicsError::Empty {
+                        let partners = t.partners.as_ref().ok_or(PhysicsError::Empty {
                             what: "periodic partner points",
                             unit: "point",
                         })?;
-                        field.field_jet(t.x.clone(), &[])?.value()
-                            - field.field_jet(partners, &[])?.value()
+                        jet(PointSet::Term(i), &t.x, &[])?.value()
+                            - jet(PointSet::Partners(i), partners, &[])?.value()
                     }
                 };
                 let error = match &t.target {

@@ -2,6 +2,10 @@
 //! on the full loss per call, updating annealed weights when asked; [`PinnStep::lbfgs`] then
 //! minimises the *same* weighted loss with sysdyn-optim's L-BFGS (Raissi et al.'s schedule:
 //! Adam first, L-BFGS to finish).
+//!
+//! On CPU devices a plain MLP's jets run on the host engine ([`super::host`], the default; see
+//! [`PinnStep::with_host_engine`]); elsewhere, and for feature maps or output transforms, on
+//! the tensor path. Both give the same loss and gradient.
 
 use std::path::Path;
 
@@ -9,7 +13,7 @@ use burn::module::{Module, ModuleDisplay, Param};
 use burn::optim::{GradientsParams, Optimizer};
 use burn::tensor::Tensor;
 use sysdyn_core::device::SysDevice;
-use sysdyn_optim::lbfgs::loss_and_gradient;
+use sysdyn_optim::lbfgs::{flatten_parameters, loss_and_gradient, set_parameters};
 use sysdyn_optim::{Lbfgs, LbfgsReport};
 use sysdyn_train::{
     BoxError, Checkpointable, NonFinite, Optim, StepContext, StepReport, TrainError, TrainStep,
@@ -17,6 +21,7 @@ use sysdyn_train::{
 };
 
 use super::collocation::Points;
+use super::host;
 use super::network::PinnField;
 use super::problem::{LossWeights, PinnModel, PinnProblem, PreparedLoss};
 use crate::PhysicsError;
@@ -36,6 +41,8 @@ pub struct PinnStep<N: Module + ModuleDisplay + PinnField, O: Optimizer> {
     optim: Optim<O>,
     loss: PreparedLoss,
     weights: Vec<f64>,
+    host_engine: bool,
+    workspace: host::HostWorkspace,
 }
 
 impl<N: Module + ModuleDisplay + PinnField, O: Optimizer> PinnStep<N, O> {
@@ -58,7 +65,18 @@ impl<N: Module + ModuleDisplay + PinnField, O: Optimizer> PinnStep<N, O> {
             optim,
             loss,
             weights,
+            host_engine: true,
+            workspace: host::HostWorkspace::default(),
         })
+    }
+
+    /// Whether the step computes a plain MLP's jets on the host engine when its parameters
+    /// live on a CPU device ([`super::host`], the default) or, with `false`, always on the
+    /// tensor path (the same mathematics; for comparisons). Annealing updates use the tensor
+    /// path either way; L-BFGS ([`PinnStep::lbfgs`]) follows this choice.
+    pub fn with_host_engine(mut self, on: bool) -> Self {
+        self.host_engine = on;
+        self
     }
 
     /// The model.
@@ -112,7 +130,11 @@ impl<N: Module + ModuleDisplay + PinnField, O: Optimizer> PinnStep<N, O> {
 
     /// Minimises the current weighted loss with `solver` over every parameter of the model
     /// (network and physical parameters), full batch; the model is replaced by the result.
+    /// Each evaluation takes the host path when the step does ([`PinnStep::with_host_engine`]).
     pub fn lbfgs(&mut self, solver: &Lbfgs) -> Result<LbfgsReport, PhysicsError> {
+        if self.host_engine && host::takes(&self.model) {
+            return self.lbfgs_on_host(solver);
+        }
         let mut failure: Option<PhysicsError> = None;
         let weights = self.weights.clone();
         let loss = &self.loss;
@@ -132,6 +154,43 @@ impl<N: Module + ModuleDisplay + PinnField, O: Optimizer> PinnStep<N, O> {
                 None => PhysicsError::Optim(e),
             })?;
         self.model = model;
+        Ok(report)
+    }
+}
+
+impl<N: Module + ModuleDisplay + PinnField, O: Optimizer> PinnStep<N, O> {
+    /// [`PinnStep::lbfgs`] with the loss and its gradient from the host path, on the flat
+    /// parameter vector in burn's visiting order.
+    fn lbfgs_on_host(&mut self, solver: &Lbfgs) -> Result<LbfgsReport, PhysicsError> {
+        let x0 = flatten_parameters(&self.model)?;
+        let template = self.model.clone();
+        let (loss, weights, workspace) = (&self.loss, &self.weights, &mut self.workspace);
+        let mut failure: Option<PhysicsError> = None;
+        let report = solver.minimize(&x0, |x| {
+            let evaluated = set_parameters(template.clone(), x)
+                .map_err(PhysicsError::from)
+                .and_then(|model| {
+                    let h = host::loss_and_gradients_in(&model, loss, weights, workspace).ok_or(
+                        PhysicsError::Empty {
+                            what: "the host path for this model (it took the first evaluation)",
+                            unit: "plain MLP on a CPU device",
+                        },
+                    )??;
+                    Ok((h.total, host::flatten_gradients(&model, &h.grads)?))
+                });
+            match evaluated {
+                Ok(pair) => pair,
+                Err(e) => {
+                    failure.get_or_insert(e);
+                    (f64::NAN, vec![0.0; x.len()])
+                }
+            }
+        });
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        let report = report?;
+        self.model = set_parameters(self.model.clone(), &report.x)?;
         Ok(report)
     }
 }
@@ -177,16 +236,28 @@ impl<N: Module + ModuleDisplay + PinnField, O: Optimizer> TrainStep for PinnStep
             let alpha = *alpha;
             self.anneal(alpha)?;
         }
-        let parts = self.model.parts(&self.loss)?;
+        let host = if self.host_engine {
+            host::loss_and_gradients_in(&self.model, &self.loss, &self.weights, &mut self.workspace)
+                .transpose()?
+        } else {
+            None
+        };
+        let (parts, value, mut grads) = match host {
+            Some(h) => (h.parts, h.total, h.grads),
+            None => {
+                let parts = self.model.parts(&self.loss)?;
+                let loss = parts.total(&self.weights)?;
+                let value = loss.clone().into_scalar::<f64>();
+                let grads = GradientsParams::from_grads(loss.backward(), &self.model);
+                (parts, value, grads)
+            }
+        };
         let residual = parts.residual.clone().into_scalar::<f64>();
         let conditions: Vec<f64> = parts
             .conditions
             .iter()
             .map(|c| c.clone().into_scalar::<f64>())
             .collect();
-        let loss = parts.total(&self.weights)?;
-        let value = loss.clone().into_scalar::<f64>();
-        let mut grads = GradientsParams::from_grads(loss.backward(), &self.model);
         let grad_norm = ctx
             .clip_grads(&mut grads, &self.model)
             .unwrap_or_else(|| global_grad_norm(&grads, &self.model));
