@@ -19,7 +19,8 @@ use sysdyn_generative::flow::coupling::{Parity, ScaleBound, SplitAffineCoupling}
 use sysdyn_generative::flow::host::HostAffineChain;
 use sysdyn_generative::flow::model::FlowModel;
 use sysdyn_generative::flow::step::{FlowConfig, FlowObjective, FlowStep};
-use sysdyn_train::{Optim, StepContext, TrainConfig, TrainStep};
+use sysdyn_optim::UpdateRule;
+use sysdyn_train::{Checkpointable, Optim, StepContext, TrainConfig, TrainStep};
 
 fn device(spec: &'static str) -> SysDevice {
     static DEVICES: OnceLock<Mutex<Vec<(&'static str, SysDevice)>>> = OnceLock::new();
@@ -297,4 +298,159 @@ fn adam_steps_on_the_host_engine_equal_the_tensor_path() {
     for (h, t) in params_host.iter().zip(&params_tensor) {
         assert!((h - t).abs() <= 1e-10 * scale, "{h} vs {t}");
     }
+}
+
+/// A four-coupling RealNVP (ReLU, tanh-bounded scales) on flex f64, trained by maximum
+/// likelihood on 517 normal rows a step with sysdyn-optim's Adam (`BurnAdam`), on the host
+/// (`host`: weights and moments in host memory) or the tensor path.
+fn burn_adam_step(
+    host: bool,
+    clip: Option<f64>,
+) -> (
+    FlowStep<StandardNormal, Chain<SplitAffineCoupling>, sysdyn_optim::rules::BurnAdam, 2>,
+    TrainConfig,
+) {
+    let device = device("flex:f64:autodiff");
+    let layers = (0..4)
+        .map(|l| {
+            let parity = if l % 2 == 0 {
+                Parity::Even
+            } else {
+                Parity::Odd
+            };
+            let bound = ScaleBound::Tanh { bound: 1.0 };
+            SplitAffineCoupling::new(&device, 2, &[16, 16], Activation::Relu, parity, bound, 0, l)
+                .unwrap()
+        })
+        .collect();
+    let model = FlowModel::new(StandardNormal::new(2).unwrap(), Chain::new(layers));
+    // β₁ = 7/8, β₂ = 15/16 and ε = 2⁻²⁷ are exact in f32 and so are their powers up to the
+    // sixth: burn's f32 constants and bias corrections are then the host rule's, and the
+    // two paths differ by rounding only.
+    let adam = sysdyn_optim::Adam::new(0.875, 0.9375, 2f64.powi(-27)).unwrap();
+    let step = FlowStep::new(
+        device,
+        model,
+        Optim::new(adam.burn_optimizer()),
+        FlowConfig::new([517, 2]).with_data_init(false),
+        FlowObjective::MaximumLikelihood(Box::new(|rng: &mut SeededRng, rows| {
+            rng.normals(2 * rows)
+        })),
+    )
+    .unwrap()
+    .with_host_engine(host);
+    let mut config = TrainConfig::new(100);
+    config.grad_clip_norm = clip;
+    (step, config)
+}
+
+/// Steps `first..last` of `step`: the losses and reported gradient norms.
+fn run_steps<S: TrainStep>(
+    step: &mut S,
+    config: &TrainConfig,
+    steps: std::ops::Range<u64>,
+) -> Vec<(f64, f64)> {
+    steps
+        .map(|i| {
+            let mut ctx = StepContext::new(config, i);
+            ctx.lr = 1e-2;
+            let report = step.step(&mut ctx).unwrap();
+            let norm = report
+                .metrics
+                .iter()
+                .find(|(name, _)| name == "grad_norm")
+                .map(|(_, v)| *v)
+                .unwrap();
+            (report.loss, norm)
+        })
+        .collect()
+}
+
+fn params_of<M: Module>(model: &M) -> Vec<f64> {
+    let mut params = Collect(Vec::new());
+    model.visit(&mut params);
+    params.0
+}
+
+fn max_abs(values: &[f64]) -> f64 {
+    values.iter().fold(0.0f64, |m, v| m.max(v.abs()))
+}
+
+/// With sysdyn-optim's Adam the whole step runs on the host (weights and moments stay there);
+/// six steps follow burn's Adam on the tensor path: the losses to 1e-8 relative, the gradient
+/// norms to 1e-6 (a ReLU network's gradient is the sensitive part) and the parameters to 1e-7
+/// of their scale, with and without gradient clipping, and the clip is active. A lost or
+/// restarted moment, a wrong clip factor or a stale weight moves a parameter by a whole step
+/// (1e-2).
+#[test]
+fn adam_steps_wholly_on_the_host_follow_burns_adam() {
+    for clip in [None, Some(0.05)] {
+        let (mut host, config) = burn_adam_step(true, clip);
+        let (mut tensor, _) = burn_adam_step(false, clip);
+        let initial = params_of(tensor.model());
+        let reports_host = run_steps(&mut host, &config, 0..6);
+        let reports_tensor = run_steps(&mut tensor, &config, 0..6);
+        for ((lh, nh), (lt, nt)) in reports_host.iter().zip(&reports_tensor) {
+            assert!((lh - lt).abs() <= 1e-8 * lt.abs(), "loss {lh} vs {lt}");
+            assert!((nh - nt).abs() <= 1e-6 * nt.abs(), "grad norm {nh} vs {nt}");
+            if let Some(clip) = clip {
+                assert!(*nt > 2.0 * clip, "the clip bites: norm {nt} > {clip}");
+            }
+        }
+        let (ph, pt) = (params_of(host.model()), params_of(tensor.model()));
+        let moved: Vec<f64> = initial.iter().zip(&pt).map(|(a, b)| a - b).collect();
+        assert!(max_abs(&moved) > 1e-2, "Adam moved the parameters");
+        let scale = max_abs(&pt);
+        for (h, t) in ph.iter().zip(&pt) {
+            assert!((h - t).abs() <= 1e-7 * scale, "{h} vs {t} (clip {clip:?})");
+        }
+    }
+}
+
+/// A checkpoint taken on the host path holds the host's weights and Adam state in burn's form:
+/// resumed on the host it continues bit for bit (f64), resumed on the tensor path it continues
+/// as burn's Adam would; handing the model out mutably (`model_mut`) and stepping on is the
+/// same run too.
+#[test]
+fn host_adam_checkpoints_and_handoffs_continue_the_run() {
+    let dir = std::env::temp_dir().join(format!("sysdyn-flow-host-adam-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+
+    let (mut straight, config) = burn_adam_step(true, None);
+    let straight_reports = run_steps(&mut straight, &config, 0..6);
+    let straight_params = params_of(straight.model());
+
+    let (mut first, _) = burn_adam_step(true, None);
+    run_steps(&mut first, &config, 0..3);
+    first.save_checkpoint(&dir).unwrap();
+
+    let (mut resumed, _) = burn_adam_step(true, None);
+    resumed.load_checkpoint(&dir).unwrap();
+    let resumed_reports = run_steps(&mut resumed, &config, 3..6);
+    assert_eq!(&straight_reports[3..], &resumed_reports[..]);
+    assert_eq!(params_of(resumed.model()), straight_params);
+
+    let (mut on_tensors, _) = burn_adam_step(false, None);
+    on_tensors.load_checkpoint(&dir).unwrap();
+    let tensor_reports = run_steps(&mut on_tensors, &config, 3..6);
+    // The first resumed loss is of the checkpoint's weights on both paths; the later ones
+    // differ by rounding (see the test above).
+    let (first_straight, first_tensor) = (straight_reports[3].0, tensor_reports[0].0);
+    assert!((first_straight - first_tensor).abs() <= 1e-12 * first_straight.abs());
+    for ((ls, _), (lt, _)) in straight_reports[3..].iter().zip(&tensor_reports) {
+        assert!((ls - lt).abs() <= 1e-8 * ls.abs(), "loss {ls} vs {lt}");
+    }
+    let scale = max_abs(&straight_params);
+    for (s, t) in straight_params.iter().zip(params_of(on_tensors.model())) {
+        assert!((s - t).abs() <= 1e-7 * scale, "{s} vs {t}");
+    }
+
+    let (mut handed, _) = burn_adam_step(true, None);
+    run_steps(&mut handed, &config, 0..3);
+    let _ = handed.model_mut();
+    run_steps(&mut handed, &config, 3..6);
+    assert_eq!(params_of(handed.model()), straight_params);
+
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -69,6 +69,21 @@ impl<O: Optimizer> Optim<O> {
         self.states.len()
     }
 
+    /// The state of parameter `id`, if it has taken a step (a burn `O::State<D>` erased with
+    /// its rank `D`: check [`DynState::rank`] before [`DynState::downcast_ref`]). For steps that
+    /// run the same update elsewhere (on the host) and read the state from here.
+    pub fn state(&self, id: &ParamId) -> Option<&DynState> {
+        self.states.get(id)
+    }
+
+    /// Sets the state of parameter `id`: an `O::State<D>` for a parameter of rank `D`, made
+    /// with `DynState::create(state, D)` (the next [`step`](Optim::step) downcasts it to that
+    /// type). For steps that ran the update elsewhere and hand the state back, so that
+    /// checkpoints and the tensor path continue from it.
+    pub fn set_state(&mut self, id: ParamId, state: DynState) {
+        self.states.insert(id, state);
+    }
+
     /// Updates every parameter of `module` that has a gradient in `grads` with learning rate
     /// `lr`; parameters without a gradient are left unchanged. Parameters keep their ids and
     /// their autodiff settings.

@@ -252,6 +252,13 @@ impl StepContext {
         stream_rng(self.seed, STREAM_USER.wrapping_add(id), self.step)
     }
 
+    /// The global gradient-norm bound of the run (`TrainConfig::grad_clip_norm`), for steps that
+    /// clip gradients they hold outside burn ([`clip_grads`](StepContext::clip_grads) clips
+    /// burn's `GradientsParams`).
+    pub fn grad_clip_norm(&self) -> Option<f64> {
+        self.grad_clip_norm
+    }
+
     /// Clips `grads` (of `module`'s parameters) by their global norm when the configuration
     /// asks for it; returns the norm before clipping, or `None` when clipping is off.
     pub fn clip_grads<M: Module>(&self, grads: &mut GradientsParams, module: &M) -> Option<f64> {

@@ -6,8 +6,10 @@
 //! `NLL = −mean(−½|z|² − log 2π + Σ_l logdet_l)`, backward, Adam 1e-3 (no moving average, no
 //! data-dependent initialisation: the fixture's layers have none).
 //!
-//! On the CPU backends a `-host` row runs the same step with the flow on the MLP host engine
-//! ([`HostAffineChain`]; sysdyn-generative's `flow_host` test checks it against burn autodiff).
+//! On the CPU backends a `-host` row runs the same step wholly on the host: `FlowStep` with
+//! sysdyn-optim's Adam keeps the weights and moments in host memory and runs the flow on the
+//! MLP host engine ([`HostAffineChain`]; sysdyn-generative's `flow_host` tests check it against
+//! burn autodiff and burn's Adam).
 //!
 //! The first loss must equal WORKLOADS.md's 2.5849168 to a relative 1e-4 (both f32 runs of one
 //! computation); a mismatch is noted under the table, as for W2 and W6.
@@ -27,7 +29,8 @@ use sysdyn_generative::flow::coupling::{Parity, ScaleBound, SplitAffineCoupling}
 use sysdyn_generative::flow::host::HostAffineChain;
 use sysdyn_generative::flow::model::FlowModel;
 use sysdyn_generative::flow::step::{FlowConfig, FlowObjective, FlowStep};
-use sysdyn_train::{Optim, StepContext, TrainConfig, TrainStep, global_grad_norm};
+use sysdyn_optim::UpdateRule;
+use sysdyn_train::{Optim, StepContext, TrainConfig, TrainStep};
 
 use super::npz::{Array, load_fixture};
 use super::{Bench, Reference, Timing, Workload};
@@ -215,9 +218,10 @@ fn train_step(
     Ok((timing, first.unwrap_or(f64::NAN)))
 }
 
-/// The same step with the fixture's flow on the host engine
-/// ([`HostAffineChain::nll_and_gradients`]: the NLL and its gradient), then the gradient's
-/// global norm and the Adam update, as [`FlowStep`] does them.
+/// The same step on the host: `FlowStep` with sysdyn-optim's Adam keeps the networks' weights
+/// and Adam's moments in host memory, so a step is the engine's NLL and gradient
+/// ([`HostAffineChain`]), the gradient's global norm and the per-tensor Adam update on slices.
+/// The model is read back once at the end (and checked against the tensor path's first loss).
 fn host_train_step(
     bench: &mut Bench,
     backend: Backend,
@@ -229,23 +233,39 @@ fn host_train_step(
         .with_autodiff(true)
         .init()
         .map_err(|e| e.to_string())?;
-    let mut model = Some(fixture_model(&device, arrays)?);
-    let mut optim = Optim::new(AdamConfig::new().with_epsilon(1e-8).build());
+    let model = fixture_model(&device, arrays)?;
+    let data = x.to_vec();
+    let adam = sysdyn_optim::Adam::new(0.9, 0.999, 1e-8).map_err(|e| e.to_string())?;
+    let mut step = FlowStep::new(
+        device,
+        model,
+        Optim::new(adam.burn_optimizer()),
+        FlowConfig::new([POINTS, 2]).with_data_init(false),
+        FlowObjective::MaximumLikelihood(Box::new(move |_: &mut SeededRng, _| data.clone())),
+    )
+    .map_err(|e| e.to_string())?;
+    if HostAffineChain::new(&step.model().flow).is_none() {
+        return Err(format!(
+            "{implementation}: the host engine does not take this flow"
+        ));
+    }
+    let config = TrainConfig::new(u64::MAX);
+    let mut index = 0;
     let mut first = None;
     let (timing, _) = bench.time(|| {
-        let current = model.take().ok_or("the model was lost in a failed step")?;
-        // The weights change every step: the host copy is made inside the timing.
-        let host = HostAffineChain::new(&current.flow).ok_or(format!(
-            "{implementation}: the host engine does not take this flow"
-        ))?;
-        let (loss, grads) = host
-            .nll_and_gradients(&current.flow, x)
-            .map_err(|e| e.to_string())?;
-        std::hint::black_box(global_grad_norm(&grads, &current));
-        model = Some(optim.step(1e-3, current, grads));
-        first.get_or_insert(loss);
-        Ok(loss)
+        let mut ctx = StepContext::new(&config, index);
+        ctx.lr = 1e-3;
+        index += 1;
+        let report = step.step(&mut ctx).map_err(|e| e.to_string())?;
+        first.get_or_insert(report.loss);
+        Ok(report.loss)
     })?;
+    // The trained weights come back to burn intact.
+    if step.non_finite_parameter().is_some() {
+        return Err(format!(
+            "{implementation}: non-finite parameters after training"
+        ));
+    }
     Ok((timing, first.unwrap_or(f64::NAN)))
 }
 

@@ -39,7 +39,7 @@ struct Coupling {
 
 /// Host copies of every coupling's `(S, T)` networks in one precision.
 #[derive(Debug, Clone)]
-enum Networks {
+pub(super) enum Networks {
     F32(Vec<(Mlp<f32>, Mlp<f32>)>),
     F64(Vec<(Mlp<f64>, Mlp<f64>)>),
 }
@@ -49,8 +49,8 @@ enum Networks {
 #[derive(Debug, Clone)]
 pub struct HostAffineChain {
     couplings: Vec<Coupling>,
-    networks: Networks,
-    features: usize,
+    pub(super) networks: Networks,
+    pub(super) features: usize,
 }
 
 /// What the forward sweep keeps of one coupling for the backward sweep.
@@ -158,6 +158,25 @@ impl HostAffineChain {
         device: &Device,
         grads: &mut GradientsParams,
     ) -> f64 {
+        let (loss, net_grads) = self.nll_parts(nets, x);
+        for (((scale, shift), (scale_grads, shift_grads)), layer) in
+            nets.iter().zip(&net_grads).zip(chain.layers())
+        {
+            let (scale_net, shift_net, ..) = layer.parts();
+            register_gradients(grads, scale, scale_grads, scale_net.layers(), device);
+            register_gradients(grads, shift, shift_grads, shift_net.layers(), device);
+        }
+        loss
+    }
+
+    /// The NLL of the rows `x` (`[rows, features]`, checked by the caller) and every network's
+    /// flat parameter gradient, per coupling `(S, T)` in the engine's order
+    /// ([`Mlp::param_offsets`]).
+    pub(super) fn nll_parts<E: BurnFloat>(
+        &self,
+        nets: &[(Mlp<E>, Mlp<E>)],
+        x: &[f64],
+    ) -> (f64, NetGradients<E>) {
         let d = self.features;
         let rows = x.len() / d;
         // The rows are independent until the parameter gradients are summed: each chunk runs
@@ -182,14 +201,7 @@ impl HostAffineChain {
                 add_assign(shift, &shift_part);
             }
         }
-        for (((scale, shift), (scale_grads, shift_grads)), layer) in
-            nets.iter().zip(&net_grads).zip(chain.layers())
-        {
-            let (scale_net, shift_net, ..) = layer.parts();
-            register_gradients(grads, scale, scale_grads, scale_net.layers(), device);
-            register_gradients(grads, shift, shift_grads, shift_net.layers(), device);
-        }
-        loss
+        (loss, net_grads)
     }
 
     /// The chunk's part of the NLL (its rows' terms divided by all `rows`) and of every
@@ -291,6 +303,9 @@ impl HostAffineChain {
         ChunkResult { loss, net_grads }
     }
 }
+
+/// Every coupling's `(S, T)` flat parameter gradients.
+pub(super) type NetGradients<E> = Vec<(Vec<E>, Vec<E>)>;
 
 /// One chunk of rows' share of the NLL and of each coupling's `(S, T)` parameter gradients.
 struct ChunkResult<E> {

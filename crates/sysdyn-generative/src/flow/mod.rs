@@ -23,6 +23,7 @@ pub mod conv1x1;
 pub mod coupling;
 pub mod dequantise;
 pub mod host;
+mod host_adam;
 pub mod iaf;
 pub mod made;
 pub mod maf;

@@ -12,12 +12,14 @@
 
 use std::any::Any;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use burn::module::ModuleDisplay;
 use burn::optim::{GradientsParams, Optimizer};
 use burn::tensor::Tensor;
 use sysdyn_core::device::SysDevice;
 use sysdyn_core::rng::SeededRng;
+use sysdyn_optim::rules::BurnAdam;
 use sysdyn_train::{
     BoxError, Checkpointable, Ema, NonFinite, Optim, StepContext, StepReport, TrainError,
     TrainStep, find_non_finite, global_grad_norm, load_module, save_module,
@@ -29,6 +31,7 @@ use crate::flow::base::{BaseDistribution, StandardNormal};
 use crate::flow::chain::Chain;
 use crate::flow::coupling::SplitAffineCoupling;
 use crate::flow::host::HostAffineChain;
+use crate::flow::host_adam::HostAdamChain;
 use crate::flow::model::{FlowModel, LogDensity};
 use crate::inputs::DataSampler;
 
@@ -121,6 +124,13 @@ where
     initialised: bool,
     /// Whether a RealNVP's maximum likelihood may run on the host engine.
     host_engine: bool,
+    /// With sysdyn-optim's Adam, the whole step on the host: weights and moments live there
+    /// and `model` lags them until [`FlowStep::sync_model`] (or `synced`) catches up.
+    host_adam: Option<HostAdamChain>,
+    /// Whether `model` lags `host_adam`.
+    model_stale: bool,
+    /// The model with the host's weights, made on the first read after a host step.
+    synced: OnceLock<FlowModel<B, F>>,
 }
 
 impl<B, F, O, const D: usize> FlowStep<B, F, O, D>
@@ -167,24 +177,57 @@ where
             objective,
             initialised,
             host_engine: true,
+            host_adam: None,
+            model_stale: false,
+            synced: OnceLock::new(),
         })
     }
 
     /// The trained model.
     pub fn model(&self) -> &FlowModel<B, F> {
-        &self.model
+        match &self.host_adam {
+            Some(host) if self.model_stale => self
+                .synced
+                .get_or_init(|| host.write_back(self.model.clone())),
+            _ => &self.model,
+        }
     }
 
     /// The trained model, mutably: for updates outside the optimizer between steps (a
     /// residual flow's power iteration, [`crate::flow::chain::Chain::power_iteration`]). The
     /// moving average, if any, sees the change at the next step's update.
     pub fn model_mut(&mut self) -> &mut FlowModel<B, F> {
+        // The host copy would not see the change: hand the weights and Adam's state back to
+        // burn; the next step makes a new copy.
+        self.sync_model();
+        if let Some(host) = self.host_adam.take()
+            && let Some(optim) = (&mut self.optim as &mut dyn Any).downcast_mut::<Optim<BurnAdam>>()
+        {
+            host.write_states(optim);
+        }
         &mut self.model
     }
 
     /// The model to evaluate and sample: the moving average when there is one.
     pub fn sampling_model(&self) -> &FlowModel<B, F> {
-        self.average.as_ref().map_or(&self.model, Ema::model)
+        match &self.average {
+            Some(average) => average.model(),
+            None => self.model(),
+        }
+    }
+
+    /// Brings `model` up to the host's weights after host steps.
+    fn sync_model(&mut self) {
+        if !self.model_stale {
+            return;
+        }
+        if let Some(host) = &self.host_adam {
+            self.model = match self.synced.take() {
+                Some(model) => model,
+                None => host.write_back(self.model.clone()),
+            };
+        }
+        self.model_stale = false;
     }
 
     /// The configuration.
@@ -196,6 +239,12 @@ where
     /// [`SplitAffineCoupling`]s on a [`StandardNormal`] base, parameters on a CPU device — runs
     /// on the host engine ([`crate::flow::host`], the default) or, with `false`, always on the
     /// tensor path (the same mathematics; for comparisons).
+    ///
+    /// With sysdyn-optim's Adam (`Optim::new(sysdyn_optim::Adam::default().burn_optimizer())`)
+    /// the whole step runs on the host: the weights and Adam's moments stay in host memory
+    /// between steps and go back to burn when the model, a checkpoint or the tensor path needs
+    /// them. With any other optimizer the NLL and its gradient run on the host and burn's
+    /// optimizer applies them.
     pub fn with_host_engine(mut self, on: bool) -> Self {
         self.host_engine = on;
         self
@@ -208,6 +257,42 @@ where
     F: Flow<D> + ModuleDisplay + 'static,
     O: Optimizer,
 {
+    /// One step wholly on the host ([`HostAdamChain`]) when the model and optimizer allow it
+    /// (see [`FlowStep::with_host_engine`]); `None` leaves the step to the other paths.
+    fn host_adam_step(
+        &mut self,
+        values: &[f64],
+        ctx: &StepContext,
+    ) -> Result<Option<StepReport>, GenerativeError> {
+        if self.host_adam.is_none() {
+            if !self.host_engine || !(&self.model.base as &dyn Any).is::<StandardNormal>() {
+                return Ok(None);
+            }
+            let Some(chain) =
+                (&self.model.flow as &dyn Any).downcast_ref::<Chain<SplitAffineCoupling>>()
+            else {
+                return Ok(None);
+            };
+            let Some(optim) = (&self.optim as &dyn Any).downcast_ref::<Optim<BurnAdam>>() else {
+                return Ok(None);
+            };
+            self.host_adam = HostAdamChain::new(chain, optim);
+        }
+        let Some(host) = &mut self.host_adam else {
+            return Ok(None);
+        };
+        let (loss, grad_norm) = host.step(values, ctx.lr, ctx.grad_clip_norm())?;
+        self.model_stale = true;
+        self.synced = OnceLock::new();
+        if self.average.is_some() {
+            self.sync_model();
+            if let Some(average) = &mut self.average {
+                average.update(&self.model);
+            }
+        }
+        Ok(Some(StepReport::new(loss).with("grad_norm", grad_norm)))
+    }
+
     /// The NLL of the rows `values` and its gradient on the host engine, when the model is one
     /// it runs (see [`FlowStep::with_host_engine`]); `None` keeps the tensor path.
     fn host_nll(&self, values: &[f64]) -> Option<Result<(f64, GradientsParams), GenerativeError>> {
@@ -226,6 +311,12 @@ fn batch<const D: usize>(
     values: Vec<f64>,
     shape: [usize; D],
 ) -> Result<Tensor<D>, BoxError> {
+    check_batch(&values, shape)?;
+    Ok(device.tensor(values, shape)?)
+}
+
+/// Drawn row-major values fill a batch of `shape`.
+fn check_batch<const D: usize>(values: &[f64], shape: [usize; D]) -> Result<(), BoxError> {
     let expected: usize = shape.iter().product();
     if values.len() != expected {
         return Err(Box::new(GenerativeError::ShapeMismatch {
@@ -234,7 +325,7 @@ fn batch<const D: usize>(
             right: shape.to_vec(),
         }));
     }
-    Ok(device.tensor(values, shape)?)
+    Ok(())
 }
 
 impl<B, F, O, const D: usize> FlowStep<B, F, O, D>
@@ -271,14 +362,27 @@ where
     O: Optimizer,
 {
     fn save_checkpoint(&self, dir: &Path) -> Result<(), TrainError> {
-        save_module(&self.model, dir, "flow")?;
+        save_module(self.model(), dir, "flow")?;
         if let Some(average) = &self.average {
             average.save(dir, "flow-average")?;
+        }
+        if let Some(host) = &self.host_adam {
+            // The host's Adam state in burn's form: the checkpoint is the tensor path's.
+            let mut optim = self.optim.clone();
+            if let Some(burn_adam) = (&mut optim as &mut dyn Any).downcast_mut::<Optim<BurnAdam>>()
+            {
+                host.write_states(burn_adam);
+            }
+            return optim.save(dir, "flow-optim");
         }
         self.optim.save(dir, "flow-optim")
     }
 
     fn load_checkpoint(&mut self, dir: &Path) -> Result<(), TrainError> {
+        // The host copy (if any) is of the weights being replaced; the next step copies anew.
+        self.host_adam = None;
+        self.model_stale = false;
+        self.synced = OnceLock::new();
         self.model = load_module(self.model.clone(), dir, "flow")?;
         if let Some(average) = &mut self.average {
             average.load(dir, "flow-average")?;
@@ -302,8 +406,15 @@ where
         let (loss, ess) = match &mut self.objective {
             FlowObjective::MaximumLikelihood(sampler) => {
                 let values = sampler(&mut rng, shape[0]);
+                if !self.initialised {
+                    let x = batch(&self.device, values.clone(), shape)?;
+                    self.initialise_once(&x, None)?;
+                }
+                check_batch(&values, shape)?;
+                if let Some(report) = self.host_adam_step(&values, ctx)? {
+                    return Ok(report);
+                }
                 let x = batch(&self.device, values.clone(), shape)?;
-                self.initialise_once(&x, None)?;
                 match self.host_nll(&values) {
                     Some(result) => {
                         host = Some(result?);
@@ -365,6 +476,11 @@ where
     }
 
     fn non_finite_parameter(&self) -> Option<NonFinite> {
-        find_non_finite(&self.model, "flow")
+        if let Some(host) = &self.host_adam
+            && !host.has_non_finite()
+        {
+            return None;
+        }
+        find_non_finite(self.model(), "flow")
     }
 }

@@ -7,7 +7,10 @@
 //!
 //! with `m_0 = v_0 = 0` and `k` counting from 1. burn's `Adam` (without AMSGrad or weight decay)
 //! is the same update, written as `m √(1-β2^k)/(1-β1^k) / (√v + ε √(1-β2^k))`, so the burn path
-//! is burn's optimizer. burn keeps `β1`, `β2`, `ε` and the bias corrections in `f32`; on f64
+//! is burn's optimizer, wrapped in [`BurnAdam`] so that code holding it can read the
+//! hyper-parameters back (burn's `Adam` keeps them private): a training step that runs the whole
+//! update on the host (the RealNVP fast path of sysdyn-generative) applies [`Adam::update`] with
+//! the same values and hands its state back in burn's form. burn keeps `β1`, `β2`, `ε` and the bias corrections in `f32`; on f64
 //! tensors its iterates match the f64 slice update to about 1e-7 relative.
 
 use super::UpdateRule;
@@ -100,15 +103,65 @@ impl UpdateRule for Adam {
     }
 
     #[cfg(feature = "burn")]
-    type BurnOptimizer = burn::optim::Adam;
+    type BurnOptimizer = BurnAdam;
 
     #[cfg(feature = "burn")]
-    fn burn_optimizer(&self) -> burn::optim::Adam {
+    fn burn_optimizer(&self) -> BurnAdam {
         // burn stores these as f32; the cast is the documented precision of burn's path.
-        burn::optim::AdamConfig::new()
+        let inner = burn::optim::AdamConfig::new()
             .with_beta_1(self.beta1 as f32)
             .with_beta_2(self.beta2 as f32)
             .with_epsilon(self.epsilon as f32)
-            .build()
+            .build();
+        BurnAdam { rule: *self, inner }
+    }
+}
+
+/// burn's `Adam` (no weight decay, no AMSGrad) built from an [`Adam`] rule, which it keeps so
+/// that the rule can be read back ([`BurnAdam::rule`]). Its per-parameter state is burn's
+/// [`AdamState`](burn::optim::AdamState): checkpoints are those of burn's optimizer.
+#[cfg(feature = "burn")]
+#[derive(Clone)]
+pub struct BurnAdam {
+    rule: Adam,
+    inner: burn::optim::Adam,
+}
+
+#[cfg(feature = "burn")]
+impl BurnAdam {
+    /// The hyper-parameters it was built from.
+    pub fn rule(&self) -> &Adam {
+        &self.rule
+    }
+}
+
+#[cfg(feature = "burn")]
+impl std::fmt::Debug for BurnAdam {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BurnAdam")
+            .field("rule", &self.rule)
+            .finish()
+    }
+}
+
+#[cfg(feature = "burn")]
+impl burn::optim::Optimizer for BurnAdam {
+    type State<const D: usize> = burn::optim::AdamState<D>;
+
+    fn step<const D: usize>(
+        &self,
+        lr: f64,
+        tensor: burn::tensor::Tensor<D>,
+        grad: burn::tensor::Tensor<D>,
+        state: Option<Self::State<D>>,
+    ) -> (burn::tensor::Tensor<D>, Option<Self::State<D>>) {
+        self.inner.step(lr, tensor, grad, state)
+    }
+
+    fn to_device<const D: usize>(
+        state: Self::State<D>,
+        device: &burn::tensor::Device,
+    ) -> Self::State<D> {
+        <burn::optim::Adam as burn::optim::Optimizer>::to_device(state, device)
     }
 }

@@ -23,6 +23,8 @@ mod rmsprop;
 #[cfg(feature = "burn")]
 mod velocity;
 
+#[cfg(feature = "burn")]
+pub use adam::BurnAdam;
 pub use adam::{Adam, AdamState};
 pub use gradient_descent::GradientDescent;
 pub use heavy_ball::HeavyBall;
