@@ -55,6 +55,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use sysdyn_core::device::{Backend, DeviceSpec, Precision, SysDevice};
 use sysdyn_core::fs::write_atomic;
+use sysdyn_train::{StepContext, TrainConfig, TrainStep};
 
 /// Every workload the bench knows, in the order they run.
 const WORKLOADS: &[&Workload] = &[
@@ -331,6 +332,27 @@ impl Bench {
     pub fn time<T>(&self, call: impl FnMut() -> Result<T, String>) -> Result<(Timing, T), String> {
         let (samples, last) = time_calls(self.protocol, call)?.into_samples_and_last();
         Ok((Timing::from_samples(samples), last))
+    }
+
+    /// Times one runtime step of `step` per call at learning rate `lr` (step indices from 0);
+    /// returns the timing and the first step's loss (NaN if no step ran).
+    pub fn time_train_step(
+        &self,
+        step: &mut impl TrainStep,
+        lr: f64,
+    ) -> Result<(Timing, f64), String> {
+        let config = TrainConfig::new(u64::MAX);
+        let mut index = 0;
+        let mut first = None;
+        let (timing, _) = self.time(|| {
+            let mut ctx = StepContext::new(&config, index);
+            ctx.lr = lr;
+            index += 1;
+            let report = step.step(&mut ctx).map_err(|e| e.to_string())?;
+            first.get_or_insert(report.loss);
+            Ok(report.loss)
+        })?;
+        Ok((timing, first.unwrap_or(f64::NAN)))
     }
 
     /// Records a measurement and prints it as one line.

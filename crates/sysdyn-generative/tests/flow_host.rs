@@ -179,9 +179,9 @@ impl ModuleVisitor for Collect {
     }
 }
 
-/// One `FlowStep` (SGD, learning rate 1): its loss and `θ_before − θ_after`, the gradient.
-fn flow_step(host: bool) -> (f64, Vec<f64>) {
-    let device = device("flex:f64:autodiff");
+/// Four affine couplings on two features (ReLU networks 16-16, tanh-bounded scales) on a
+/// standard normal base.
+fn four_couplings(device: &SysDevice) -> FlowModel<StandardNormal, Chain<SplitAffineCoupling>> {
     let layers = (0..4)
         .map(|l| {
             let parity = if l % 2 == 0 {
@@ -190,11 +190,17 @@ fn flow_step(host: bool) -> (f64, Vec<f64>) {
                 Parity::Odd
             };
             let bound = ScaleBound::Tanh { bound: 1.0 };
-            SplitAffineCoupling::new(&device, 2, &[16, 16], Activation::Relu, parity, bound, 0, l)
+            SplitAffineCoupling::new(device, 2, &[16, 16], Activation::Relu, parity, bound, 0, l)
                 .unwrap()
         })
         .collect();
-    let model = FlowModel::new(StandardNormal::new(2).unwrap(), Chain::new(layers));
+    FlowModel::new(StandardNormal::new(2).unwrap(), Chain::new(layers))
+}
+
+/// One `FlowStep` (SGD, learning rate 1): its loss and `θ_before − θ_after`, the gradient.
+fn flow_step(host: bool) -> (f64, Vec<f64>) {
+    let device = device("flex:f64:autodiff");
+    let model = four_couplings(&device);
     let mut before = Collect(Vec::new());
     model.visit(&mut before);
     let mut step = FlowStep::new(
@@ -234,19 +240,7 @@ fn the_flow_step_takes_the_host_engine_with_the_same_update() {
 /// after them.
 fn adam_steps(host: bool, rows: usize, steps: usize) -> (Vec<f64>, Vec<f64>) {
     let device = device("flex:f64:autodiff");
-    let layers = (0..4)
-        .map(|l| {
-            let parity = if l % 2 == 0 {
-                Parity::Even
-            } else {
-                Parity::Odd
-            };
-            let bound = ScaleBound::Tanh { bound: 1.0 };
-            SplitAffineCoupling::new(&device, 2, &[16, 16], Activation::Relu, parity, bound, 0, l)
-                .unwrap()
-        })
-        .collect();
-    let model = FlowModel::new(StandardNormal::new(2).unwrap(), Chain::new(layers));
+    let model = four_couplings(&device);
     let mut step = FlowStep::new(
         device,
         model,
@@ -311,19 +305,7 @@ fn burn_adam_step(
     TrainConfig,
 ) {
     let device = device("flex:f64:autodiff");
-    let layers = (0..4)
-        .map(|l| {
-            let parity = if l % 2 == 0 {
-                Parity::Even
-            } else {
-                Parity::Odd
-            };
-            let bound = ScaleBound::Tanh { bound: 1.0 };
-            SplitAffineCoupling::new(&device, 2, &[16, 16], Activation::Relu, parity, bound, 0, l)
-                .unwrap()
-        })
-        .collect();
-    let model = FlowModel::new(StandardNormal::new(2).unwrap(), Chain::new(layers));
+    let model = four_couplings(&device);
     // β₁ = 7/8, β₂ = 15/16 and ε = 2⁻²⁷ are exact in f32 and so are their powers up to the
     // sixth: burn's f32 constants and bias corrections are then the host rule's, and the
     // two paths differ by rounding only.

@@ -25,8 +25,10 @@ use std::sync::OnceLock;
 use crate::float::Float;
 use crate::float::sealed::Kernels;
 
-/// Which copy of the kernels runs on this machine.
+/// Which copy of the kernels runs on this machine. More instruction sets may be added (ARM's
+/// SVE, AVX10): match with a wildcard arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum KernelPath {
     /// Compiled with AVX-512 (F and VL), AVX2 and FMA (x86-64 CPUs that have all of them); the
     /// `gemm` crate runs its own AVX-512 kernels there.

@@ -391,12 +391,16 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
                 let r = systems::run_variant(&ctx, variant, seed)?;
                 say!(
                     options,
-                    "[aphynity] {} {} s{seed}: log10 MSE {:.2}, parameters {:?}, {:.1} s",
+                    "[aphynity] {} {} s{seed}: log10 MSE {:.2}, parameters {:?}, {:.1} s{}",
                     system.name(),
                     variant.name(),
                     r.log_mse,
                     r.parameters,
-                    r.train_s
+                    r.train_s,
+                    r.diverged.map_or(String::new(), |d| format!(
+                        " (diverged at step {}; scored with the checkpoint of step {})",
+                        d.at_step, d.restored_step
+                    ))
                 );
                 per_variant[i].push(r);
             }
@@ -493,8 +497,25 @@ pub fn table(summary: &Summary) -> String {
                         .join(", ")
                 })
                 .unwrap_or_default();
+            let diverged: Vec<String> = v
+                .runs
+                .iter()
+                .filter_map(|r| {
+                    r.diverged.map(|d| {
+                        format!(
+                            "seed {} diverged at step {}, scored at step {}",
+                            r.seed, d.at_step, d.restored_step
+                        )
+                    })
+                })
+                .collect();
+            let diverged = if diverged.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", diverged.join("; "))
+            };
             s.push_str(&format!(
-                "| {} | {} {} | {:.2} ± {:.2} | {err} | {params} |\n",
+                "| {} | {} {} | {:.2} ± {:.2}{diverged} | {err} | {params} |\n",
                 sys.system.name(),
                 v.variant,
                 if v.variant == "Neural ODE" || v.variant == "true model" {

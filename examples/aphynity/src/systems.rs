@@ -22,7 +22,7 @@ use sysdyn_physics::simulators::fitzhugh_nagumo::FitzHughNagumo;
 use sysdyn_physics::simulators::pendulum::DampedPendulum;
 use sysdyn_physics::simulators::wave::DampedWave;
 use sysdyn_solvers::methods::RK4;
-use sysdyn_train::{LrSchedule, Optim, ProgressMode, TrainConfig, Trainer};
+use sysdyn_train::{LrSchedule, Optim, ProgressMode, TrainConfig, TrainError, Trainer};
 
 use crate::ExampleError;
 
@@ -328,9 +328,21 @@ pub struct RunResult {
     pub final_fa_sq: f64,
     /// Seconds of training.
     pub train_s: f64,
+    /// When training diverged (a NaN or infinite loss or parameter): the step, and the step of
+    /// the last good checkpoint the runtime restored, which is the model scored.
+    pub diverged: Option<Diverged>,
     /// One test trajectory's observable, predicted (for the figure).
     #[serde(skip)]
     pub observable: Vec<f64>,
+}
+
+/// A run that diverged and was scored from its last good checkpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Diverged {
+    /// The step whose loss or parameters were not finite (from 1).
+    pub at_step: u64,
+    /// The step of the checkpoint restored into the model (0: the initial model).
+    pub restored_step: u64,
 }
 
 /// The observable plotted for `system`: `θ`, `u` or `w` at the grid's centre.
@@ -407,14 +419,22 @@ fn relative_error_pct(learned: &[f64], truth: &[f64]) -> f64 {
         / truth.len() as f64
 }
 
+/// What a training run leaves besides the model (nothing for the untrained true model).
+#[derive(Debug, Default)]
+struct Training {
+    /// `(L_traj, mean ‖F_a(X)‖², λ)` per batch.
+    history: Vec<(f64, f64, f64)>,
+    final_lambda: Option<f64>,
+    train_s: f64,
+    diverged: Option<Diverged>,
+}
+
 fn finish<M, A>(
     ctx: &RunContext,
     variant: Variant,
     seed: u64,
     model: &AugmentedModel<M, A>,
-    history: Vec<(f64, f64, f64)>,
-    final_lambda: Option<f64>,
-    train_s: f64,
+    training: Training,
 ) -> Result<RunResult, ExampleError>
 where
     M: PhysicalModel + Clone + Debug + Send + Sync + 'static,
@@ -443,10 +463,11 @@ where
         log_mse: test_mse.log10(),
         parameters,
         parameter_error_pct,
-        final_fa_sq: history.last().map_or(0.0, |h| h.1),
-        history,
-        final_lambda,
-        train_s,
+        final_fa_sq: training.history.last().map_or(0.0, |h| h.1),
+        history: training.history,
+        final_lambda: training.final_lambda,
+        train_s: training.train_s,
+        diverged: training.diverged,
         observable: observable(&pred, observable_index(ctx.system)),
     })
 }
@@ -486,6 +507,8 @@ where
         .with_seed(seed)
         .with_schedule(LrSchedule::Constant { lr: b.lr })
         .with_log_every(b.steps.div_ceil(200).max(1))
+        // Ten checkpoints a run: a run that diverges is scored from a recent good one.
+        .with_checkpoint_every(Some(b.steps.div_ceil(10).max(1)))
         .with_progress(if ctx.quiet {
             ProgressMode::Quiet
         } else {
@@ -500,11 +523,28 @@ where
             .map_err(|e| ExampleError::Io(dir.display().to_string(), e))?;
     }
     let start = Instant::now();
-    Trainer::new(run, dir).run(&mut step)?;
-    let train_s = start.elapsed().as_secs_f64();
-    let lambda = step.lambda();
-    let history = step.history().to_vec();
-    finish(ctx, variant, seed, step.model(), history, lambda, train_s)
+    // A baseline that diverges (the Neural ODE at this budget's learning rate, on some seeds)
+    // is a result, not a failure of the example: the runtime restored its last good
+    // checkpoint, which is scored and flagged.
+    let diverged = match Trainer::new(run, dir).run(&mut step) {
+        Ok(_) => None,
+        Err(TrainError::Diverged {
+            step: at_step,
+            restored_step,
+            ..
+        }) => Some(Diverged {
+            at_step,
+            restored_step: restored_step.unwrap_or(0),
+        }),
+        Err(e) => return Err(e.into()),
+    };
+    let training = Training {
+        history: step.history().to_vec(),
+        final_lambda: step.lambda(),
+        train_s: start.elapsed().as_secs_f64(),
+        diverged,
+    };
+    finish(ctx, variant, seed, step.model(), training)
 }
 
 /// Trains (or, for the true model, evaluates) `variant` on `system` with seed `seed`.
@@ -537,7 +577,7 @@ pub fn run_variant(
                         dev,
                     )?
                     .frozen();
-                    return finish(ctx, variant, seed, &m, Vec::new(), None, 0.0);
+                    return finish(ctx, variant, seed, &m, Training::default());
                 }
             };
             train(ctx, variant, seed, model)
@@ -562,7 +602,7 @@ pub fn run_variant(
                         dev,
                     )?
                     .frozen();
-                    return finish(ctx, variant, seed, &m, Vec::new(), None, 0.0);
+                    return finish(ctx, variant, seed, &m, Training::default());
                 }
             };
             train(ctx, variant, seed, model)
@@ -585,7 +625,7 @@ pub fn run_variant(
                         fhn, &p, &[1e-3; 3], dev,
                     )?
                     .frozen();
-                    return finish(ctx, variant, seed, &m, Vec::new(), None, 0.0);
+                    return finish(ctx, variant, seed, &m, Training::default());
                 }
             };
             train(ctx, variant, seed, model)
@@ -611,7 +651,7 @@ pub fn run_variant(
                         dev,
                     )?
                     .frozen();
-                    return finish(ctx, variant, seed, &m, Vec::new(), None, 0.0);
+                    return finish(ctx, variant, seed, &m, Training::default());
                 }
             };
             train(ctx, variant, seed, model)

@@ -11,7 +11,7 @@ use sysdyn_core::device::{DeviceSpec, Precision};
 use sysdyn_core::jet::{Activation, MlpConfig};
 use sysdyn_core::rng::SeededRng;
 use sysdyn_generative::gan::{GanConfig, GanLoss, GanStep};
-use sysdyn_train::{Optim, StepContext, TrainConfig, TrainStep};
+use sysdyn_train::Optim;
 
 use super::{Bench, Workload};
 
@@ -62,22 +62,9 @@ fn run(bench: &mut Bench) -> Result<(), String> {
             Box::new(eight_gaussians),
         )
         .map_err(|e| e.to_string())?;
-        let config = TrainConfig::new(u64::MAX);
-        let mut index = 0;
-        let mut first = None;
-        let (timing, _) = bench.time(|| {
-            let mut ctx = StepContext::new(&config, index);
-            ctx.lr = 2e-4;
-            index += 1;
-            let report = step.step(&mut ctx).map_err(|e| e.to_string())?;
-            first.get_or_insert(report.loss);
-            Ok(report.loss)
-        })?;
+        let (timing, first) = bench.time_train_step(&mut step, 2e-4)?;
         let mut extra = Map::new();
-        extra.insert(
-            "first_generator_loss".into(),
-            Value::from(first.unwrap_or(f64::NAN)),
-        );
+        extra.insert("first_generator_loss".into(), Value::from(first));
         extra.insert("backend".into(), Value::from(backend.to_string()));
         let m = timing.measurement("gan-2d", implementation, STEP, extra);
         bench.record(m);

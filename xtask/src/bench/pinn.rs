@@ -22,7 +22,7 @@ use serde_json::{Map, Value};
 use sysdyn_core::device::{Backend, DeviceSpec, Precision, SysDevice};
 use sysdyn_core::jet::{Activation, Mlp};
 use sysdyn_physics::pinn::{Condition, Domain, PinnProblem, PinnStep, Points};
-use sysdyn_train::{Optim, StepContext, TrainConfig, TrainStep};
+use sysdyn_train::Optim;
 
 use super::node_cnf::fixture_mlp;
 use super::npz::{Array, load_fixture};
@@ -148,18 +148,7 @@ fn train_step(
     )
     .map_err(|e| e.to_string())?
     .with_host_engine(host);
-    let config = TrainConfig::new(u64::MAX);
-    let mut index = 0;
-    let mut first = None;
-    let (timing, _) = bench.time(|| {
-        let mut ctx = StepContext::new(&config, index);
-        ctx.lr = 1e-3;
-        index += 1;
-        let report = step.step(&mut ctx).map_err(|e| e.to_string())?;
-        first.get_or_insert(report.loss);
-        Ok(report.loss)
-    })?;
-    let first = first.unwrap_or(f64::NAN);
+    let (timing, first) = bench.time_train_step(&mut step, 1e-3)?;
     let in_band = (first - FIRST_LOSS).abs() <= FIRST_LOSS_BAND * FIRST_LOSS;
     // NaN fails the band too.
     if !in_band {

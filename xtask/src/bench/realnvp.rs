@@ -30,7 +30,7 @@ use sysdyn_generative::flow::host::HostAffineChain;
 use sysdyn_generative::flow::model::FlowModel;
 use sysdyn_generative::flow::step::{FlowConfig, FlowObjective, FlowStep};
 use sysdyn_optim::UpdateRule;
-use sysdyn_train::{Optim, StepContext, TrainConfig, TrainStep};
+use sysdyn_train::{Optim, TrainStep};
 
 use super::npz::{Array, load_fixture};
 use super::{Bench, Reference, Timing, Workload};
@@ -204,18 +204,8 @@ fn train_step(
     .map_err(|e| e.to_string())?
     // This row measures the tensor path (burn autodiff); `-host` the engine.
     .with_host_engine(false);
-    let config = TrainConfig::new(u64::MAX);
-    let mut index = 0;
-    let mut first = None;
-    let (timing, _) = bench.time(|| {
-        let mut ctx = StepContext::new(&config, index);
-        ctx.lr = 1e-3;
-        index += 1;
-        let report = step.step(&mut ctx).map_err(|e| e.to_string())?;
-        first.get_or_insert(report.loss);
-        Ok(report.loss)
-    })?;
-    Ok((timing, first.unwrap_or(f64::NAN)))
+    let (timing, first) = bench.time_train_step(&mut step, 1e-3)?;
+    Ok((timing, first))
 }
 
 /// The same step on the host: `FlowStep` with sysdyn-optim's Adam keeps the networks' weights
@@ -249,24 +239,14 @@ fn host_train_step(
             "{implementation}: the host engine does not take this flow"
         ));
     }
-    let config = TrainConfig::new(u64::MAX);
-    let mut index = 0;
-    let mut first = None;
-    let (timing, _) = bench.time(|| {
-        let mut ctx = StepContext::new(&config, index);
-        ctx.lr = 1e-3;
-        index += 1;
-        let report = step.step(&mut ctx).map_err(|e| e.to_string())?;
-        first.get_or_insert(report.loss);
-        Ok(report.loss)
-    })?;
+    let (timing, first) = bench.time_train_step(&mut step, 1e-3)?;
     // The trained weights come back to burn intact.
     if step.non_finite_parameter().is_some() {
         return Err(format!(
             "{implementation}: non-finite parameters after training"
         ));
     }
-    Ok((timing, first.unwrap_or(f64::NAN)))
+    Ok((timing, first))
 }
 
 fn record(

@@ -14,7 +14,7 @@ use sysdyn_core::device::{DeviceSpec, Precision};
 use sysdyn_core::rng::SeededRng;
 use sysdyn_data::images::DigitsConfig;
 use sysdyn_generative::vae::{MlpVaeConfig, VaeConfig, VaeStep};
-use sysdyn_train::{Optim, StepContext, TrainConfig, TrainStep};
+use sysdyn_train::Optim;
 
 use super::{Bench, Workload};
 
@@ -70,19 +70,9 @@ fn run(bench: &mut Bench) -> Result<(), String> {
             sampler,
         )
         .map_err(|e| e.to_string())?;
-        let config = TrainConfig::new(u64::MAX);
-        let mut index = 0;
-        let mut first = None;
-        let (timing, _) = bench.time(|| {
-            let mut ctx = StepContext::new(&config, index);
-            ctx.lr = 1e-3;
-            index += 1;
-            let report = step.step(&mut ctx).map_err(|e| e.to_string())?;
-            first.get_or_insert(report.loss);
-            Ok(report.loss)
-        })?;
+        let (timing, first) = bench.time_train_step(&mut step, 1e-3)?;
         let mut extra = Map::new();
-        extra.insert("first_loss".into(), Value::from(first.unwrap_or(f64::NAN)));
+        extra.insert("first_loss".into(), Value::from(first));
         extra.insert("backend".into(), Value::from(backend.to_string()));
         extra.insert("batch".into(), Value::from(BATCH));
         let m = timing.measurement("vae-mlp", implementation, STEP, extra);
