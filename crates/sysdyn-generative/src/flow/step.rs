@@ -129,6 +129,9 @@ where
     host_adam: Option<HostAdamChain>,
     /// Whether `model` lags `host_adam`.
     model_stale: bool,
+    /// Whether the host copy was refused (a model or state the host update does not continue):
+    /// not tried again at every step.
+    host_adam_refused: bool,
     /// The model with the host's weights, made on the first read after a host step.
     synced: OnceLock<FlowModel<B, F>>,
 }
@@ -179,6 +182,7 @@ where
             host_engine: true,
             host_adam: None,
             model_stale: false,
+            host_adam_refused: false,
             synced: OnceLock::new(),
         })
     }
@@ -265,7 +269,10 @@ where
         ctx: &StepContext,
     ) -> Result<Option<StepReport>, GenerativeError> {
         if self.host_adam.is_none() {
-            if !self.host_engine || !(&self.model.base as &dyn Any).is::<StandardNormal>() {
+            if self.host_adam_refused
+                || !self.host_engine
+                || !(&self.model.base as &dyn Any).is::<StandardNormal>()
+            {
                 return Ok(None);
             }
             let Some(chain) =
@@ -277,6 +284,7 @@ where
                 return Ok(None);
             };
             self.host_adam = HostAdamChain::new(chain, optim);
+            self.host_adam_refused = self.host_adam.is_none();
         }
         let Some(host) = &mut self.host_adam else {
             return Ok(None);
@@ -381,6 +389,7 @@ where
     fn load_checkpoint(&mut self, dir: &Path) -> Result<(), TrainError> {
         // The host copy (if any) is of the weights being replaced; the next step copies anew.
         self.host_adam = None;
+        self.host_adam_refused = false;
         self.model_stale = false;
         self.synced = OnceLock::new();
         self.model = load_module(self.model.clone(), dir, "flow")?;
