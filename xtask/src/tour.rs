@@ -22,8 +22,10 @@
 //! # Examples side by side
 //!
 //! `--jobs N` (default 2 on two or more cores) runs N examples at once, each writing its output
-//! to `<out>/<name>/tour.log` instead of the terminal; the report lists them in folder order
-//! whatever order they finish in.
+//! to `<out>/<name>/tour.log` instead of the terminal. The examples start longest first, by the
+//! minutes each manifest expects its default run to take on two cores
+//! (`[package.metadata.sysdyn] tour-minutes`), so the workers finish close together; the report
+//! lists them in folder order whatever order they ran in.
 //!
 //! # Set-up: real MNIST digits
 //!
@@ -219,6 +221,37 @@ fn runnable_members(meta: &Value) -> Vec<(PathBuf, String)> {
         }
     }
     out
+}
+
+/// What each example's manifest says its default run takes on two cores, two examples at a
+/// time (`[package.metadata.sysdyn] tour-minutes`), by package name; examples that do not say
+/// are absent.
+fn tour_minutes(meta: &Value) -> Vec<(String, f64)> {
+    meta["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|package| {
+            let minutes = package["metadata"]["sysdyn"]["tour-minutes"].as_f64()?;
+            Some((package["name"].as_str()?.to_string(), minutes))
+        })
+        .collect()
+}
+
+/// The order in which the workers take `packages`: longest expected run first (examples that
+/// give no time last, in their given order), so that two workers finish close together instead
+/// of one starting the longest example as the other runs out of work.
+fn longest_first(packages: &[&str], minutes: &[(String, f64)]) -> Vec<usize> {
+    let expected = |p: &str| {
+        minutes
+            .iter()
+            .find(|(name, _)| name == p)
+            .map_or(0.0, |(_, m)| *m)
+    };
+    let mut order: Vec<usize> = (0..packages.len()).collect();
+    // A stable sort keeps equal (and unknown) examples in their given order.
+    order.sort_by(|&a, &b| expected(packages[b]).total_cmp(&expected(packages[a])));
+    order
 }
 
 fn candidates(folders: &[PathBuf], members: &[(PathBuf, String)]) -> Vec<Candidate> {
@@ -888,6 +921,14 @@ pub fn run(args: &TourArgs) -> Result<(), String> {
             }
         }
     }
+    let durations = tour_minutes(&meta);
+    let packages: Vec<&str> = jobs.iter().map(|&(_, _, package, _)| package).collect();
+    // Numbered in the order they start.
+    let jobs: Vec<_> = longest_first(&packages, &durations)
+        .into_iter()
+        .enumerate()
+        .map(|(i, k)| (jobs[k].0, i + 1, jobs[k].2, jobs[k].3))
+        .collect();
     let workers = opts.jobs.min(jobs.len());
     let next = std::sync::atomic::AtomicUsize::new(0);
     let finished = std::sync::Mutex::new(Vec::new());
@@ -1149,6 +1190,26 @@ mod tests {
         assert!(md.contains("| [broken](#broken) | failed: exited with exit status: 1 |"));
         assert!(md.contains("`--quick`") && md.contains("--profile dev"));
         assert!(md.contains("Set-up: MNIST: from /cache."));
+    }
+
+    #[test]
+    fn the_longest_examples_start_first_and_the_rest_keep_their_order() {
+        let meta = serde_json::json!({"packages": [
+            {"name": "a", "metadata": null},
+            {"name": "b", "metadata": {"sysdyn": {"tour-minutes": 5}}},
+            {"name": "c", "metadata": {"sysdyn": {"tour-minutes": 30.5}}},
+            {"name": "d", "metadata": {"other": 1}},
+        ]});
+        let minutes = tour_minutes(&meta);
+        assert_eq!(
+            minutes,
+            vec![("b".to_string(), 5.0), ("c".to_string(), 30.5)]
+        );
+        assert_eq!(
+            longest_first(&["a", "b", "c", "d"], &minutes),
+            vec![2, 1, 0, 3]
+        );
+        assert_eq!(longest_first(&[], &minutes), Vec::<usize>::new());
     }
 
     #[test]

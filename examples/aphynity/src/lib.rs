@@ -5,7 +5,8 @@
 //! through an RK4 rollout on `‖F_a‖² + λ L_traj` with `λ ← λ + τ₂ L_traj` after each batch, so the
 //! network explains only what the physics cannot (`sysdyn_physics::hybrid`).
 //!
-//! Four systems (sub-commands; all of them without one):
+//! Four systems (sub-commands; without one, `pendulum-frictionless` alone, or all four with
+//! `--quick` or `--full`):
 //!
 //! - `pendulum`: the damped pendulum, `F_p` = the pendulum with learnable `(ω0, α)` (Table 1's
 //!   "Param ODE (ω0, α)"), `F_a` an MLP 2-200-200-2 (ReLU, weights scaled by 0.2);
@@ -76,7 +77,8 @@ pub enum ExampleError {
 #[derive(Debug, Clone, Parser)]
 #[command(name = "aphynity", version)]
 pub struct Cli {
-    /// The systems to run (pendulum, pendulum-frictionless, rd, wave) [default: all four]
+    /// The systems to run (pendulum, pendulum-frictionless, rd, wave) [default:
+    /// pendulum-frictionless, to fit the tour; all four with --quick or --full]
     #[arg(value_enum)]
     pub systems: Vec<System>,
 
@@ -125,8 +127,10 @@ impl Cli {
             quick: run.quick,
             full: self.full,
             device: run.device.with_autodiff(true),
-            systems: if self.systems.is_empty() {
+            systems: if self.systems.is_empty() && (run.quick || self.full) {
                 System::ALL.to_vec()
+            } else if self.systems.is_empty() {
+                System::DEFAULT.to_vec()
             } else {
                 self.systems.clone()
             },

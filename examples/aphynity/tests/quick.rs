@@ -27,7 +27,13 @@ fn the_quick_run_scores_every_system_and_variant() {
         .chain([dir.display().to_string()])
         .collect();
     let options = aphynity::Options::from_args(&args).unwrap();
-    assert_eq!(options.systems.len(), 4, "all systems by default");
+    assert_eq!(options.systems.len(), 4, "all systems in a quick run");
+    let default = aphynity::Options::from_args(&args[1..]).unwrap();
+    assert_eq!(
+        default.systems,
+        vec![aphynity::systems::System::PendulumFrictionless],
+        "the incomplete pendulum alone by default"
+    );
     let summary = aphynity::run(&options).unwrap();
     assert!(dir.join("summary.json").exists() && dir.join("table.md").exists());
     for f in &summary.figures {

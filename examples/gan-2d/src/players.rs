@@ -157,14 +157,15 @@ impl Objective {
         }
     }
 
-    /// Width of both players' two hidden layers.
-    pub fn hidden_width(self) -> usize {
+    /// Width of both players' two hidden layers (`full`: the width the targets need).
+    pub fn hidden_width(self, full: bool) -> usize {
         match self {
             // The WGAN-GP authors' 2-D players are wider still (three layers of 512). At 128
             // their generator kept mass on the arcs between the ring's modes (0.73-0.79 of the
             // samples within 3σ) and reached 16-18 of the grid's 25 modes; at 192 0.81 and 19
-            // (seed 0); at 256 0.81-0.84 and 23-24, at 2.8 times the time per step.
-            Objective::WganGp => 256,
+            // (seed 0); at 256 0.81-0.84 and 23-24, at 2.8 times the time per step: too slow
+            // for the tour's hour, so 256 is `--full`'s.
+            Objective::WganGp if full => 256,
             _ => 128,
         }
     }
@@ -188,6 +189,8 @@ pub struct Plan {
     pub iterations: Option<usize>,
     /// Reduced run.
     pub quick: bool,
+    /// WGAN-GP's players at the width its targets need.
+    pub full: bool,
     /// Samples scored per run.
     pub samples: usize,
     /// No progress output.
@@ -439,7 +442,7 @@ pub fn train_and_score(
             ProgressMode::Auto
         });
     let session = runs.session(config, &run_name(mixture, objective, seed_index))?;
-    let (generator, critic) = players(device, seed, objective.hidden_width())?;
+    let (generator, critic) = players(device, seed, objective.hidden_width(plan.full))?;
     let gan = objective.gan(BATCH);
     let data: DataSampler = Box::new(move |rng: &mut SeededRng, rows| mixture.sample(rng, rows));
     match objective {

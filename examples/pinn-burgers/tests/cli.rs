@@ -36,7 +36,7 @@ fn options_pick_problems_budgets_and_precision() {
     assert_eq!(all.problems, pinn_burgers::Problem::ALL.to_vec());
     assert_eq!(all.collocation(), 2000);
     assert_eq!(all.device.precision.to_string(), "f64");
-    assert_eq!(all.burgers_budget(false).lbfgs, 15_000);
+    assert_eq!(all.burgers_budget(false).lbfgs, 5000);
     assert_eq!(all.burgers_budget(true).lbfgs, 8000);
     let quick = pinn_burgers::Options::from_args(&args(&["--quick", "--backend", "flex"])).unwrap();
     assert_eq!(quick.device.precision.to_string(), "f32");
