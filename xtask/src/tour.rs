@@ -750,14 +750,14 @@ fn open_log(out_dir: &Path, log: &Path) -> std::io::Result<(std::fs::File, std::
 fn render_markdown(
     opts: &Options,
     outcomes: &[Outcome],
-    total_s: f64,
+    (total_s, examples_s): (f64, f64),
     set_up: Option<&str>,
 ) -> String {
     let mut md = String::from("# sysdyn tour\n\n");
     let _ = writeln!(
         md,
-        "Every example under `examples/`, run with `--profile {}`{}{}{}. Total {:.1} s, the build \
-         of the examples included.\n",
+        "Every example under `examples/`, run with `--profile {}`{}{}{}. Total {:.1} s: set-up and \
+         build {:.1} s, the examples {:.1} s.\n",
         opts.profile,
         if opts.jobs > 1 {
             format!(", up to {} at a time (wall times overlap)", opts.jobs)
@@ -769,7 +769,9 @@ fn render_markdown(
             .as_ref()
             .map(|b| format!(" on `--backend {b}`"))
             .unwrap_or_default(),
-        total_s
+        total_s,
+        total_s - examples_s,
+        examples_s
     );
     if let Some(line) = set_up {
         let _ = writeln!(md, "Set-up: {line}.\n");
@@ -930,6 +932,7 @@ pub fn run(args: &TourArgs) -> Result<(), String> {
         .map(|(i, k)| (jobs[k].0, i + 1, jobs[k].2, jobs[k].3))
         .collect();
     let workers = opts.jobs.min(jobs.len());
+    let examples_start = Instant::now();
     let next = std::sync::atomic::AtomicUsize::new(0);
     let finished = std::sync::Mutex::new(Vec::new());
     std::thread::scope(|scope| {
@@ -972,13 +975,20 @@ pub fn run(args: &TourArgs) -> Result<(), String> {
         .collect();
     let passed = outcomes.iter().filter(|o| o.status == "ok").count();
 
-    let md = render_markdown(&opts, &outcomes, total_s, mnist_note.as_deref());
+    let examples_s = examples_start.elapsed().as_secs_f64();
+    let md = render_markdown(
+        &opts,
+        &outcomes,
+        (total_s, examples_s),
+        mnist_note.as_deref(),
+    );
     let json = serde_json::json!({
         "profile": opts.profile,
         "quick": opts.quick,
         "backend": opts.backend,
         "mnist": mnist_note,
         "wall_s": total_s,
+        "examples_wall_s": examples_s,
         "passed": passed,
         "failed": failed.len(),
         "examples": outcomes,
@@ -1184,12 +1194,13 @@ mod tests {
                 example_wall_s: None,
             },
         ];
-        let md = render_markdown(&opts, &outcomes, 13.0, Some("MNIST: from /cache"));
+        let md = render_markdown(&opts, &outcomes, (13.0, 10.0), Some("MNIST: from /cache"));
         assert!(md.contains("[![phase](lotka-volterra/phase.png)](lotka-volterra/phase.svg)"));
         assert!(md.contains("| dopri5 final error | 3.300e-7 |"));
         assert!(md.contains("| [broken](#broken) | failed: exited with exit status: 1 |"));
         assert!(md.contains("`--quick`") && md.contains("--profile dev"));
         assert!(md.contains("Set-up: MNIST: from /cache."));
+        assert!(md.contains("Total 13.0 s: set-up and build 3.0 s, the examples 10.0 s."));
     }
 
     #[test]

@@ -5,8 +5,8 @@
 //! through an RK4 rollout on `‖F_a‖² + λ L_traj` with `λ ← λ + τ₂ L_traj` after each batch, so the
 //! network explains only what the physics cannot (`sysdyn_physics::hybrid`).
 //!
-//! Four systems (sub-commands; without one, `pendulum-frictionless` alone, or all four with
-//! `--quick` or `--full`):
+//! Four systems (sub-commands; without one, the two pendulum systems, or all four with `--quick`
+//! or `--full`):
 //!
 //! - `pendulum`: the damped pendulum, `F_p` = the pendulum with learnable `(ω0, α)` (Table 1's
 //!   "Param ODE (ω0, α)"), `F_a` an MLP 2-200-200-2 (ReLU, weights scaled by 0.2);
@@ -77,8 +77,8 @@ pub enum ExampleError {
 #[derive(Debug, Clone, Parser)]
 #[command(name = "aphynity", version)]
 pub struct Cli {
-    /// The systems to run (pendulum, pendulum-frictionless, rd, wave) [default:
-    /// pendulum-frictionless, to fit the tour; all four with --quick or --full]
+    /// The systems to run (pendulum, pendulum-frictionless, rd, wave) [default: the two
+    /// pendulum systems, to fit the tour; all four with --quick or --full]
     #[arg(value_enum)]
     pub systems: Vec<System>,
 

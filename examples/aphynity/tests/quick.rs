@@ -31,8 +31,11 @@ fn the_quick_run_scores_every_system_and_variant() {
     let default = aphynity::Options::from_args(&args[1..]).unwrap();
     assert_eq!(
         default.systems,
-        vec![aphynity::systems::System::PendulumFrictionless],
-        "the incomplete pendulum alone by default"
+        vec![
+            aphynity::systems::System::Pendulum,
+            aphynity::systems::System::PendulumFrictionless
+        ],
+        "the two pendulum systems by default"
     );
     let summary = aphynity::run(&options).unwrap();
     assert!(dir.join("summary.json").exists() && dir.join("table.md").exists());

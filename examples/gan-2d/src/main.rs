@@ -1,4 +1,4 @@
-//! `cargo run -p gan-2d --release -- [--quick] [--out DIR] [--backend NAME] [--iterations N]`
+//! `cargo run -p gan-2d --release -- [--quick | --full] [--out DIR] [--backend NAME] [--iterations N]`
 //! (`--help` lists every option).
 //!
 //! Everything happens in the library (`gan_2d::run`); this binary parses the command line (a bad

@@ -1,4 +1,4 @@
-//! `cargo run -p image-gans --release -- [--quick] [--out DIR] [--backend NAME] [--steps N]
+//! `cargo run -p image-gans --release -- [--quick | --full] [--out DIR] [--backend NAME] [--steps N]
 //! [--mnist DIR]` (`--help` lists every option).
 //!
 //! Everything happens in the library (`image_gans::run`); this binary parses the command line (a

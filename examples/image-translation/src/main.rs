@@ -1,4 +1,4 @@
-//! `cargo run -p image-translation --release -- [--quick] [--out DIR] [--backend NAME]
+//! `cargo run -p image-translation --release -- [--quick | --full] [--out DIR] [--backend NAME]
 //! [--pix2pix-steps N] [--cyclegan-steps N]` (`--help` lists every option).
 //!
 //! Everything happens in the library (`image_translation::run`); this binary parses the command line (a
