@@ -15,6 +15,9 @@ for manifest in examples/*/Cargo.toml; do
   examples+=(-p "$(sed -n 's/^name = "\(.*\)"/\1/p' "$manifest" | head -n1)")
 done
 
+# `cargo tree --offline` resolves nothing for a build whose crates were never downloaded (on a
+# fresh machine, the dev-dependencies before the first test build): fetch every build's first.
+cargo fetch --quiet
 resolve() { # prints "package version|features" for every external package of one build
   cargo tree --offline --prefix none --format '{p}|{f}' "$@" 2>/dev/null \
     | sed 's/ (\*)$//' | grep -v '(/' | grep '|' | sort -u || true

@@ -39,7 +39,7 @@ use sysdyn_physics::PhysicsError;
 use sysdyn_plot::PlotError;
 use thiserror::Error;
 
-use crate::problems::{AnalyticResult, Budget, BurgersGrid, BurgersResult};
+use crate::problems::{AnalyticResult, Budget, BurgersGrid, BurgersResult, TimeInput};
 
 /// Why the example failed.
 #[derive(Debug, Error)]
@@ -123,6 +123,11 @@ pub struct Cli {
     #[arg(long, value_name = "N")]
     pub collocation: Option<usize>,
 
+    /// Feed the forward run's network `τ = 2t − 1 ∈ [−1, 1]` instead of `t ∈ [0, 1]`, like
+    /// `x` (Raissi et al.'s code scales every input to `[−1, 1]`)
+    #[arg(long)]
+    pub scaled_time: bool,
+
     /// Seeds of the Burgers runs [default: 3 forward, 1 inverse; 1 with --quick]; heat, Poisson
     /// and Lagaris run 3 (1 with --quick)
     #[arg(long, value_name = "N")]
@@ -176,6 +181,11 @@ impl Cli {
             adam: self.adam,
             lbfgs: self.lbfgs,
             collocation: self.collocation,
+            time: if self.scaled_time {
+                TimeInput::Scaled
+            } else {
+                TimeInput::Raw
+            },
             seeds: self.seeds,
             seed: run.seed,
             quiet: run.quiet,
@@ -202,6 +212,8 @@ pub struct Options {
     pub lbfgs: Option<usize>,
     /// Collocation points of the forward Burgers run.
     pub collocation: Option<usize>,
+    /// How time enters the forward run's network.
+    pub time: TimeInput,
     /// Seeds of the Burgers runs.
     pub seeds: Option<usize>,
     /// Base of every seed.
@@ -316,6 +328,8 @@ pub struct Summary {
     pub quick: bool,
     /// Raissi's budget.
     pub full: bool,
+    /// How time entered the forward runs' network.
+    pub forward_time_input: TimeInput,
     /// Output folder.
     pub out_dir: String,
     /// Backend.
@@ -376,6 +390,7 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
         example: "pinn-burgers",
         quick,
         full: options.full,
+        forward_time_input: options.time,
         out_dir: dir.display().to_string(),
         backend: device.spec().backend.to_string(),
         precision: device.spec().precision.to_string(),
@@ -405,6 +420,7 @@ pub fn run(options: &Options) -> Result<Summary, ExampleError> {
                 budget,
                 options.collocation(),
                 !options.full,
+                options.time,
                 seed,
                 &runs.join(format!("forward-s{seed}")),
             )?;

@@ -164,12 +164,46 @@ impl BurgersGrid {
 
     /// Every grid point `(x, t)`, in the reference's order.
     pub fn points(&self) -> Result<Points, PhysicsError> {
+        self.points_in(TimeInput::Raw)
+    }
+
+    /// Every grid point as the network sees it, `(x, time.of(t))`, in the reference's order.
+    pub fn points_in(&self, time: TimeInput) -> Result<Points, PhysicsError> {
         let values = self
             .ts
             .iter()
-            .flat_map(|&t| self.xs.iter().flat_map(move |&x| [x, t]))
+            .flat_map(|&t| self.xs.iter().flat_map(move |&x| [x, time.of(t)]))
             .collect();
         Points::new(2, values)
+    }
+}
+
+/// How time enters the forward run's network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum TimeInput {
+    /// `t ∈ [0, 1]` as it is.
+    Raw,
+    /// `τ = 2t − 1 ∈ [−1, 1]`, like `x`: Raissi et al.'s code maps every input to `[−1, 1]`
+    /// before the first layer, so both inputs reach the tanh units on the same scale. The
+    /// residual then carries `u_t = 2 u_τ`.
+    Scaled,
+}
+
+impl TimeInput {
+    /// The network's time coordinate at time `t`.
+    pub fn of(self, t: f64) -> f64 {
+        match self {
+            TimeInput::Raw => t,
+            TimeInput::Scaled => 2.0 * t - 1.0,
+        }
+    }
+
+    /// `dτ/dt`.
+    pub fn rate(self) -> f64 {
+        match self {
+            TimeInput::Raw => 1.0,
+            TimeInput::Scaled => 2.0,
+        }
     }
 }
 
@@ -215,25 +249,30 @@ pub fn forward(
     budget: Budget,
     collocation: usize,
     refine: bool,
+    time: TimeInput,
     seed: u64,
     dir: &Path,
 ) -> Result<BurgersResult, ExampleError> {
-    let domain = burgers_domain()?;
+    let domain = Domain::time_space(&[(-1.0, 1.0)], (time.of(0.0), time.of(1.0)))?;
     let mut rng = SeededRng::new(seed);
     let points = sample(&domain, Sampler::LatinHypercube, collocation, &mut rng)?;
-    let mut candidates: Vec<[f64; 3]> =
-        grid.xs.iter().map(|&x| [x, 0.0, -(PI * x).sin()]).collect();
+    let mut candidates: Vec<[f64; 3]> = grid
+        .xs
+        .iter()
+        .map(|&x| [x, time.of(0.0), -(PI * x).sin()])
+        .collect();
     for &t in &grid.ts {
-        candidates.push([-1.0, t, 0.0]);
-        candidates.push([1.0, t, 0.0]);
+        candidates.push([-1.0, time.of(t), 0.0]);
+        candidates.push([1.0, time.of(t), 0.0]);
     }
     rng.shuffle(&mut candidates);
     candidates.truncate(100);
     let boundary = Points::new(2, candidates.iter().flat_map(|c| [c[0], c[1]]).collect())?;
     let values = candidates.iter().map(|c| c[2]).collect();
-    let problem = PinnProblem::new(domain, &[(0, 0)], points, |p| {
+    let rate = time.rate();
+    let problem = PinnProblem::new(domain, &[(0, 0)], points, move |p| {
         let u = p.u;
-        Ok(u.d(1)? + u.value() * u.d(0)? - u.d2(0, 0)?.mul_scalar(NU))
+        Ok(u.d(1)?.mul_scalar(rate) + u.value() * u.d(0)? - u.d2(0, 0)?.mul_scalar(NU))
     })?
     .with_condition(
         Condition::data("u at the initial and boundary points", boundary, values)?,
@@ -287,7 +326,7 @@ pub fn forward(
         training.seconds[1] += more.seconds[0] + more.seconds[1];
         training.budget = budget;
     }
-    let eval = grid.points()?;
+    let eval = grid.points_in(time)?;
     let relative = relative_l2(&step.model().network, &eval, &grid.u, device)?;
     let prediction = predict(&step.model().network, &eval, device)?;
     Ok(BurgersResult {

@@ -60,6 +60,40 @@ fn options_pick_problems_budgets_and_precision() {
     assert_eq!(full.device.precision.to_string(), "f64");
 }
 
+#[test]
+fn scaled_time_maps_the_interval_onto_minus_one_one_with_its_chain_rule_factor() {
+    use pinn_burgers::problems::TimeInput;
+    let args = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let raw = pinn_burgers::Options::from_args(&args(&["--backend", "flex"])).unwrap();
+    assert_eq!(raw.time, TimeInput::Raw);
+    let scaled =
+        pinn_burgers::Options::from_args(&args(&["--scaled-time", "--backend", "flex"])).unwrap();
+    assert_eq!(scaled.time, TimeInput::Scaled);
+    for time in [TimeInput::Raw, TimeInput::Scaled] {
+        // dτ/dt, which multiplies u_τ in the residual, is the map's slope.
+        let h = 0.125;
+        assert_eq!(
+            (time.of(0.5 + h) - time.of(0.5 - h)) / (2.0 * h),
+            time.rate()
+        );
+    }
+    assert_eq!(
+        (TimeInput::Scaled.of(0.0), TimeInput::Scaled.of(1.0)),
+        (-1.0, 1.0)
+    );
+    // The evaluation grid in the network's coordinates: x untouched, t mapped.
+    let grid = pinn_burgers::problems::BurgersGrid {
+        xs: vec![-1.0, 1.0],
+        ts: vec![0.0, 0.25],
+        u: vec![0.0; 4],
+    };
+    let points = grid.points_in(TimeInput::Scaled).unwrap();
+    assert_eq!(
+        points.values(),
+        &[-1.0, -1.0, 1.0, -1.0, -1.0, -0.5, 1.0, -0.5]
+    );
+}
+
 fn num(v: &Value) -> f64 {
     v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
 }
